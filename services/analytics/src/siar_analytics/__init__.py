@@ -1,0 +1,1 @@
+"""Siar analytics service."""

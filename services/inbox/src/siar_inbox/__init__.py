@@ -1,0 +1,1 @@
+"""Siar inbox service."""

@@ -1,0 +1,1 @@
+"""Siar publisher service."""

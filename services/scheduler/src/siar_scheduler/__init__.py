@@ -1,0 +1,1 @@
+"""Siar scheduler service."""

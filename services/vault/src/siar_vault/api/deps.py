@@ -1,0 +1,18 @@
+"""Dependencies of the vault's routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from siar_vault.service import VaultService
+
+
+def get_service(request: Request) -> VaultService:
+    """The vault service wired at start-up."""
+    service: VaultService = request.app.state.service
+    return service
+
+
+Service = Annotated[VaultService, Depends(get_service)]

@@ -1,0 +1,216 @@
+"""The vault's HTTP routes: thin, mapping domain errors to problems."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query
+
+from siar.runtime.auth import CurrentPrincipal, Principal, require, require_scope
+from siar.runtime.problems import Problem
+from siar.runtime.roles import Permission
+from siar_vault.api.deps import Service
+from siar_vault.api.schemas import (
+    AccountConnect,
+    AccountPublic,
+    AuditEntryPublic,
+    Items,
+    LeaseRequest,
+    LeaseResponse,
+    MemberAdd,
+    MemberPublic,
+    TokenResponse,
+    UserCreate,
+    UserPublic,
+    WorkspaceCreate,
+    WorkspacePublic,
+)
+from siar_vault.domain import Account
+
+router = APIRouter()
+
+
+@router.get("/.well-known/jwks.json", tags=["auth"], summary="Public keys of Siar tokens")
+async def jwks(service: Service) -> dict[str, object]:
+    return service.issuer.jwks()
+
+
+@router.post("/v1/users", status_code=201, tags=["users"], summary="Sign up")
+async def create_user(body: UserCreate, service: Service) -> UserPublic:
+    user = await service.register_user(email=body.email, password=body.password, name=body.name)
+    return UserPublic(id=user.id, email=user.email, name=user.name)
+
+
+@router.post("/v1/auth/token", tags=["auth"], summary="OAuth 2.0 token endpoint")
+async def token(
+    service: Service,
+    grant_type: Annotated[str, Form()],
+    username: Annotated[str | None, Form(max_length=254)] = None,
+    password: Annotated[str | None, Form(max_length=256)] = None,
+    client_id: Annotated[str | None, Form(max_length=100)] = None,
+    client_secret: Annotated[str | None, Form(max_length=512)] = None,
+) -> TokenResponse:
+    if grant_type == "password" and username is not None and password is not None:
+        issued = await service.login(email=username, password=password)
+    elif grant_type == "client_credentials" and client_id and client_secret is not None:
+        issued = service.service_token(client_id=client_id, client_secret=client_secret)
+    else:
+        raise Problem(
+            400,
+            "unsupported-grant",
+            "Unsupported grant",
+            "use grant_type=password with username and password, "
+            "or grant_type=client_credentials with client_id and client_secret",
+        )
+    return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
+
+
+@router.get("/v1/me", tags=["users"], summary="The signed-in user")
+async def me(principal: CurrentPrincipal, service: Service) -> UserPublic:
+    user = await service.store.user_by_id(principal.subject)
+    if user is None:
+        raise Problem(401, "unauthorized", "Authentication required", "user no longer exists")
+    return UserPublic(id=user.id, email=user.email, name=user.name)
+
+
+@router.post("/v1/workspaces", status_code=201, tags=["workspaces"], summary="Create")
+async def create_workspace(
+    body: WorkspaceCreate, principal: CurrentPrincipal, service: Service
+) -> WorkspacePublic:
+    if principal.kind != "user":
+        raise Problem(403, "forbidden", "Not allowed", "only users create workspaces")
+    ws = await service.create_workspace(name=body.name, owner_id=principal.subject)
+    return WorkspacePublic(id=ws.id, name=ws.name, role="owner", created_at=ws.created_at)
+
+
+@router.get("/v1/workspaces", tags=["workspaces"], summary="The caller's workspaces")
+async def list_workspaces(principal: CurrentPrincipal, service: Service) -> Items[WorkspacePublic]:
+    found = await service.workspaces_of(principal.roles)
+    return Items(
+        items=[
+            WorkspacePublic(id=w.id, name=w.name, role=role, created_at=w.created_at)
+            for w, role in found
+        ]
+    )
+
+
+@router.get("/v1/workspaces/{ws}/members", tags=["workspaces"], summary="Members")
+async def list_members(
+    ws: str, service: Service, _: Principal = require(Permission.WORKSPACE_READ)
+) -> Items[MemberPublic]:
+    members = await service.members(ws)
+    return Items(items=[MemberPublic(user_id=m.user_id, role=m.role) for m in members])
+
+
+@router.post("/v1/workspaces/{ws}/members", status_code=201, tags=["workspaces"])
+async def add_member(
+    ws: str,
+    body: MemberAdd,
+    service: Service,
+    _: Principal = require(Permission.MEMBERS_MANAGE),
+) -> MemberPublic:
+    membership = await service.add_member(workspace_id=ws, email=body.email, role=body.role)
+    return MemberPublic(user_id=membership.user_id, role=membership.role)
+
+
+def _public(account: Account) -> AccountPublic:
+    return AccountPublic(
+        id=account.id,
+        network=account.network,
+        handle=account.handle,
+        display_name=account.display_name,
+        status=account.status,
+        token_expires_at=account.token_expires_at,
+        connected_at=account.connected_at,
+    )
+
+
+@router.post("/v1/workspaces/{ws}/accounts", status_code=201, tags=["accounts"])
+async def connect_account(
+    ws: str,
+    body: AccountConnect,
+    service: Service,
+    principal: Principal = require(Permission.ACCOUNTS_MANAGE),
+) -> AccountPublic:
+    account = await service.connect_account(
+        workspace_id=ws, network=body.network, handle=body.handle, actor=principal.subject
+    )
+    return _public(account)
+
+
+@router.get("/v1/workspaces/{ws}/accounts", tags=["accounts"], summary="Connected accounts")
+async def list_accounts(
+    ws: str, service: Service, _: Principal = require(Permission.ACCOUNTS_READ)
+) -> Items[AccountPublic]:
+    return Items(items=[_public(a) for a in await service.accounts(ws)])
+
+
+@router.get("/v1/workspaces/{ws}/accounts/{account_id}", tags=["accounts"])
+async def get_account(
+    ws: str, account_id: str, service: Service, _: Principal = require(Permission.ACCOUNTS_READ)
+) -> AccountPublic:
+    return _public(await service.account(ws, account_id))
+
+
+@router.get(
+    "/v1/internal/workspaces/{ws}/accounts/{account_id}",
+    tags=["internal"],
+    summary="An account, for services",
+)
+async def service_get_account(
+    ws: str,
+    account_id: str,
+    service: Service,
+    _: Principal = require_scope("accounts:read"),
+) -> AccountPublic:
+    return _public(await service.account(ws, account_id))
+
+
+@router.post(
+    "/v1/internal/workspaces/{ws}/accounts/{account_id}:lease",
+    tags=["internal"],
+    summary="Lease an account's credential (services only; audited)",
+)
+async def lease_credential(
+    ws: str,
+    account_id: str,
+    body: LeaseRequest,
+    service: Service,
+    principal: Principal = require_scope("credentials:lease"),
+) -> LeaseResponse:
+    lease = await service.lease(
+        workspace_id=ws, account_id=account_id, service=principal.subject, purpose=body.purpose
+    )
+    return LeaseResponse(
+        account_id=lease.account.id,
+        network=lease.account.network,
+        handle=lease.account.handle,
+        access_token=lease.credential.access_token.get_secret_value(),
+        expires_at=lease.credential.expires_at,
+    )
+
+
+@router.get("/v1/workspaces/{ws}/audit", tags=["audit"], summary="The audit log (owners)")
+async def audit_log(
+    ws: str,
+    service: Service,
+    _: Principal = require(Permission.AUDIT_READ),
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after_seq: Annotated[int, Query(ge=0)] = 0,
+) -> Items[AuditEntryPublic]:
+    entries = await service.audit_log(ws, limit=limit, after_seq=after_seq)
+    return Items(
+        items=[
+            AuditEntryPublic(
+                seq=e.seq,
+                at=e.at,
+                actor=e.actor,
+                action=e.action,
+                target=e.target,
+                details={k: str(v) for k, v in e.details.items()},
+                prev_hash=e.prev_hash,
+                hash=e.hash,
+            )
+            for e in entries
+        ]
+    )

@@ -1,0 +1,124 @@
+"""Request and response bodies of the vault API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from siar.runtime.roles import Role
+
+T = TypeVar("T")
+
+
+class UserCreate(BaseModel):
+    """Sign-up."""
+
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=256)
+    name: str = Field(min_length=1, max_length=200)
+
+
+class UserPublic(BaseModel):
+    """A user as shown."""
+
+    id: str
+    email: str
+    name: str
+
+
+class TokenResponse(BaseModel):
+    """OAuth 2.0 token response."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class WorkspaceCreate(BaseModel):
+    """A new workspace."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+
+
+class WorkspacePublic(BaseModel):
+    """A workspace with the caller's role."""
+
+    id: str
+    name: str
+    role: Role
+    created_at: datetime
+
+
+class MemberAdd(BaseModel):
+    """Give a user a role."""
+
+    model_config = ConfigDict(extra="forbid")
+    email: str
+    role: Role
+
+
+class MemberPublic(BaseModel):
+    """A member."""
+
+    user_id: str
+    role: Role
+
+
+class AccountConnect(BaseModel):
+    """Connect an account by handle (the sandbox network)."""
+
+    model_config = ConfigDict(extra="forbid")
+    network: str = Field(min_length=1, max_length=40)
+    handle: str = Field(min_length=1, max_length=100)
+
+
+class AccountPublic(BaseModel):
+    """An account as shown to people: never a secret."""
+
+    id: str
+    network: str
+    handle: str
+    display_name: str | None
+    status: str
+    token_expires_at: datetime | None
+    connected_at: datetime
+
+
+class LeaseRequest(BaseModel):
+    """Why a service needs a credential (recorded in the audit log)."""
+
+    model_config = ConfigDict(extra="forbid")
+    purpose: str = Field(min_length=1, max_length=100)
+
+
+class LeaseResponse(BaseModel):
+    """A leased credential (services only)."""
+
+    account_id: str
+    network: str
+    handle: str
+    access_token: str
+    expires_at: datetime | None
+
+
+class AuditEntryPublic(BaseModel):
+    """An audit log entry."""
+
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    details: dict[str, str]
+    prev_hash: str
+    hash: str
+
+
+class Items(BaseModel, Generic[T]):
+    """A list response."""
+
+    items: list[T]

@@ -1,0 +1,39 @@
+"""Vault errors; mapped to problem+json only at the HTTP edge."""
+
+from __future__ import annotations
+
+
+class VaultError(Exception):
+    """Base of every vault error."""
+
+
+class Conflict(VaultError):
+    """The thing already exists (e.g. a duplicate e-mail)."""
+
+
+class NotFound(VaultError):
+    """No such user, workspace or account (or not visible to the caller)."""
+
+
+class InvalidCredentials(VaultError):
+    """Wrong e-mail/password or client secret; never says which."""
+
+
+class WeakPassword(VaultError):
+    """The password breaks a rule; the message names it."""
+
+
+class UnsupportedNetwork(VaultError):
+    """No connector for that network, or it cannot be connected this way."""
+
+
+class DecryptionFailed(VaultError):
+    """A ciphertext did not authenticate: wrong key, wrong account or tampered."""
+
+
+class NetworkRefused(VaultError):
+    """The network refused to connect the account; the message says why."""
+
+
+class InvalidInput(VaultError):
+    """A value is malformed (e.g. not an e-mail address)."""

@@ -1,0 +1,13 @@
+"""The vault's Kafka side: it consumes nothing yet and publishes account events."""
+
+from __future__ import annotations
+
+from faststream.kafka.fastapi import KafkaRouter
+
+from siar.contracts import AccountConnected, AccountDisconnected
+from siar.runtime.kafka import document_publications
+
+
+def register_handlers(router: KafkaRouter) -> None:
+    """Declare what the vault publishes (through its outbox)."""
+    document_publications(router, AccountConnected, AccountDisconnected)

@@ -1,0 +1,75 @@
+"""Vault entry point: ``create_app`` wires everything; ``run`` serves it."""
+
+from __future__ import annotations
+
+import uvicorn
+from fastapi import FastAPI
+
+from siar.connectors.registry import build_connectors
+from siar.runtime.app import Runtime, create_service_app
+from siar.runtime.telemetry import configure_logging
+from siar_vault import crypto
+from siar_vault.api.errors import install_error_handlers
+from siar_vault.api.routes import router as api_router
+from siar_vault.handlers import register_handlers
+from siar_vault.service import VaultService
+from siar_vault.settings import Settings
+from siar_vault.store import INDEXES, VaultStore
+from siar_vault.tokens import TokenIssuer
+
+DESCRIPTION = "Users, workspaces, roles, and encrypted account credentials."
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the vault app; clients connect and keys load in the lifespan."""
+    settings = settings or Settings()
+    keyring = crypto.Keyring.from_base64(
+        {v: k.get_secret_value() for v, k in settings.kek_keys.items()}, settings.kek_active
+    )
+    issuer = TokenIssuer(
+        keyring,
+        issuer=settings.platform.jwt_issuer,
+        audience=settings.platform.jwt_audience,
+    )
+
+    async def on_startup(runtime: Runtime) -> None:
+        store = VaultStore(runtime.db)
+        await issuer.load(store.signing_keys)
+        app.state.token_verifier.jwks.set_keys(issuer.jwks())
+        app.state.service = VaultService(
+            store=store,
+            uow=runtime.uow,
+            keyring=keyring,
+            issuer=issuer,
+            connectors=build_connectors(
+                runtime.mongo, sandbox_comment_delay_s=settings.sandbox_comment_delay_s
+            ),
+            service_clients=dict(settings.service_clients),
+            access_ttl_s=settings.access_token_ttl_s,
+            service_ttl_s=settings.service_token_ttl_s,
+        )
+
+    app, runtime = create_service_app(
+        name="vault",
+        settings=settings,
+        description=DESCRIPTION,
+        indexes=INDEXES,
+        on_startup=on_startup,
+    )
+    register_handlers(runtime.router)
+    install_error_handlers(app)
+    app.include_router(api_router)
+    return app
+
+
+def run() -> None:
+    """Serve the vault (``siar-vault`` / ``python -m siar_vault``)."""
+    settings = Settings()
+    configure_logging("vault", level=settings.platform.log_level, fmt=settings.platform.log_format)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        timeout_graceful_shutdown=int(settings.graceful_timeout_s),
+    )

@@ -1,0 +1,293 @@
+"""Vault use cases: sign-in, workspaces, connecting accounts, leasing credentials."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import SecretStr
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from siar.connectors import AccountRef, Connector, ConnectorError, Credential
+from siar.connectors.sandbox import SandboxConnector
+from siar.contracts import AccountConnected, utcnow
+from siar.runtime.roles import Role
+from siar.runtime.uow import UnitOfWork
+from siar_vault import crypto
+from siar_vault.domain import (
+    GENESIS_HASH,
+    Account,
+    AuditEntry,
+    Membership,
+    User,
+    Workspace,
+    check_password_rules,
+    normalise_email,
+)
+from siar_vault.errors import (
+    InvalidInput,
+    InvalidCredentials,
+    NetworkRefused,
+    NotFound,
+    UnsupportedNetwork,
+)
+from siar_vault.store import VaultStore
+from siar_vault.tokens import TokenIssuer
+
+SERVICE_SCOPES = {
+    "scheduler": "accounts:read",
+    "publisher": "credentials:lease",
+    "inbox": "credentials:lease",
+    "analytics": "credentials:lease",
+}
+
+
+def credential_aad(workspace_id: str, account_id: str) -> bytes:
+    """Associated data binding a credential to its workspace and account."""
+    return f"siar-credential:{workspace_id}:{account_id}".encode()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """An access token and its life in seconds."""
+
+    access_token: str
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A credential handed to a service for one use."""
+
+    account: Account
+    credential: Credential
+
+
+class VaultService:
+    """Everything the vault does, behind its HTTP API."""
+
+    def __init__(
+        self,
+        *,
+        store: VaultStore,
+        uow: UnitOfWork,
+        keyring: crypto.Keyring,
+        issuer: TokenIssuer,
+        connectors: dict[str, Connector],
+        service_clients: dict[str, SecretStr],
+        access_ttl_s: int,
+        service_ttl_s: int,
+    ) -> None:
+        self.store = store
+        self.uow = uow
+        self.keyring = keyring
+        self.issuer = issuer
+        self.connectors = connectors
+        self.service_clients = service_clients
+        self.access_ttl_s = access_ttl_s
+        self.service_ttl_s = service_ttl_s
+        self.hasher = PasswordHasher()  # argon2id with the library's current defaults
+        self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
+
+    async def register_user(self, *, email: str, password: str, name: str) -> User:
+        """Create a user with an argon2id password hash."""
+        email = normalise_email(email)
+        check_password_rules(password, email=email)
+        password_hash = await asyncio.to_thread(self.hasher.hash, password)
+        user = User(id=f"usr_{uuid.uuid4().hex}", email=email, name=name, created_at=utcnow())
+        await self.store.insert_user(user, password_hash)
+        return user
+
+    async def login(self, *, email: str, password: str) -> IssuedToken:
+        """Check a password and issue a user token carrying the user's roles."""
+        try:
+            email = normalise_email(email)
+        except InvalidInput:
+            email = ""
+        doc = await self.store.user_by_email(email) if email else None
+        # Verify against a dummy hash for unknown users so timing does not reveal them.
+        stored = str(doc["password_hash"]) if doc else self._dummy_hash
+        try:
+            await asyncio.to_thread(self.hasher.verify, stored, password)
+        except (VerificationError, InvalidHashError) as err:
+            raise InvalidCredentials("wrong e-mail or password") from err
+        if doc is None:
+            raise InvalidCredentials("wrong e-mail or password")
+        return await self.user_token(str(doc["_id"]))
+
+    async def user_token(self, user_id: str) -> IssuedToken:
+        """A fresh token for a user, with their current roles."""
+        roles = {m.workspace_id: m.role.value for m in await self.store.memberships_of(user_id)}
+        token = self.issuer.issue(user_id, "user", self.access_ttl_s, ws=roles)
+        return IssuedToken(token, self.access_ttl_s)
+
+    def service_token(self, *, client_id: str, client_secret: str) -> IssuedToken:
+        """A token for a service that proved its client secret (constant-time)."""
+        expected = self.service_clients.get(client_id)
+        valid = expected is not None and hmac.compare_digest(
+            expected.get_secret_value().encode(), client_secret.encode()
+        )
+        if not valid or client_id not in SERVICE_SCOPES:
+            raise InvalidCredentials("unknown client or wrong secret")
+        token = self.issuer.issue(
+            f"service:{client_id}", "service", self.service_ttl_s, scope=SERVICE_SCOPES[client_id]
+        )
+        return IssuedToken(token, self.service_ttl_s)
+
+    async def create_workspace(self, *, name: str, owner_id: str) -> Workspace:
+        """Create a workspace with the caller as its owner."""
+        workspace = Workspace(
+            id=f"ws_{uuid.uuid4().hex[:20]}", name=name, created_at=utcnow(), created_by=owner_id
+        )
+        owner = Membership(workspace_id=workspace.id, user_id=owner_id, role=Role.OWNER)
+
+        async def work(session: AsyncClientSession) -> None:
+            await self.store.insert_workspace(workspace, owner, session)
+
+        await self.uow.run(work)
+        return workspace
+
+    async def workspaces_of(self, roles: dict[str, Role]) -> list[tuple[Workspace, Role]]:
+        """The caller's workspaces with their role in each."""
+        found = await self.store.workspaces_by_ids(list(roles))
+        return [(w, roles[w.id]) for w in found]
+
+    async def members(self, workspace_id: str) -> list[Membership]:
+        """Members of a workspace."""
+        return await self.store.members_of(workspace_id)
+
+    async def add_member(self, *, workspace_id: str, email: str, role: Role) -> Membership:
+        """Give an existing user a role in the workspace."""
+        doc = await self.store.user_by_email(normalise_email(email))
+        if doc is None:
+            raise NotFound("no user with that e-mail")
+        membership = Membership(workspace_id=workspace_id, user_id=str(doc["_id"]), role=role)
+        await self.store.upsert_member(membership)
+        return membership
+
+    async def connect_account(
+        self, *, workspace_id: str, network: str, handle: str, actor: str
+    ) -> Account:
+        """Sign an account in on its network, store its credential encrypted, announce it."""
+        connector = self.connectors.get(network)
+        if not isinstance(connector, SandboxConnector):
+            raise UnsupportedNetwork(f"network {network!r} cannot be connected by handle")
+        try:
+            connected = await connector.sign_in(handle)
+        except ConnectorError as err:
+            raise NetworkRefused(err.reason) from err
+        existing = await self.store.account_by_network_id(
+            workspace_id, network, connected.network_account_id
+        )
+        account_id = existing.id if existing else f"acc_{uuid.uuid4().hex[:20]}"
+        secret = json.dumps(
+            {
+                "access_token": connected.credential.access_token.get_secret_value(),
+                "expires_at": connected.credential.expires_at.isoformat()
+                if connected.credential.expires_at
+                else None,
+            }
+        ).encode()
+        envelope = crypto.encrypt(self.keyring, secret, credential_aad(workspace_id, account_id))
+        if existing:
+            await self.store.replace_credential(
+                workspace_id, account_id, envelope, connected.credential.expires_at
+            )
+            await self.audit(workspace_id, actor, "account.reconnected", account_id)
+            return existing
+        account = Account(
+            id=account_id,
+            workspace_id=workspace_id,
+            network=network,
+            handle=connected.handle,
+            display_name=connected.display_name,
+            network_account_id=connected.network_account_id,
+            token_expires_at=connected.credential.expires_at,
+            connected_at=utcnow(),
+            connected_by=actor,
+        )
+        event = AccountConnected.new(
+            workspace_id=workspace_id,
+            account_id=account.id,
+            network=network,
+            handle=account.handle,
+            display_name=account.display_name,
+        )
+
+        async def work(session: AsyncClientSession) -> None:
+            await self.store.insert_account(account, envelope, session)
+            await self.uow.outbox.add(event, session=session)
+
+        await self.uow.run(work)
+        await self.audit(workspace_id, actor, "account.connected", account.id)
+        return account
+
+    async def accounts(self, workspace_id: str) -> list[Account]:
+        """A workspace's accounts (never with secrets)."""
+        return await self.store.list_accounts(workspace_id)
+
+    async def account(self, workspace_id: str, account_id: str) -> Account:
+        """One account, or :class:`NotFound`."""
+        account = await self.store.account(workspace_id, account_id)
+        if account is None:
+            raise NotFound("account")
+        return account
+
+    async def lease(self, *, workspace_id: str, account_id: str, service: str, purpose: str) -> Lease:
+        """Decrypt an account's credential for a service; every lease is audited."""
+        account = await self.account(workspace_id, account_id)
+        envelope = await self.store.credential_envelope(workspace_id, account_id)
+        if envelope is None:
+            raise NotFound("credential")
+        plain = crypto.decrypt(self.keyring, envelope, credential_aad(workspace_id, account_id))
+        data: dict[str, Any] = json.loads(plain)
+        await self.audit(
+            workspace_id, service, "credential.leased", account_id, {"purpose": purpose}
+        )
+        return Lease(account=account, credential=Credential.model_validate(data))
+
+    async def audit(
+        self,
+        workspace_id: str,
+        actor: str,
+        action: str,
+        target: str,
+        details: dict[str, Any] | None = None,
+    ) -> AuditEntry:
+        """Append to the workspace's hash chain (retrying if another writer raced us)."""
+        while True:
+            head = await self.store.last_audit(workspace_id)
+            entry = AuditEntry(
+                workspace_id=workspace_id,
+                seq=(head.seq + 1) if head else 1,
+                # Millisecond precision: what MongoDB stores, so the hash re-verifies.
+                at=utcnow().replace(microsecond=utcnow().microsecond // 1000 * 1000),
+                actor=actor,
+                action=action,
+                target=target,
+                details=details or {},
+                prev_hash=head.hash if head else GENESIS_HASH,
+            )
+            entry = entry.model_copy(update={"hash": entry.compute_hash()})
+            if await self.store.append_audit(entry):
+                return entry
+
+    async def audit_log(self, workspace_id: str, *, limit: int, after_seq: int) -> list[AuditEntry]:
+        """A page of the audit log."""
+        return await self.store.audit_entries(workspace_id, limit=limit, after_seq=after_seq)
+
+    def account_ref(self, account: Account) -> AccountRef:
+        """The connector's view of an account."""
+        return AccountRef(
+            workspace_id=account.workspace_id,
+            account_id=account.id,
+            network=account.network,
+            handle=account.handle,
+        )

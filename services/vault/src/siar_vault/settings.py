@@ -1,0 +1,50 @@
+"""Vault settings, read from ``SIAR_VAULT_*``."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+
+from siar.runtime.settings import ServiceSettings, service_config
+
+
+class Settings(ServiceSettings):
+    """Configuration of the vault service."""
+
+    model_config = service_config("SIAR_VAULT_")
+
+    port: int = Field(default=8105, ge=1, le=65535, description="HTTP port.")
+    database: str = Field(default="siar_vault", description="The vault's MongoDB database.")
+    consumer_group: str = Field(default="siar-vault", description="Kafka consumer group.")
+    kek_keys: dict[int, SecretStr] = Field(
+        default_factory=dict,
+        description="Key-encryption keys by version, each 32 bytes in base64.",
+    )
+    kek_active: int = Field(default=1, ge=1, description="KEK version used for new secrets.")
+    service_clients: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Service client id to its client secret, for service tokens.",
+    )
+    access_token_ttl_s: int = Field(default=900, ge=60, le=3600, description="User JWT life.")
+    service_token_ttl_s: int = Field(default=600, ge=60, le=3600, description="Service JWT life.")
+    sandbox_comment_delay_s: float = Field(
+        default=1.0, ge=0, description="How soon the sandbox network's fans comment."
+    )
+
+    @field_validator("kek_keys")
+    @classmethod
+    def _keys_are_32_bytes(cls, value: dict[int, SecretStr]) -> dict[int, SecretStr]:
+        import base64
+        import binascii
+
+        for version, key in value.items():
+            try:
+                raw = base64.b64decode(key.get_secret_value(), validate=True)
+            except binascii.Error as err:
+                raise ValueError(f"kek_keys[{version}] is not base64") from err
+            if len(raw) != 32:
+                raise ValueError(f"kek_keys[{version}] must be 32 bytes, got {len(raw)}")
+        return value
+
+    def required_secrets(self) -> tuple[str, ...]:
+        """The vault has no single secret field; KEKs are checked at start."""
+        return ()

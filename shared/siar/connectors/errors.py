@@ -1,0 +1,45 @@
+"""How a network's failure is classified: retry, refresh the token, or give up."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+ErrorClass = Literal["retryable", "auth_expired", "permanent"]
+
+
+class ConnectorError(Exception):
+    """A network call failed; ``reason`` is written for a person to act on."""
+
+    error_class: ErrorClass = "permanent"
+
+    def __init__(self, reason: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after_s = retry_after_s
+
+    @property
+    def retryable(self) -> bool:
+        """Whether trying again later may succeed."""
+        return self.error_class != "permanent"
+
+
+class RetryableError(ConnectorError):
+    """A 5xx, timeout or rate limit: back off (honouring ``retry_after_s``) and retry."""
+
+    error_class: ErrorClass = "retryable"
+
+
+class RateLimitedError(RetryableError):
+    """The network or our own bucket says wait ``retry_after_s`` seconds."""
+
+
+class AuthExpiredError(ConnectorError):
+    """The token is expired or revoked: refresh it through the vault, then retry once."""
+
+    error_class: ErrorClass = "auth_expired"
+
+
+class PermanentError(ConnectorError):
+    """Validation or policy: retrying the same request cannot succeed."""
+
+    error_class: ErrorClass = "permanent"

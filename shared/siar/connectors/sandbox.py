@@ -1,0 +1,216 @@
+"""The sandbox network: a real connector whose "network" lives in its own MongoDB database.
+
+It behaves like a network so the whole platform can be run and tested without one:
+accounts sign in and get tokens, posts get ids and permalinks, a per-account rate
+limit answers with a retry-after, and every post draws a comment from a fan shortly
+after it is published. Nothing in Siar reads its database except this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from siar.connectors.base import (
+    AccountRef,
+    Capability,
+    ConnectedAccount,
+    Connector,
+    ContentRules,
+    Credential,
+    FetchedMessage,
+    OutgoingPost,
+    Page,
+    PublishedPost,
+    RateLimit,
+)
+from siar.connectors.errors import AuthExpiredError, PermanentError, RateLimitedError
+
+SANDBOX_DATABASE = "siar_sandbox_network"
+PERMALINK_BASE = "https://sandbox.siar.invalid"
+TOKEN_TTL = timedelta(days=60)
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SandboxConnector(Connector):
+    """Connector for the sandbox network (see the module docstring)."""
+
+    network = "sandbox"
+    display_name = "Sandbox"
+    capabilities = frozenset(
+        {Capability.TEXT, Capability.IMAGE, Capability.REPLY, Capability.FETCH_COMMENTS}
+    )
+    rules = ContentRules(max_text_chars=5000, max_hashtags=30, max_media=4)
+    rate_limit = RateLimit(calls=600, per_seconds=60)
+
+    def __init__(
+        self,
+        client: AsyncMongoClient[dict[str, Any]],
+        *,
+        database: str = SANDBOX_DATABASE,
+        comment_delay_s: float = 1.0,
+    ) -> None:
+        self.db: AsyncDatabase[dict[str, Any]] = client[database]
+        self.comment_delay = timedelta(seconds=comment_delay_s)
+        self._indexed = False
+
+    async def _ensure_indexes(self) -> None:
+        if self._indexed:
+            return
+        await self.db.accounts.create_index([("handle", ASCENDING)], unique=True)
+        await self.db.posts.create_index([("account_id", ASCENDING), ("marker", ASCENDING)])
+        await self.db.comments.create_index(
+            [("account_id", ASCENDING), ("visible_at", ASCENDING), ("_id", ASCENDING)]
+        )
+        self._indexed = True
+
+    async def sign_in(self, handle: str) -> ConnectedAccount:
+        """Sign an account in (creating it on first use) and issue it a fresh token."""
+        await self._ensure_indexes()
+        handle = handle.strip().lstrip("@").lower()
+        if not handle or len(handle) > 64 or not handle.replace("_", "").isalnum():
+            raise PermanentError("a sandbox handle is 1-64 letters, digits or underscores")
+        token = "sbx_" + secrets.token_urlsafe(32)
+        expires_at = _now() + TOKEN_TTL
+        doc = await self.db.accounts.find_one_and_update(
+            {"handle": handle},
+            {
+                "$set": {"token_hash": _hash_token(token), "token_expires_at": expires_at},
+                "$setOnInsert": {"_id": f"sbxacct_{secrets.token_hex(8)}", "created_at": _now()},
+            },
+            upsert=True,
+            return_document=True,
+        )
+        if doc is None:
+            raise PermanentError("the sandbox could not create the account")
+        return ConnectedAccount(
+            handle=handle,
+            display_name=handle.replace("_", " ").title(),
+            network_account_id=str(doc["_id"]),
+            credential=Credential(access_token=token, expires_at=expires_at),
+        )
+
+    async def _authenticate(self, account: AccountRef, credential: Credential) -> dict[str, Any]:
+        await self._ensure_indexes()
+        doc = await self.db.accounts.find_one({"handle": account.handle})
+        presented = _hash_token(credential.access_token.get_secret_value())
+        if doc is None or not hmac.compare_digest(presented, str(doc.get("token_hash", ""))):
+            raise AuthExpiredError("the sandbox rejected the account's token; reconnect it")
+        if doc["token_expires_at"].replace(tzinfo=UTC) < _now():
+            raise AuthExpiredError("the sandbox token has expired; reconnect the account")
+        return doc
+
+    async def _take_rate_token(self, network_account_id: str) -> None:
+        window = int(_now().timestamp() // self.rate_limit.per_seconds)
+        doc = await self.db.rate.find_one_and_update(
+            {"_id": f"{network_account_id}:{window}"},
+            {"$inc": {"calls": 1}, "$setOnInsert": {"window": window}},
+            upsert=True,
+            return_document=True,
+        )
+        if doc is not None and int(doc["calls"]) > self.rate_limit.calls:
+            next_window = (window + 1) * self.rate_limit.per_seconds
+            raise RateLimitedError(
+                "the sandbox rate limit was reached for this account",
+                retry_after_s=max(0.0, next_window - _now().timestamp()),
+            )
+
+    async def publish(
+        self, account: AccountRef, credential: Credential, post: OutgoingPost
+    ) -> PublishedPost:
+        """Create the post on the sandbox and schedule a fan's comment on it."""
+        doc = await self._authenticate(account, credential)
+        if len(post.text) > self.rules.max_text_chars:
+            raise PermanentError(
+                f"the sandbox allows {self.rules.max_text_chars} characters; "
+                f"the post has {len(post.text)}"
+            )
+        await self._take_rate_token(str(doc["_id"]))
+        post_id = f"sbxpost_{ObjectId()}"
+        now = _now()
+        permalink = f"{PERMALINK_BASE}/{account.handle}/posts/{post_id}"
+        await self.db.posts.insert_one(
+            {
+                "_id": post_id,
+                "account_id": doc["_id"],
+                "text": post.text,
+                "link": post.link,
+                "marker": post.marker,
+                "permalink": permalink,
+                "created_at": now,
+            }
+        )
+        await self.db.comments.insert_one(
+            {
+                "_id": f"sbxcomment_{ObjectId()}",
+                "account_id": doc["_id"],
+                "post_id": post_id,
+                "author_handle": "sandbox_fan",
+                "author_name": "Sandbox Fan",
+                "text": f"Love this! {post.text[:40]}",
+                "created_at": now,
+                "visible_at": now + self.comment_delay,
+            }
+        )
+        return PublishedPost(network_post_id=post_id, permalink=permalink, published_at=now)
+
+    async def find_by_marker(
+        self, account: AccountRef, credential: Credential, marker: str
+    ) -> PublishedPost | None:
+        """The account's post carrying ``marker``, if the sandbox has it."""
+        doc = await self._authenticate(account, credential)
+        post = await self.db.posts.find_one({"account_id": doc["_id"], "marker": marker})
+        if post is None:
+            return None
+        return PublishedPost(
+            network_post_id=str(post["_id"]),
+            permalink=post.get("permalink"),
+            published_at=post["created_at"].replace(tzinfo=UTC),
+        )
+
+    async def fetch_messages(
+        self, account: AccountRef, credential: Credential, cursor: str | None
+    ) -> Page:
+        """Comments visible now and newer than ``cursor`` (``<visible_at>|<id>``)."""
+        doc = await self._authenticate(account, credential)
+        query: dict[str, Any] = {"account_id": doc["_id"], "visible_at": {"$lte": _now()}}
+        if cursor:
+            stamp, _, last_id = cursor.partition("|")
+            after = datetime.fromisoformat(stamp)
+            query["$or"] = [
+                {"visible_at": {"$gt": after}},
+                {"visible_at": after, "_id": {"$gt": last_id}},
+            ]
+        found = await self.db.comments.find(
+            query, sort=[("visible_at", ASCENDING), ("_id", ASCENDING)], limit=100
+        ).to_list()
+        page = Page(cursor=cursor)
+        for comment in found:
+            visible_at = comment["visible_at"].replace(tzinfo=UTC)
+            page.messages.append(
+                FetchedMessage(
+                    network_message_id=str(comment["_id"]),
+                    kind="comment",
+                    author_handle=comment["author_handle"],
+                    author_name=comment.get("author_name"),
+                    text=comment["text"],
+                    network_post_id=comment["post_id"],
+                    sent_at=comment["created_at"].replace(tzinfo=UTC),
+                )
+            )
+            page.cursor = f"{visible_at.isoformat()}|{comment['_id']}"
+        return page

@@ -1,0 +1,24 @@
+"""Metrics snapshots produced by analytics collectors."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import AwareDatetime, Field
+
+from siar.contracts.envelope import Event
+
+
+class MetricsCollected(Event):
+    """An account or post metrics snapshot at one point in time."""
+
+    topic: ClassVar[str] = "metrics.collected"
+    event_type: Literal["metrics.collected"] = "metrics.collected"
+    schema_version: Literal[1] = 1
+    account_id: str
+    network: str
+    scope: Literal["account", "post"]
+    network_post_id: str | None = None
+    collected_at: AwareDatetime
+    metrics: dict[str, float] = Field(description="Metric name to value, e.g. followers.")
+    partial: bool = Field(default=False, description="True when the network gave only some.")

@@ -1,0 +1,1 @@
+"""The service runtime: settings, MongoDB, Kafka, outbox, auth, telemetry, app factory."""

@@ -1,0 +1,198 @@
+"""The one way to build a Siar service: FastAPI + FastStream + MongoDB + telemetry."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from faststream.kafka.fastapi import KafkaRouter
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CollectorRegistry
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+
+import siar
+from siar.runtime.auth import JwksCache, TokenVerifier
+from siar.runtime.kafka import create_kafka_router, kafka_publisher
+from siar.runtime.metrics import install_http_metrics, metrics_response
+from siar.runtime.mongo import Document, IndexSpec, create_mongo_client, ensure_indexes
+from siar.runtime.outbox import OUTBOX_INDEXES, Outbox, OutboxRelay
+from siar.runtime.problems import install_problem_handlers
+from siar.runtime.settings import ServiceSettings
+from siar.runtime.telemetry import create_tracer_provider
+from siar.runtime.uow import PROCESSED_INDEXES, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[["Runtime"], Awaitable[None]]
+
+
+@dataclass
+class Runtime:
+    """Everything a service's wiring needs; built by :func:`create_service_app`."""
+
+    name: str
+    settings: ServiceSettings
+    mongo: AsyncMongoClient[Document]
+    db: AsyncDatabase[Document]
+    outbox: Outbox
+    uow: UnitOfWork
+    router: KafkaRouter
+    http: httpx.AsyncClient
+    registry: CollectorRegistry
+    tracer_provider: TracerProvider
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    stoppers: list[Callable[[], None]] = field(default_factory=list)
+
+    def spawn(self, name: str, run: Callable[[], Awaitable[None]], stop: Callable[[], None]) -> None:
+        """Run a background loop from broker start until shutdown."""
+        self.tasks.append(asyncio.create_task(run(), name=f"{self.name}:{name}"))  # type: ignore[arg-type]
+        self.stoppers.append(stop)
+
+    async def stop_background(self, timeout: float) -> None:
+        """Ask every loop to stop and wait for them (cancelling stragglers)."""
+        for stop in self.stoppers:
+            stop()
+        if self.tasks:
+            _, pending = await asyncio.wait(self.tasks, timeout=timeout)
+            for task in pending:
+                task.cancel()
+        self.tasks.clear()
+        self.stoppers.clear()
+
+
+async def _wait_for_mongo(runtime: Runtime, indexes: Sequence[IndexSpec]) -> None:
+    delay = 0.2
+    for attempt in range(1, 40):
+        try:
+            await ensure_indexes(runtime.db, [*OUTBOX_INDEXES, *PROCESSED_INDEXES, *indexes])
+            return
+        except PyMongoError as err:
+            log.warning("MongoDB not ready (attempt %d): %s", attempt, err)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 3.0)
+    raise RuntimeError("MongoDB did not become reachable")
+
+
+def create_service_app(
+    *,
+    name: str,
+    settings: ServiceSettings,
+    description: str,
+    indexes: Sequence[IndexSpec] = (),
+    on_startup: Hook | None = None,
+    after_broker_start: Hook | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> tuple[FastAPI, Runtime]:
+    """Build a service: FastAPI app, Kafka router, MongoDB, outbox relay and telemetry.
+
+    Clients are created here but connect lazily; all I/O happens in the lifespan.
+    """
+    provider = tracer_provider or create_tracer_provider(name)
+    registry = CollectorRegistry(auto_describe=True)
+    mongo = create_mongo_client(settings.platform.mongodb_url, app_name=f"siar-{name}")
+    db = mongo[settings.database or f"siar_{name}"]
+    outbox = Outbox(db)
+    holder: dict[str, Runtime] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        runtime = holder["runtime"]
+        await _wait_for_mongo(runtime, indexes)
+        if on_startup:
+            await on_startup(runtime)
+        try:
+            yield {}
+        finally:
+            await runtime.stop_background(settings.graceful_timeout_s)
+            await runtime.http.aclose()
+            await runtime.mongo.close()
+
+    router = create_kafka_router(
+        settings, service=name, lifespan=lifespan, tracer_provider=provider, registry=registry
+    )
+    http = httpx.AsyncClient(timeout=10.0)
+    runtime = Runtime(
+        name=name,
+        settings=settings,
+        mongo=mongo,
+        db=db,
+        outbox=outbox,
+        uow=UnitOfWork(mongo, db, outbox),
+        router=router,
+        http=http,
+        registry=registry,
+        tracer_provider=provider,
+    )
+    holder["runtime"] = runtime
+
+    @router.after_startup
+    async def start_loops(app: FastAPI) -> None:
+        relay = OutboxRelay(
+            outbox, db, kafka_publisher(lambda: router.broker), poll_s=settings.outbox_poll_s
+        )
+        runtime.spawn("outbox-relay", relay.run, relay.stop)
+        if after_broker_start:
+            await after_broker_start(runtime)
+
+    @router.on_broker_shutdown
+    async def stop_loops(app: FastAPI) -> None:
+        await runtime.stop_background(settings.graceful_timeout_s)
+
+    app = FastAPI(
+        title=f"Siar {name}",
+        description=description,
+        version=siar.__version__,
+    )
+    app.state.runtime = runtime
+    app.state.token_verifier = TokenVerifier(
+        JwksCache(settings.platform.vault_url.rstrip("/") + "/.well-known/jwks.json", http),
+        issuer=settings.platform.jwt_issuer,
+        audience=settings.platform.jwt_audience,
+    )
+    install_problem_handlers(app)
+    install_http_metrics(app, name)
+    _install_health(app, runtime)
+    app.include_router(router)
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=provider, excluded_urls="healthz,readyz,metrics"
+    )
+    return app, runtime
+
+
+def _install_health(app: FastAPI, runtime: Runtime) -> None:
+    @app.get("/healthz", tags=["ops"], summary="The process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": runtime.name}
+
+    @app.get("/readyz", tags=["ops"], summary="MongoDB and Kafka are reachable")
+    async def readyz(request: Request) -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(runtime.db.command("ping"), 2.0)
+            checks["mongodb"] = "ok"
+        except (PyMongoError, TimeoutError) as err:
+            checks["mongodb"] = f"down: {type(err).__name__}"
+        try:
+            ok = await runtime.router.broker.ping(timeout=2.0)
+            checks["kafka"] = "ok" if ok else "down"
+        except Exception as err:
+            checks["kafka"] = f"down: {type(err).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "unready", "service": runtime.name, "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics")
+    async def metrics() -> Response:
+        return metrics_response(runtime.registry)

@@ -1,0 +1,178 @@
+"""Kafka wiring: the FastStream router every service uses, dead-lettering, publishing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from aiokafka.errors import KafkaError
+from fastapi.exceptions import RequestValidationError
+from faststream import AckPolicy, BaseMiddleware
+from faststream.kafka import KafkaBroker
+from faststream.kafka.fastapi import KafkaRouter
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.message import StreamMessage
+from opentelemetry.trace import TracerProvider
+from prometheus_client import CollectorRegistry, Counter
+from pydantic import ValidationError
+from pymongo.errors import ConnectionFailure
+
+from siar.contracts import DeadLetter, Event, utcnow
+from siar.contracts.deadletter import dlq_topic
+from siar.runtime.outbox import Publish
+from siar.runtime.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+MALFORMED: tuple[type[BaseException], ...] = (
+    ValidationError,
+    RequestValidationError,
+    json.JSONDecodeError,
+    UnicodeDecodeError,
+)
+"""A message that fails with one of these can never succeed: dead-letter it at once."""
+
+INFRASTRUCTURE: tuple[type[BaseException], ...] = (ConnectionFailure, KafkaError, OSError)
+"""Our own dependencies being away: redeliver later rather than dead-letter."""
+
+DEAD_LETTERS = Counter(
+    "siar_dead_letters",
+    "Messages sent to a dead-letter topic, by source topic and error type.",
+    ["topic", "error_type"],
+)
+
+
+def dead_letter_middleware(
+    get_broker: Callable[[], KafkaBroker],
+    *,
+    group: str,
+    max_attempts: int = 3,
+    base_delay_s: float = 0.2,
+) -> type[BaseMiddleware]:
+    """Middleware that retries a failing handler, then dead-letters what cannot succeed."""
+
+    class DeadLetterMiddleware(BaseMiddleware):
+        async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
+            attempt = 0
+            while True:
+                attempt += 1
+                try:
+                    return await call_next(msg)
+                except MALFORMED as err:
+                    await self._dead_letter(msg, err, attempt)
+                    return None
+                except Exception as err:
+                    if attempt < max_attempts:
+                        delay = base_delay_s * 2 ** (attempt - 1)
+                        await asyncio.sleep(delay * (0.5 + random.random()))  # noqa: S311
+                        continue
+                    if isinstance(err, INFRASTRUCTURE):
+                        raise
+                    await self._dead_letter(msg, err, attempt)
+                    return None
+
+        async def _dead_letter(self, msg: StreamMessage[Any], err: BaseException, n: int) -> None:
+            record = msg.raw_message
+            if not isinstance(record, ConsumerRecord):
+                raise err
+            letter = DeadLetter(
+                source_topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                consumer_group=group,
+                error_type=type(err).__name__,
+                error=str(err)[:4000],
+                payload=(record.value or b"").decode("utf-8", errors="replace"),
+                failed_at=utcnow(),
+                attempts=n,
+            )
+            log.warning(
+                "dead-lettering %s[%s]@%s: %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                letter.error_type,
+            )
+            await get_broker().publish(
+                letter.model_dump_json().encode(),
+                topic=dlq_topic(record.topic),
+                key=record.key,
+                headers={"content-type": "application/json"},
+            )
+            DEAD_LETTERS.labels(topic=record.topic, error_type=letter.error_type).inc()
+
+    return DeadLetterMiddleware
+
+
+def create_kafka_router(
+    settings: ServiceSettings,
+    *,
+    service: str,
+    lifespan: Any,
+    tracer_provider: TracerProvider,
+    registry: CollectorRegistry,
+) -> KafkaRouter:
+    """The FastStream Kafka router of a service, integrated with its FastAPI app."""
+    holder: list[KafkaRouter] = []
+    router = KafkaRouter(
+        settings.platform.kafka_bootstrap,
+        acks="all",
+        enable_idempotence=settings.platform.kafka_idempotent_producer,
+        graceful_timeout=settings.graceful_timeout_s,
+        client_id=f"siar-{service}",
+        middlewares=(
+            KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
+            KafkaPrometheusMiddleware(registry=registry, app_name=service, metrics_prefix="siar"),
+            dead_letter_middleware(lambda: holder[0].broker, group=settings.consumer_group),
+        ),
+        lifespan=lifespan,
+        schema_url="/asyncapi",
+        logger=logging.getLogger(f"siar.{service}.kafka"),
+    )
+    holder.append(router)
+    return router
+
+
+def subscriber_options(settings: ServiceSettings) -> dict[str, Any]:
+    """Options for every subscriber: commit only after the handler's work is durable."""
+    return {
+        "group_id": settings.consumer_group,
+        "ack_policy": AckPolicy.NACK_ON_ERROR,
+        "auto_offset_reset": "earliest",
+        "session_timeout_ms": 6000,
+        "heartbeat_interval_ms": 1500,
+    }
+
+
+def kafka_publisher(broker_getter: Callable[[], KafkaBroker]) -> Publish:
+    """A :class:`siar.runtime.outbox.Publish` sending through the service's broker."""
+
+    async def publish(
+        *, topic: str, payload: bytes, key: bytes, headers: dict[str, str]
+    ) -> Awaitable[Any]:
+        return await broker_getter().publish(
+            payload,
+            topic=topic,
+            key=key,
+            headers={**headers, "content-type": "application/json"},
+            no_confirm=True,
+        )
+
+    return publish
+
+
+def document_publications(router: KafkaRouter, *events: type[Event]) -> None:
+    """Declare the topics a service publishes (through its outbox) in its AsyncAPI."""
+    for event in events:
+        router.publisher(
+            event.topic,
+            title=f"{event.topic}:publish",
+            description=(event.__doc__ or "").strip().splitlines()[0],
+            schema=event,
+        )

@@ -1,0 +1,181 @@
+"""Transactional outbox: events written with the state change, relayed to Kafka after."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from collections.abc import Awaitable
+from datetime import timedelta
+from typing import Any, Protocol
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
+from pymongo import ASCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from siar.contracts import Event, utcnow
+from siar.runtime.mongo import Document, IndexSpec
+
+log = logging.getLogger(__name__)
+
+OUTBOX = "outbox"
+LEASES = "outbox_leases"
+
+OUTBOX_INDEXES = (
+    IndexSpec(OUTBOX, [("published", ASCENDING), ("seq", ASCENDING)], name="pending"),
+    IndexSpec(
+        OUTBOX,
+        [("published_at", ASCENDING)],
+        name="published_ttl",
+        options={"expireAfterSeconds": 7 * 24 * 3600},
+    ),
+)
+
+
+class Publish(Protocol):
+    """Hands one record to the producer; returns its pending delivery to await later.
+
+    Records are handed over one by one, in order, so each partition keeps write
+    order; the deliveries are awaited together, so a batch costs one round trip.
+    """
+
+    async def __call__(
+        self, *, topic: str, payload: bytes, key: bytes, headers: dict[str, str]
+    ) -> Awaitable[Any]: ...
+
+
+class Outbox:
+    """Writes events into the outbox inside the caller's transaction."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.collection = db[OUTBOX]
+        self._wake = asyncio.Event()
+        # Strictly increasing within a process, so relay order is write order even
+        # when two events share a clock tick.
+        self._last_seq = 0
+
+    async def add(self, event: Event, *, session: AsyncClientSession | None) -> None:
+        """Record ``event`` for publishing; commits or aborts with the caller's session."""
+        headers: dict[str, str] = {}
+        propagate.inject(headers)
+        self._last_seq = max(time.time_ns(), self._last_seq + 1)
+        await self.collection.insert_one(
+            {
+                "_id": str(event.event_id),
+                "topic": event.topic,
+                "key": event.partition_key(),
+                "payload": event.model_dump_json().encode(),
+                "headers": headers,
+                "workspace_id": event.workspace_id,
+                "created_at": utcnow(),
+                "seq": self._last_seq,
+                "published": False,
+                "published_at": None,
+            },
+            session=session,
+        )
+
+    def notify(self) -> None:
+        """Wake the relay: call after a transaction that added events commits."""
+        self._wake.set()
+
+    async def wait(self, timeout: float) -> None:
+        """Sleep until notified or ``timeout`` passes."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        self._wake.clear()
+
+
+class OutboxRelay:
+    """Publishes pending outbox documents in write order; one active relay per database.
+
+    Replicas compete for a short lease so that normally one relays; if two ever do,
+    consumers still deduplicate on ``event_id``.
+    """
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        db: AsyncDatabase[Document],
+        publish: Publish,
+        *,
+        poll_s: float = 0.5,
+        batch: int = 500,
+        lease_s: float = 10.0,
+    ) -> None:
+        self.outbox = outbox
+        self.leases = db[LEASES]
+        self.publish = publish
+        self.poll_s = poll_s
+        self.batch = batch
+        self.lease_s = lease_s
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
+        self._stopping = asyncio.Event()
+        self.published_total = 0
+
+    async def _hold_lease(self) -> bool:
+        now = utcnow()
+        try:
+            await self.leases.find_one_and_update(
+                {"_id": "relay", "$or": [{"owner": self.owner}, {"expires_at": {"$lt": now}}]},
+                {"$set": {"owner": self.owner, "expires_at": now + timedelta(seconds=self.lease_s)}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def relay_once(self) -> int:
+        """Publish one batch of pending events; returns how many were published."""
+        cursor = self.outbox.collection.find(
+            {"published": False}, sort=[("seq", ASCENDING)], limit=self.batch
+        )
+        docs = await cursor.to_list()
+        if not docs:
+            return 0
+        deliveries: list[Awaitable[Any]] = []
+        for doc in docs:
+            token = otel_context.attach(propagate.extract(doc.get("headers") or {}))
+            try:
+                deliveries.append(
+                    await self.publish(
+                        topic=doc["topic"],
+                        payload=bytes(doc["payload"]),
+                        key=bytes(doc["key"]),
+                        headers=dict(doc.get("headers") or {}),
+                    )
+                )
+            finally:
+                otel_context.detach(token)
+        await asyncio.gather(*deliveries)
+        await self.outbox.collection.update_many(
+            {"_id": {"$in": [d["_id"] for d in docs]}},
+            {"$set": {"published": True, "published_at": utcnow()}},
+        )
+        self.published_total += len(docs)
+        return len(docs)
+
+    async def run(self) -> None:
+        """Relay until stopped; errors are logged and retried, never fatal."""
+        while not self._stopping.is_set():
+            try:
+                if await self._hold_lease():
+                    while await self.relay_once() >= self.batch:
+                        pass
+            except (PyMongoError, OSError, asyncio.TimeoutError) as err:
+                log.warning("outbox relay retrying after error: %s", err)
+            except Exception:
+                log.exception("outbox relay error; retrying")
+            await self.outbox.wait(self.poll_s)
+
+    def stop(self) -> None:
+        """Ask the loop to finish after its current batch."""
+        self._stopping.set()
+        self.outbox.notify()
+

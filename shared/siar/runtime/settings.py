@@ -1,0 +1,78 @@
+"""Settings every service shares; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["dev", "test", "prod"]
+
+
+def service_config(prefix: str) -> SettingsConfigDict:
+    """The settings config every service uses: its own prefix, nested with ``__``."""
+    return SettingsConfigDict(
+        env_prefix=prefix, env_nested_delimiter="__", extra="ignore", frozen=True
+    )
+
+
+class PlatformSettings(BaseSettings):
+    """Where the shared infrastructure is; read from ``SIAR_*`` by every service."""
+
+    model_config = SettingsConfigDict(env_prefix="SIAR_", extra="ignore", frozen=True)
+
+    env: Environment = Field(
+        default="prod", description="dev and test allow built-in development secrets."
+    )
+    kafka_bootstrap: str = Field(
+        default="127.0.0.1:9092", description="Kafka bootstrap servers, comma-separated."
+    )
+    mongodb_url: str = Field(
+        default="mongodb://127.0.0.1:27017/?directConnection=true",
+        description="MongoDB connection string (a replica set in production).",
+    )
+    kafka_idempotent_producer: bool = Field(
+        default=True,
+        description="Idempotent producer; off on brokers without InitProducerId (Tansu).",
+    )
+    vault_url: str = Field(
+        default="http://127.0.0.1:8105", description="Base URL of the vault's HTTP API."
+    )
+    jwt_issuer: str = Field(default="siar-vault", description="Issuer of user JWTs.")
+    jwt_audience: str = Field(default="siar", description="Audience of user JWTs.")
+    log_level: str = Field(default="INFO", description="Root log level.")
+    log_format: Literal["json", "text"] = Field(default="json", description="Log line format.")
+
+
+class ServiceSettings(BaseSettings):
+    """Fields every service has under its own prefix, plus the platform's."""
+
+    host: str = Field(default="127.0.0.1", description="Interface the HTTP server binds.")
+    port: int = Field(default=8000, ge=1, le=65535, description="HTTP port.")
+    database: str = Field(default="", description="MongoDB database this service owns.")
+    consumer_group: str = Field(default="", description="Kafka consumer group id.")
+    graceful_timeout_s: float = Field(
+        default=10.0, gt=0, description="How long shutdown waits for in-flight messages."
+    )
+    outbox_poll_s: float = Field(
+        default=0.5, gt=0, description="Outbox relay poll interval when nothing wakes it."
+    )
+    service_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="Client secret this service presents to the vault for service tokens.",
+    )
+    platform: PlatformSettings = Field(default_factory=PlatformSettings)
+
+    @model_validator(mode="after")
+    def _refuse_missing_secrets_outside_dev(self) -> ServiceSettings:
+        if self.platform.env == "prod":
+            for name in self.required_secrets():
+                secret = getattr(self, name)
+                if not secret.get_secret_value() or secret.get_secret_value() == "changethis":
+                    raise ValueError(f"setting {name} must be set to a real secret in prod")
+        return self
+
+    def required_secrets(self) -> tuple[str, ...]:
+        """Names of SecretStr fields that must hold a real value in prod."""
+        return ()
