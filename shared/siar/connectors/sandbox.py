@@ -8,6 +8,7 @@ after it is published. Nothing in Siar reads its database except this module.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -15,8 +16,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
+from pydantic import SecretStr
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from siar.connectors.base import (
     AccountRef,
@@ -73,9 +76,8 @@ class SandboxConnector(Connector):
             return
         await self.db.accounts.create_index([("handle", ASCENDING)], unique=True)
         await self.db.posts.create_index([("account_id", ASCENDING), ("marker", ASCENDING)])
-        await self.db.comments.create_index(
-            [("account_id", ASCENDING), ("visible_at", ASCENDING), ("_id", ASCENDING)]
-        )
+        # No "_id" in compound keys: nx-27017 cannot index it (JSON path error).
+        await self.db.comments.create_index([("account_id", ASCENDING), ("visible_at", ASCENDING)])
         self._indexed = True
 
     async def sign_in(self, handle: str) -> ConnectedAccount:
@@ -86,13 +88,21 @@ class SandboxConnector(Connector):
             raise PermanentError("a sandbox handle is 1-64 letters, digits or underscores")
         token = "sbx_" + secrets.token_urlsafe(32)
         expires_at = _now() + TOKEN_TTL
+        # Insert with a string id first: nx-27017 ignores "_id" in $setOnInsert and
+        # its ObjectIds do not match in later equality queries.
+        with contextlib.suppress(DuplicateKeyError):
+            await self.db.accounts.insert_one(
+                {"_id": f"sbxacct_{secrets.token_hex(8)}", "handle": handle, "created_at": _now()}
+            )
+        # Epoch seconds: a $set datetime comes back as a string from nx-27017.
         doc = await self.db.accounts.find_one_and_update(
             {"handle": handle},
             {
-                "$set": {"token_hash": _hash_token(token), "token_expires_at": expires_at},
-                "$setOnInsert": {"_id": f"sbxacct_{secrets.token_hex(8)}", "created_at": _now()},
+                "$set": {
+                    "token_hash": _hash_token(token),
+                    "token_expires_ts": expires_at.timestamp(),
+                }
             },
-            upsert=True,
             return_document=True,
         )
         if doc is None:
@@ -101,7 +111,7 @@ class SandboxConnector(Connector):
             handle=handle,
             display_name=handle.replace("_", " ").title(),
             network_account_id=str(doc["_id"]),
-            credential=Credential(access_token=token, expires_at=expires_at),
+            credential=Credential(access_token=SecretStr(token), expires_at=expires_at),
         )
 
     async def _authenticate(self, account: AccountRef, credential: Credential) -> dict[str, Any]:
@@ -110,7 +120,7 @@ class SandboxConnector(Connector):
         presented = _hash_token(credential.access_token.get_secret_value())
         if doc is None or not hmac.compare_digest(presented, str(doc.get("token_hash", ""))):
             raise AuthExpiredError("the sandbox rejected the account's token; reconnect it")
-        if doc["token_expires_at"].replace(tzinfo=UTC) < _now():
+        if float(doc.get("token_expires_ts", 0)) < _now().timestamp():
             raise AuthExpiredError("the sandbox token has expired; reconnect the account")
         return doc
 

@@ -71,6 +71,7 @@ def start_infra(
     *,
     kafka_port: int | None = None,
     mongo_port: int | None = None,
+    log_dir: Path | None = None,
     timeout: float = START_TIMEOUT_S,
 ) -> Infra:
     """Use external URLs if set, else testcontainers if Docker answers, else embedded."""
@@ -87,7 +88,9 @@ def start_infra(
         )
     if docker_answers():
         return start_testcontainers(timeout=timeout)
-    return start_embedded(data_dir, kafka_port=kafka_port, mongo_port=mongo_port, timeout=timeout)
+    return start_embedded(
+        data_dir, kafka_port=kafka_port, mongo_port=mongo_port, log_dir=log_dir, timeout=timeout
+    )
 
 
 def docker_answers() -> bool:
@@ -111,7 +114,9 @@ def start_testcontainers(*, timeout: float = START_TIMEOUT_S) -> Infra:
     from testcontainers.core.container import DockerContainer
     from testcontainers.kafka import KafkaContainer
 
-    infra = Infra(kafka_bootstrap="", mongodb_url="", kind="testcontainers", idempotent_producer=True)
+    infra = Infra(
+        kafka_bootstrap="", mongodb_url="", kind="testcontainers", idempotent_producer=True
+    )
     try:
         kafka = KafkaContainer(KAFKA_IMAGE)
         kafka.start()
@@ -136,7 +141,10 @@ def start_testcontainers(*, timeout: float = START_TIMEOUT_S) -> Infra:
 
 def _initiate_replica_set(url: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    with MongoClient(url, serverSelectionTimeoutMS=int(timeout * 1000)) as client:
+    client: MongoClient[dict[str, Any]] = MongoClient(
+        url, serverSelectionTimeoutMS=int(timeout * 1000)
+    )
+    with client:
         config = {"_id": "rs0", "members": [{"_id": 0, "host": "localhost:27017"}]}
         try:
             client.admin.command("replSetInitiate", config)
@@ -154,12 +162,17 @@ def start_embedded(
     *,
     kafka_port: int | None = None,
     mongo_port: int | None = None,
+    log_dir: Path | None = None,
     timeout: float = START_TIMEOUT_S,
 ) -> Infra:
-    """Start Tansu (Kafka protocol) and nx-27017 (MongoDB protocol) as child processes."""
+    """Start Tansu (Kafka protocol) and nx-27017 (MongoDB protocol) as child processes.
+
+    MongoDB data persists in ``data_dir/mongo``; logs go to ``log_dir`` (default
+    ``data_dir/logs``) as ``kafka.log`` and ``mongo.log``.
+    """
     kafka_port = _choose_port("Kafka (Tansu)", kafka_port)
     mongo_port = _choose_port("MongoDB (nx-27017)", mongo_port)
-    log_dir = data_dir / "logs"
+    log_dir = log_dir or data_dir / "logs"
     mongo_dir = data_dir / "mongo"
     mongo_dir.mkdir(parents=True, exist_ok=True)
     pid_file = data_dir / "mongo.pid"
@@ -280,7 +293,10 @@ def mongo_pings(url: str, timeout: float = 1.0) -> bool:
     """Whether a MongoDB server at ``url`` answers the ``ping`` command."""
     ms = int(timeout * 1000)
     try:
-        with MongoClient(url, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms) as client:
+        client: MongoClient[dict[str, Any]] = MongoClient(
+            url, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms
+        )
+        with client:
             client.admin.command("ping")
     except PyMongoError:
         return False

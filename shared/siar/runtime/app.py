@@ -53,17 +53,19 @@ class Runtime:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stoppers: list[Callable[[], None]] = field(default_factory=list)
 
-    def spawn(self, name: str, run: Callable[[], Awaitable[None]], stop: Callable[[], None]) -> None:
+    def spawn(
+        self, name: str, run: Callable[[], Awaitable[None]], stop: Callable[[], None]
+    ) -> None:
         """Run a background loop from broker start until shutdown."""
         self.tasks.append(asyncio.create_task(run(), name=f"{self.name}:{name}"))  # type: ignore[arg-type]
         self.stoppers.append(stop)
 
-    async def stop_background(self, timeout: float) -> None:
+    async def stop_background(self, within_s: float) -> None:
         """Ask every loop to stop and wait for them (cancelling stragglers)."""
         for stop in self.stoppers:
             stop()
         if self.tasks:
-            _, pending = await asyncio.wait(self.tasks, timeout=timeout)
+            _, pending = await asyncio.wait(self.tasks, timeout=within_s)
             for task in pending:
                 task.cancel()
         self.tasks.clear()
@@ -167,6 +169,22 @@ def create_service_app(
         app, tracer_provider=provider, excluded_urls="healthz,readyz,metrics"
     )
     return app, runtime
+
+
+def serve(name: str, settings: ServiceSettings, create_app: Callable[[Any], FastAPI]) -> None:
+    """Serve a service's app with uvicorn, JSON logs and a graceful shutdown."""
+    import uvicorn
+
+    from siar.runtime.telemetry import configure_logging
+
+    configure_logging(name, level=settings.platform.log_level, fmt=settings.platform.log_format)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        timeout_graceful_shutdown=int(settings.graceful_timeout_s),
+    )
 
 
 def _install_health(app: FastAPI, runtime: Runtime) -> None:

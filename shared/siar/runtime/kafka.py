@@ -6,8 +6,8 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any, Union
 
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
@@ -20,7 +20,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.message import StreamMessage
 from opentelemetry.trace import TracerProvider
 from prometheus_client import CollectorRegistry, Counter
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from pymongo.errors import ConnectionFailure
 
 from siar.contracts import DeadLetter, Event, utcnow
@@ -93,11 +93,13 @@ def dead_letter_middleware(
                 attempts=n,
             )
             log.warning(
-                "dead-lettering %s[%s]@%s: %s",
+                "dead-lettering %s[%s]@%s: %s: %s",
                 record.topic,
                 record.partition,
                 record.offset,
                 letter.error_type,
+                letter.error[:500],
+                exc_info=err,
             )
             await get_broker().publish(
                 letter.model_dump_json().encode(),
@@ -148,6 +150,37 @@ def subscriber_options(settings: ServiceSettings) -> dict[str, Any]:
         "session_timeout_ms": 6000,
         "heartbeat_interval_ms": 1500,
     }
+
+
+EventHandler = Callable[[Any], Awaitable[None]]
+
+
+def subscribe_events(
+    router: KafkaRouter,
+    settings: ServiceSettings,
+    handlers: Mapping[type[Event], EventHandler],
+    *,
+    name: str,
+) -> None:
+    """One consumer for all of a service's topics, dispatching on ``event_type``.
+
+    A single group member per service joins the group once (each join costs the
+    broker's rebalance delay), and the payload is a discriminated union, so the
+    AsyncAPI document still names every event consumed.
+    """
+    models = tuple(handlers)
+    payload: Any = (
+        models[0]
+        if len(models) == 1
+        else Annotated[Union[models], Field(discriminator="event_type")]  # noqa: UP007
+    )
+
+    async def on_event(event: Any) -> None:
+        await handlers[type(event)](event)
+
+    on_event.__annotations__ = {"event": payload, "return": None}
+    on_event.__name__ = on_event.__qualname__ = name
+    router.subscriber(*(m.topic for m in models), **subscriber_options(settings))(on_event)
 
 
 def kafka_publisher(broker_getter: Callable[[], KafkaBroker]) -> Publish:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pymongo import AsyncMongoClient, IndexModel
+from pymongo import AsyncMongoClient, IndexModel, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -61,7 +61,11 @@ class TenantCollection:
         return {**(query or {}), "workspace_id": workspace_id}
 
     async def insert(
-        self, workspace_id: str, doc: Mapping[str, Any], *, session: AsyncClientSession | None = None
+        self,
+        workspace_id: str,
+        doc: Mapping[str, Any],
+        *,
+        session: AsyncClientSession | None = None,
     ) -> None:
         """Insert one document stamped with its workspace."""
         await self.raw.insert_one(self._scoped(workspace_id, doc), session=session)
@@ -108,6 +112,27 @@ class TenantCollection:
         )
         return result.matched_count + (1 if result.upserted_id is not None else 0)
 
+    async def replace_one(
+        self,
+        workspace_id: str,
+        query: Mapping[str, Any],
+        doc: Mapping[str, Any],
+        *,
+        session: AsyncClientSession | None = None,
+    ) -> int:
+        """Replace one whole document of this workspace; returns how many matched.
+
+        Prefer this over ``$set`` of datetimes: the embedded nx-27017 stores a
+        top-level datetime given to ``$set``/``$max`` on an existing document as a
+        string (seen with nx-27017 0.8.1), while whole documents keep their types.
+        """
+        replacement = self._scoped(workspace_id, doc)
+        replacement.pop("_id", None)  # immutable; nx-27017 rejects it even when unchanged
+        result = await self.raw.replace_one(
+            self._scoped(workspace_id, query), replacement, session=session
+        )
+        return result.matched_count
+
     async def find_one_and_update(
         self,
         workspace_id: str,
@@ -117,8 +142,6 @@ class TenantCollection:
         session: AsyncClientSession | None = None,
     ) -> Document | None:
         """Update one document and return it as it is after the update."""
-        from pymongo import ReturnDocument
-
         return await self.raw.find_one_and_update(
             self._scoped(workspace_id, query),
             update,

@@ -9,7 +9,6 @@ import os
 import socket
 import time
 from collections.abc import Awaitable
-from datetime import timedelta
 from typing import Any, Protocol
 
 from opentelemetry import context as otel_context
@@ -85,10 +84,10 @@ class Outbox:
         """Wake the relay: call after a transaction that added events commits."""
         self._wake.set()
 
-    async def wait(self, timeout: float) -> None:
-        """Sleep until notified or ``timeout`` passes."""
+    async def wait(self, within_s: float) -> None:
+        """Sleep until notified or ``within_s`` passes."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+            await asyncio.wait_for(self._wake.wait(), within_s)
         self._wake.clear()
 
 
@@ -120,11 +119,12 @@ class OutboxRelay:
         self.published_total = 0
 
     async def _hold_lease(self) -> bool:
-        now = utcnow()
+        # Epoch seconds, not a datetime: see TenantCollection.replace_one on nx-27017.
+        now = time.time()
         try:
             await self.leases.find_one_and_update(
-                {"_id": "relay", "$or": [{"owner": self.owner}, {"expires_at": {"$lt": now}}]},
-                {"$set": {"owner": self.owner, "expires_at": now + timedelta(seconds=self.lease_s)}},
+                {"_id": "relay", "$or": [{"owner": self.owner}, {"expires_ts": {"$lt": now}}]},
+                {"$set": {"owner": self.owner, "expires_ts": now + self.lease_s}},
                 upsert=True,
             )
         except DuplicateKeyError:
@@ -168,7 +168,7 @@ class OutboxRelay:
                 if await self._hold_lease():
                     while await self.relay_once() >= self.batch:
                         pass
-            except (PyMongoError, OSError, asyncio.TimeoutError) as err:
+            except (TimeoutError, PyMongoError, OSError) as err:
                 log.warning("outbox relay retrying after error: %s", err)
             except Exception:
                 log.exception("outbox relay error; retrying")
@@ -178,4 +178,3 @@ class OutboxRelay:
         """Ask the loop to finish after its current batch."""
         self._stopping.set()
         self.outbox.notify()
-

@@ -16,7 +16,7 @@ PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:siar:problem:"
 
 
-class Problem(Exception):  # noqa: N818 - it is the RFC's name for it
+class Problem(Exception):
     """An error a client can act on; rendered as problem+json with a stable ``type``."""
 
     def __init__(
@@ -115,3 +115,23 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+ErrorMap = dict[type[Exception], tuple[int, str, str]]
+
+
+def install_domain_errors(app: FastAPI, base: type[Exception], mapping: ErrorMap) -> None:
+    """Render a service's domain errors (subclasses of ``base``) by ``mapping``.
+
+    ``mapping`` gives (status, stable type slug, title) per error class; the error's
+    message becomes the problem's detail, so it must be written for the client.
+    """
+
+    async def on_error(request: Request, exc: Exception) -> JSONResponse:
+        status, slug, title = next(
+            (v for k, v in mapping.items() if isinstance(exc, k)),
+            (500, "internal", "Internal error"),
+        )
+        return problem_response(Problem(status, slug, title, str(exc)), request)
+
+    app.add_exception_handler(base, on_error)

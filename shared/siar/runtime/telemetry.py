@@ -18,7 +18,7 @@ _SECRET_PATTERNS = (
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(
         r"(?i)((?:access_token|refresh_token|password|client_secret|secret|token)"
-        r"[\"']?\s*[:=]\s*[\"']?)[^\"'\s,}&]+"
+        r"[\"']?\s*[:=]\s*)(?:\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[^\"'\s,}&]+)"
     ),
 )
 

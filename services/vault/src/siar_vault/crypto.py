@@ -49,6 +49,8 @@ def _seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
 
 
 def _open(key: bytes, sealed: bytes, aad: bytes) -> bytes:
+    if len(sealed) < NONCE_BYTES + 16:  # nonce + GCM tag: anything shorter is corrupt
+        raise DecryptionFailed("ciphertext did not authenticate")
     try:
         return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
     except InvalidTag as err:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import uvicorn
 from fastapi import FastAPI
 
 from siar.connectors.registry import build_connectors
-from siar.runtime.app import Runtime, create_service_app
-from siar.runtime.telemetry import configure_logging
+from siar.runtime.app import Runtime, create_service_app, serve
 from siar_vault import crypto
 from siar_vault.api.errors import install_error_handlers
 from siar_vault.api.routes import router as api_router
@@ -64,12 +62,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def run() -> None:
     """Serve the vault (``siar-vault`` / ``python -m siar_vault``)."""
-    settings = Settings()
-    configure_logging("vault", level=settings.platform.log_level, fmt=settings.platform.log_format)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        timeout_graceful_shutdown=int(settings.graceful_timeout_s),
-    )
+    serve("vault", Settings(), create_app)

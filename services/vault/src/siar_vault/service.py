@@ -32,8 +32,8 @@ from siar_vault.domain import (
     normalise_email,
 )
 from siar_vault.errors import (
-    InvalidInput,
     InvalidCredentials,
+    InvalidInput,
     NetworkRefused,
     NotFound,
     UnsupportedNetwork,
@@ -240,7 +240,9 @@ class VaultService:
             raise NotFound("account")
         return account
 
-    async def lease(self, *, workspace_id: str, account_id: str, service: str, purpose: str) -> Lease:
+    async def lease(
+        self, *, workspace_id: str, account_id: str, service: str, purpose: str
+    ) -> Lease:
         """Decrypt an account's credential for a service; every lease is audited."""
         account = await self.account(workspace_id, account_id)
         envelope = await self.store.credential_envelope(workspace_id, account_id)
@@ -264,11 +266,12 @@ class VaultService:
         """Append to the workspace's hash chain (retrying if another writer raced us)."""
         while True:
             head = await self.store.last_audit(workspace_id)
+            now = utcnow()
             entry = AuditEntry(
                 workspace_id=workspace_id,
                 seq=(head.seq + 1) if head else 1,
                 # Millisecond precision: what MongoDB stores, so the hash re-verifies.
-                at=utcnow().replace(microsecond=utcnow().microsecond // 1000 * 1000),
+                at=now.replace(microsecond=now.microsecond // 1000 * 1000),
                 actor=actor,
                 action=action,
                 target=target,

@@ -125,11 +125,11 @@ class VaultStore:
         await self.credentials.update_one(
             workspace_id, {"_id": account_id}, {"$set": {"envelope": envelope}}
         )
-        await self.accounts.update_one(
-            workspace_id,
-            {"_id": account_id},
-            {"$set": {"token_expires_at": expires, "status": "healthy"}},
-        )
+        doc = await self.accounts.find_one(workspace_id, {"_id": account_id})
+        if doc is not None:
+            # Whole-document replace keeps the datetime a datetime on nx-27017 too.
+            doc.update(token_expires_at=expires, status="healthy")
+            await self.accounts.replace_one(workspace_id, {"_id": account_id}, doc)
 
     async def list_accounts(self, workspace_id: str) -> list[Account]:
         """Accounts of a workspace, by network then handle."""
@@ -159,7 +159,9 @@ class VaultStore:
             return False
         return True
 
-    async def audit_entries(self, workspace_id: str, *, limit: int, after_seq: int) -> list[AuditEntry]:
+    async def audit_entries(
+        self, workspace_id: str, *, limit: int, after_seq: int
+    ) -> list[AuditEntry]:
         """Audit entries in order."""
         docs = await self.audit.find(
             workspace_id, {"seq": {"$gt": after_seq}}, sort=[("seq", ASCENDING)], limit=limit

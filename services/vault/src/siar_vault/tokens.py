@@ -49,9 +49,10 @@ class TokenIssuer:
             docs = await collection.find({"retired": False}).to_list()
         docs.sort(key=lambda d: d["created_at"])
         keys = [
-            (str(d["_id"]), crypto.load_private_pem(
-                crypto.decrypt(self.keyring, d["envelope"], SIGNING_AAD)
-            ))
+            (
+                str(d["_id"]),
+                crypto.load_private_pem(crypto.decrypt(self.keyring, d["envelope"], SIGNING_AAD)),
+            )
             for d in docs
         ]
         self._active = keys[-1]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
-from siar.runtime.problems import Problem, problem_response
+from siar.runtime.problems import ErrorMap, install_domain_errors
 from siar_vault import errors
 
-_MAP: dict[type[errors.VaultError], tuple[int, str, str]] = {
+ERRORS: ErrorMap = {
     errors.Conflict: (409, "conflict", "Already exists"),
     errors.NotFound: (404, "not-found", "Not found"),
     errors.InvalidCredentials: (401, "invalid-credentials", "Invalid credentials"),
@@ -22,11 +21,4 @@ _MAP: dict[type[errors.VaultError], tuple[int, str, str]] = {
 
 def install_error_handlers(app: FastAPI) -> None:
     """Map every vault error to its problem."""
-
-    async def on_vault_error(request: Request, exc: Exception) -> JSONResponse:
-        for kind, (status, slug, title) in _MAP.items():
-            if isinstance(exc, kind):
-                return problem_response(Problem(status, slug, title, str(exc)), request)
-        return problem_response(Problem(500, "internal", "Internal error"), request)
-
-    app.add_exception_handler(errors.VaultError, on_vault_error)
+    install_domain_errors(app, errors.VaultError, ERRORS)

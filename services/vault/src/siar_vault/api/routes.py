@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Query
 
 from siar.runtime.auth import CurrentPrincipal, Principal, require, require_scope
 from siar.runtime.problems import Problem
-from siar.runtime.roles import Permission
+from siar.runtime.roles import Permission, Role
 from siar_vault.api.deps import Service
 from siar_vault.api.schemas import (
     AccountConnect,
@@ -80,7 +80,7 @@ async def create_workspace(
     if principal.kind != "user":
         raise Problem(403, "forbidden", "Not allowed", "only users create workspaces")
     ws = await service.create_workspace(name=body.name, owner_id=principal.subject)
-    return WorkspacePublic(id=ws.id, name=ws.name, role="owner", created_at=ws.created_at)
+    return WorkspacePublic(id=ws.id, name=ws.name, role=Role.OWNER, created_at=ws.created_at)
 
 
 @router.get("/v1/workspaces", tags=["workspaces"], summary="The caller's workspaces")
@@ -96,7 +96,7 @@ async def list_workspaces(principal: CurrentPrincipal, service: Service) -> Item
 
 @router.get("/v1/workspaces/{ws}/members", tags=["workspaces"], summary="Members")
 async def list_members(
-    ws: str, service: Service, _: Principal = require(Permission.WORKSPACE_READ)
+    ws: str, service: Service, _: Annotated[Principal, require(Permission.WORKSPACE_READ)]
 ) -> Items[MemberPublic]:
     members = await service.members(ws)
     return Items(items=[MemberPublic(user_id=m.user_id, role=m.role) for m in members])
@@ -107,7 +107,7 @@ async def add_member(
     ws: str,
     body: MemberAdd,
     service: Service,
-    _: Principal = require(Permission.MEMBERS_MANAGE),
+    _: Annotated[Principal, require(Permission.MEMBERS_MANAGE)],
 ) -> MemberPublic:
     membership = await service.add_member(workspace_id=ws, email=body.email, role=body.role)
     return MemberPublic(user_id=membership.user_id, role=membership.role)
@@ -130,7 +130,7 @@ async def connect_account(
     ws: str,
     body: AccountConnect,
     service: Service,
-    principal: Principal = require(Permission.ACCOUNTS_MANAGE),
+    principal: Annotated[Principal, require(Permission.ACCOUNTS_MANAGE)],
 ) -> AccountPublic:
     account = await service.connect_account(
         workspace_id=ws, network=body.network, handle=body.handle, actor=principal.subject
@@ -140,14 +140,17 @@ async def connect_account(
 
 @router.get("/v1/workspaces/{ws}/accounts", tags=["accounts"], summary="Connected accounts")
 async def list_accounts(
-    ws: str, service: Service, _: Principal = require(Permission.ACCOUNTS_READ)
+    ws: str, service: Service, _: Annotated[Principal, require(Permission.ACCOUNTS_READ)]
 ) -> Items[AccountPublic]:
     return Items(items=[_public(a) for a in await service.accounts(ws)])
 
 
 @router.get("/v1/workspaces/{ws}/accounts/{account_id}", tags=["accounts"])
 async def get_account(
-    ws: str, account_id: str, service: Service, _: Principal = require(Permission.ACCOUNTS_READ)
+    ws: str,
+    account_id: str,
+    service: Service,
+    _: Annotated[Principal, require(Permission.ACCOUNTS_READ)],
 ) -> AccountPublic:
     return _public(await service.account(ws, account_id))
 
@@ -161,7 +164,7 @@ async def service_get_account(
     ws: str,
     account_id: str,
     service: Service,
-    _: Principal = require_scope("accounts:read"),
+    _: Annotated[Principal, require_scope("accounts:read")],
 ) -> AccountPublic:
     return _public(await service.account(ws, account_id))
 
@@ -176,7 +179,7 @@ async def lease_credential(
     account_id: str,
     body: LeaseRequest,
     service: Service,
-    principal: Principal = require_scope("credentials:lease"),
+    principal: Annotated[Principal, require_scope("credentials:lease")],
 ) -> LeaseResponse:
     lease = await service.lease(
         workspace_id=ws, account_id=account_id, service=principal.subject, purpose=body.purpose
@@ -194,7 +197,7 @@ async def lease_credential(
 async def audit_log(
     ws: str,
     service: Service,
-    _: Principal = require(Permission.AUDIT_READ),
+    _: Annotated[Principal, require(Permission.AUDIT_READ)],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     after_seq: Annotated[int, Query(ge=0)] = 0,
 ) -> Items[AuditEntryPublic]:

@@ -33,7 +33,7 @@ class TokenResponse(BaseModel):
     """OAuth 2.0 token response."""
 
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in: int
 
 

@@ -1,0 +1,46 @@
+# Siar: `make dev` runs the platform on the embedded stack; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+# uv from PATH, else the module installed by `make uv`.
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+
+.PHONY: dev test uv sync lint format typecheck sizes pytest bench asyncapi clean
+
+uv:
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
+		$(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+
+sync: uv
+	$(UV) sync --frozen --all-packages
+
+dev: sync
+	$(UV) run --frozen siar-dev
+
+test: sync lint typecheck sizes pytest
+
+lint:
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+format: sync
+	$(UV) run --frozen ruff format .
+	$(UV) run --frozen ruff check --fix .
+
+typecheck:
+	$(UV) run --frozen mypy
+
+sizes:
+	$(UV) run --frozen python scripts/check_sizes.py
+
+pytest:
+	$(UV) run --frozen pytest
+
+bench: sync
+	$(UV) run --frozen python tests/bench/bench_slice_latency.py
+	$(UV) run --frozen python tests/bench/bench_dev_startup.py
+
+asyncapi: sync
+	$(UV) run --frozen python scripts/asyncapi.py --write
+
+clean:
+	rm -rf .siar test-artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,5 @@
+"""``python -m siar_analytics``."""
+
+from siar_analytics.main import run
+
+run()

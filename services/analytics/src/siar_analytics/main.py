@@ -1,0 +1,44 @@
+"""Analytics entry point: ``create_app`` wires everything; ``run`` serves it."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from siar.runtime.app import Runtime, create_service_app, serve
+from siar_analytics.api.routes import install_error_handlers
+from siar_analytics.api.routes import router as api_router
+from siar_analytics.handlers import register_handlers
+from siar_analytics.service import AnalyticsService
+from siar_analytics.settings import Settings
+from siar_analytics.store import INDEXES, AnalyticsStore
+
+DESCRIPTION = "Metrics, reports and research."
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the analytics app; I/O starts in the lifespan."""
+    settings = settings or Settings()
+
+    async def on_startup(runtime: Runtime) -> None:
+        app.state.service = AnalyticsService(
+            store=AnalyticsStore(runtime.db),
+            uow=runtime.uow,
+            max_range_days=settings.max_range_days,
+        )
+
+    app, runtime = create_service_app(
+        name="analytics",
+        settings=settings,
+        description=DESCRIPTION,
+        indexes=INDEXES,
+        on_startup=on_startup,
+    )
+    register_handlers(runtime.router, settings, lambda: app.state.service)
+    install_error_handlers(app)
+    app.include_router(api_router)
+    return app
+
+
+def run() -> None:
+    """Serve analytics (``siar-analytics`` / ``python -m siar_analytics``)."""
+    serve("analytics", Settings(), create_app)

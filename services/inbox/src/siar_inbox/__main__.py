@@ -1,0 +1,5 @@
+"""``python -m siar_inbox``."""
+
+from siar_inbox.main import run
+
+run()

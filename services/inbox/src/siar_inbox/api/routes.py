@@ -1,0 +1,56 @@
+"""The inbox's HTTP routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Query
+from pydantic import BaseModel
+
+from siar.runtime.auth import Principal, require
+from siar.runtime.problems import ErrorMap, install_domain_errors
+from siar.runtime.roles import Permission
+from siar_inbox import errors
+from siar_inbox.api.deps import Service
+from siar_inbox.domain import Conversation, Message
+
+router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["inbox"])
+
+ERRORS: ErrorMap = {errors.ConversationNotFound: (404, "not-found", "Conversation not found")}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map inbox errors to problems."""
+    install_domain_errors(app, errors.InboxError, ERRORS)
+
+
+class ConversationList(BaseModel):
+    """Conversations, newest first."""
+
+    items: list[Conversation]
+
+
+class MessageList(BaseModel):
+    """Messages of a conversation, oldest first."""
+
+    items: list[Message]
+
+
+@router.get("/conversations", summary="The unified inbox")
+async def list_conversations(
+    ws: str,
+    service: Service,
+    _: Annotated[Principal, require(Permission.INBOX_READ)],
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ConversationList:
+    return ConversationList(items=await service.conversations(ws, limit=limit))
+
+
+@router.get("/conversations/{conversation_id}/messages", summary="A conversation's messages")
+async def list_messages(
+    ws: str,
+    conversation_id: str,
+    service: Service,
+    _: Annotated[Principal, require(Permission.INBOX_READ)],
+) -> MessageList:
+    return MessageList(items=await service.messages(ws, conversation_id))

@@ -1,0 +1,63 @@
+"""Inbox domain: messages and the conversations they thread into (no I/O)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+
+class ConversationStatus(StrEnum):
+    """Triage state of a conversation."""
+
+    OPEN = "open"
+    PENDING = "pending"
+    CLOSED = "closed"
+
+
+class Message(BaseModel):
+    """One comment, mention or DM, normalised."""
+
+    id: str
+    workspace_id: str
+    conversation_id: str
+    account_id: str
+    network: str
+    network_message_id: str
+    kind: str
+    author_handle: str
+    author_name: str | None = None
+    text: str
+    network_post_id: str | None = None
+    sent_at: datetime
+    received_at: datetime
+
+
+class Conversation(BaseModel):
+    """A thread: a post's comments, a DM conversation or a mention."""
+
+    id: str
+    workspace_id: str
+    account_id: str
+    network: str
+    kind: str
+    network_post_id: str | None = None
+    post_id: str | None = None
+    status: ConversationStatus = ConversationStatus.OPEN
+    message_count: int = 0
+    last_message_at: datetime
+    last_message_text: str = ""
+
+
+def conversation_id(workspace_id: str, account_id: str, kind: str, thread_key: str) -> str:
+    """Stable id of a thread, so every message of it lands in one conversation."""
+    digest = hashlib.sha256(f"{workspace_id}|{account_id}|{kind}|{thread_key}".encode())
+    return f"cnv_{digest.hexdigest()[:24]}"
+
+
+def message_id(workspace_id: str, network: str, network_message_id: str) -> str:
+    """Stable id of a message: the same network message is stored once."""
+    digest = hashlib.sha256(f"{workspace_id}|{network}|{network_message_id}".encode())
+    return f"msg_{digest.hexdigest()[:24]}"

@@ -1,0 +1,11 @@
+"""Inbox errors."""
+
+from __future__ import annotations
+
+
+class InboxError(Exception):
+    """Base of every inbox error."""
+
+
+class ConversationNotFound(InboxError):
+    """No such conversation in this workspace."""

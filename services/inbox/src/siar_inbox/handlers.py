@@ -1,0 +1,39 @@
+"""The inbox's Kafka subscribers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from faststream.kafka.fastapi import KafkaRouter
+
+from siar.contracts import AccountConnected, AccountDisconnected, MessageReceived, PostPublished
+from siar.runtime.kafka import document_publications, subscribe_events
+from siar_inbox.service import InboxService
+from siar_inbox.settings import Settings
+
+
+def register_handlers(
+    router: KafkaRouter, settings: Settings, service: Callable[[], InboxService]
+) -> None:
+    """Start/stop polling with account events; thread comments to published posts."""
+
+    async def on_account_connected(event: AccountConnected) -> None:
+        await service().start_polling(event.workspace_id, event.account_id, event.network)
+
+    async def on_account_disconnected(event: AccountDisconnected) -> None:
+        await service().stop_polling(event.workspace_id, event.account_id)
+
+    async def on_post_published(event: PostPublished) -> None:
+        await service().post_published(event)
+
+    subscribe_events(
+        router,
+        settings,
+        {
+            AccountConnected: on_account_connected,
+            AccountDisconnected: on_account_disconnected,
+            PostPublished: on_post_published,
+        },
+        name="inbox_events",
+    )
+    document_publications(router, MessageReceived)

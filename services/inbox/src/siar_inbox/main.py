@@ -1,0 +1,63 @@
+"""Inbox entry point: ``create_app`` wires everything; ``run`` serves it."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from siar.connectors.registry import build_connectors
+from siar.runtime.app import Runtime, create_service_app, serve
+from siar.runtime.auth import ServiceTokenClient
+from siar.runtime.vault_client import VaultClient
+from siar_inbox.api.routes import install_error_handlers
+from siar_inbox.api.routes import router as api_router
+from siar_inbox.handlers import register_handlers
+from siar_inbox.polling import Poller
+from siar_inbox.service import InboxService
+from siar_inbox.settings import Settings
+from siar_inbox.store import INDEXES, InboxStore
+
+DESCRIPTION = "Comments, mentions and DMs from every network in one inbox."
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the inbox app; I/O starts in the lifespan."""
+    settings = settings or Settings()
+
+    async def on_startup(runtime: Runtime) -> None:
+        app.state.service = InboxService(store=InboxStore(runtime.db), uow=runtime.uow)
+
+    async def after_broker_start(runtime: Runtime) -> None:
+        tokens = ServiceTokenClient(
+            runtime.http,
+            settings.platform.vault_url,
+            "inbox",
+            settings.service_secret.get_secret_value(),
+        )
+        poller = Poller(
+            service=app.state.service,
+            vault=VaultClient(runtime.http, settings.platform.vault_url, tokens),
+            connectors=build_connectors(
+                runtime.mongo, sandbox_comment_delay_s=settings.sandbox_comment_delay_s
+            ),
+            interval_s=settings.poll_interval_s,
+            credential_cache_s=settings.credential_cache_s,
+        )
+        runtime.spawn("poller", poller.run, poller.stop)
+
+    app, runtime = create_service_app(
+        name="inbox",
+        settings=settings,
+        description=DESCRIPTION,
+        indexes=INDEXES,
+        on_startup=on_startup,
+        after_broker_start=after_broker_start,
+    )
+    register_handlers(runtime.router, settings, lambda: app.state.service)
+    install_error_handlers(app)
+    app.include_router(api_router)
+    return app
+
+
+def run() -> None:
+    """Serve the inbox (``siar-inbox`` / ``python -m siar_inbox``)."""
+    serve("inbox", Settings(), create_app)

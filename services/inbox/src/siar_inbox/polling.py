@@ -1,0 +1,95 @@
+"""Polls the accounts of networks without webhooks for new comments and DMs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from siar.connectors import AccountRef, AuthExpiredError, Connector, ConnectorError, Credential
+from siar.runtime.vault_client import VaultClient, VaultUnavailable
+from siar_inbox.service import InboxService
+
+log = logging.getLogger(__name__)
+
+
+class Poller:
+    """One loop over every active account; credentials are leased and briefly cached."""
+
+    def __init__(
+        self,
+        *,
+        service: InboxService,
+        vault: VaultClient,
+        connectors: dict[str, Connector],
+        interval_s: float,
+        credential_cache_s: float,
+    ) -> None:
+        self.service = service
+        self.vault = vault
+        self.connectors = connectors
+        self.interval_s = interval_s
+        self.credential_cache_s = credential_cache_s
+        self._leases: dict[str, tuple[float, AccountRef, Credential]] = {}
+        self._stopping = asyncio.Event()
+
+    async def _lease(self, workspace_id: str, account_id: str) -> tuple[AccountRef, Credential]:
+        cached = self._leases.get(account_id)
+        if cached and time.monotonic() - cached[0] < self.credential_cache_s:
+            return cached[1], cached[2]
+        leased = await self.vault.lease(workspace_id, account_id, "poll-messages")
+        if leased is None:
+            raise VaultUnavailable(f"account {account_id} is unknown to the vault")
+        self._leases[account_id] = (time.monotonic(), *leased)
+        return leased
+
+    async def poll_account(self, poller: dict[str, Any]) -> int:
+        """Fetch and ingest one account's new messages; returns how many were new."""
+        ws, account_id = str(poller["workspace_id"]), str(poller["_id"])
+        connector = self.connectors.get(str(poller["network"]))
+        if connector is None:
+            return 0
+        account, credential = await self._lease(ws, account_id)
+        try:
+            page = await connector.fetch_messages(account, credential, poller.get("cursor"))
+        except AuthExpiredError:
+            self._leases.pop(account_id, None)
+            raise
+        new = 0
+        for fetched in page.messages:
+            if await self.service.ingest(
+                workspace_id=ws, account_id=account_id, network=connector.network, fetched=fetched
+            ):
+                new += 1
+        if page.cursor != poller.get("cursor"):
+            await self.service.save_cursor(ws, account_id, page.cursor)
+        return new
+
+    async def poll_all(self) -> int:
+        """Poll every active account once."""
+        pollers = await self.service.store.active_pollers()
+        results = await asyncio.gather(
+            *(self.poll_account(p) for p in pollers), return_exceptions=True
+        )
+        for poller, result in zip(pollers, results, strict=True):
+            if isinstance(result, (ConnectorError, VaultUnavailable)):
+                log.warning("polling %s failed: %s", poller["_id"], result)
+            elif isinstance(result, BaseException):
+                log.error("polling %s failed", poller["_id"], exc_info=result)
+        return sum(r for r in results if isinstance(r, int))
+
+    async def run(self) -> None:
+        """Poll until stopped."""
+        while not self._stopping.is_set():
+            try:
+                await self.poll_all()
+            except Exception:
+                log.exception("inbox polling round failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.interval_s)
+
+    def stop(self) -> None:
+        """Stop after the current round."""
+        self._stopping.set()

@@ -1,0 +1,143 @@
+"""Inbox use cases: ingest messages once, thread them, and serve the unified inbox."""
+
+from __future__ import annotations
+
+import logging
+
+from prometheus_client import Counter
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
+
+from siar.connectors import FetchedMessage
+from siar.contracts import MessageReceived, PostPublished, utcnow
+from siar.runtime.uow import UnitOfWork
+from siar_inbox.domain import Conversation, Message, conversation_id, message_id
+from siar_inbox.errors import ConversationNotFound
+from siar_inbox.store import InboxStore
+
+log = logging.getLogger(__name__)
+
+MESSAGES_INGESTED = Counter(
+    "siar_inbox_messages_ingested",
+    "Messages stored by the inbox, by network and kind.",
+    ["network", "kind"],
+)
+MESSAGES_DUPLICATE = Counter(
+    "siar_inbox_messages_duplicate",
+    "Messages seen again and dropped, by network.",
+    ["network"],
+)
+
+
+class InboxService:
+    """Everything the inbox does, behind its API, its poller and its handlers."""
+
+    def __init__(self, *, store: InboxStore, uow: UnitOfWork) -> None:
+        self.store = store
+        self.uow = uow
+
+    async def ingest(
+        self, *, workspace_id: str, account_id: str, network: str, fetched: FetchedMessage
+    ) -> Message | None:
+        """Store one fetched message (once), thread it, emit ``message.received``."""
+        msg_id = message_id(workspace_id, network, fetched.network_message_id)
+        if await self.store.has_message(workspace_id, msg_id):
+            MESSAGES_DUPLICATE.labels(network).inc()
+            return None
+        thread_key = fetched.network_post_id or fetched.parent_network_id or fetched.author_handle
+        post = (
+            await self.store.post_for(workspace_id, fetched.network_post_id)
+            if fetched.network_post_id
+            else None
+        )
+        now = utcnow()
+        conv = Conversation(
+            id=conversation_id(workspace_id, account_id, fetched.kind, thread_key),
+            workspace_id=workspace_id,
+            account_id=account_id,
+            network=network,
+            kind=fetched.kind,
+            network_post_id=fetched.network_post_id,
+            post_id=str(post["post_id"]) if post else None,
+            last_message_at=fetched.sent_at,
+        )
+        message = Message(
+            id=msg_id,
+            workspace_id=workspace_id,
+            conversation_id=conv.id,
+            account_id=account_id,
+            network=network,
+            network_message_id=fetched.network_message_id,
+            kind=fetched.kind,
+            author_handle=fetched.author_handle,
+            author_name=fetched.author_name,
+            text=fetched.text,
+            network_post_id=fetched.network_post_id,
+            sent_at=fetched.sent_at,
+            received_at=now,
+        )
+        event = MessageReceived.new(
+            workspace_id=workspace_id,
+            message_id=message.id,
+            conversation_id=conv.id,
+            account_id=account_id,
+            network=network,
+            network_message_id=fetched.network_message_id,
+            kind=fetched.kind,
+            author_handle=fetched.author_handle,
+            author_name=fetched.author_name,
+            text=fetched.text,
+            network_post_id=fetched.network_post_id,
+            sent_at=fetched.sent_at,
+        )
+
+        async def work(session: AsyncClientSession) -> None:
+            await self.store.add_message(message, conv, session)
+            await self.uow.outbox.add(event, session=session)
+
+        try:
+            await self.uow.run(work)
+        except DuplicateKeyError:
+            MESSAGES_DUPLICATE.labels(network).inc()
+            return None
+        MESSAGES_INGESTED.labels(network, fetched.kind).inc()
+        return message
+
+    async def post_published(self, event: PostPublished) -> None:
+        """Remember a published post so its comments thread to it."""
+        await self.store.record_post(
+            event.workspace_id,
+            {
+                "network_post_id": event.network_post_id,
+                "account_id": event.account_id,
+                "post_id": event.post_id,
+                "network": event.network,
+                "permalink": event.permalink,
+            },
+        )
+
+    async def start_polling(self, workspace_id: str, account_id: str, network: str) -> None:
+        """Poll a newly connected account."""
+        await self.store.set_poller(
+            workspace_id, account_id, {"network": network, "active": True, "since": utcnow()}
+        )
+
+    async def stop_polling(self, workspace_id: str, account_id: str) -> None:
+        """Stop polling a disconnected account."""
+        await self.store.set_poller(workspace_id, account_id, {"active": False})
+
+    async def save_cursor(self, workspace_id: str, account_id: str, cursor: str | None) -> None:
+        """Remember how far an account has been read."""
+        await self.store.set_poller(
+            workspace_id, account_id, {"cursor": cursor, "polled_at": utcnow()}
+        )
+
+    async def conversations(self, workspace_id: str, *, limit: int) -> list[Conversation]:
+        """The unified inbox, newest first."""
+        return await self.store.list_conversations(workspace_id, limit=limit)
+
+    async def messages(self, workspace_id: str, conversation_id: str) -> list[Message]:
+        """One conversation's messages."""
+        if await self.store.conversation(workspace_id, conversation_id) is None:
+            raise ConversationNotFound(f"conversation {conversation_id} not found")
+        return await self.store.messages_of(workspace_id, conversation_id)

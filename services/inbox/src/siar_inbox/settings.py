@@ -1,0 +1,30 @@
+"""Inbox settings, read from ``SIAR_INBOX_*``."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from siar.runtime.settings import ServiceSettings, service_config
+
+
+class Settings(ServiceSettings):
+    """Configuration of the inbox service."""
+
+    model_config = service_config("SIAR_INBOX_")
+
+    port: int = Field(default=8103, ge=1, le=65535, description="HTTP port.")
+    database: str = Field(default="siar_inbox", description="The inbox's database.")
+    consumer_group: str = Field(default="siar-inbox", description="Kafka consumer group.")
+    poll_interval_s: float = Field(
+        default=2.0, gt=0, description="How often accounts without webhooks are polled."
+    )
+    credential_cache_s: float = Field(
+        default=300.0, ge=0, description="How long a leased credential is reused for polling."
+    )
+    sandbox_comment_delay_s: float = Field(
+        default=1.0, ge=0, description="How soon the sandbox network's fans comment."
+    )
+
+    def required_secrets(self) -> tuple[str, ...]:
+        """The inbox leases credentials with its service secret."""
+        return ("service_secret",)

@@ -1,0 +1,99 @@
+"""The inbox's MongoDB store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from siar.runtime.mongo import Document, IndexSpec, TenantCollection
+from siar_inbox.domain import Conversation, Message
+
+INDEXES = (
+    IndexSpec("conversations", [("workspace_id", ASCENDING), ("last_message_at", DESCENDING)]),
+    IndexSpec("messages", [("workspace_id", ASCENDING), ("conversation_id", ASCENDING)]),
+    IndexSpec("pollers", [("active", ASCENDING)]),
+    IndexSpec("posts", [("workspace_id", ASCENDING), ("network_post_id", ASCENDING)]),
+)
+
+
+class InboxStore:
+    """Conversations, messages, published posts and polling state."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.conversations = TenantCollection(db["conversations"])
+        self.messages = TenantCollection(db["messages"])
+        self.posts = TenantCollection(db["posts"])
+        self.pollers = TenantCollection(db["pollers"])
+
+    async def has_message(self, workspace_id: str, message_id: str) -> bool:
+        """Whether a message is already stored (deduplication)."""
+        return await self.messages.find_one(workspace_id, {"_id": message_id}) is not None
+
+    async def add_message(
+        self, message: Message, conversation: Conversation, session: AsyncClientSession
+    ) -> None:
+        """Store a message and fold it into its conversation."""
+        ws = message.workspace_id
+        await self.messages.insert(ws, {**message.model_dump(), "_id": message.id}, session=session)
+        # Read, then insert or replace the whole thread: no $max/$set of datetimes,
+        # which the embedded nx-27017 stores as strings on existing documents.
+        current = await self.conversations.find_one(ws, {"_id": conversation.id}, session=session)
+        if current is None:
+            doc = conversation.model_dump(exclude={"id"})
+            doc.update(_id=conversation.id, message_count=1, last_message_text=message.text[:280])
+            await self.conversations.insert(ws, doc, session=session)
+            return
+        latest = max(current["last_message_at"], message.sent_at)
+        current.update(
+            message_count=int(current.get("message_count", 0)) + 1,
+            last_message_at=latest,
+            status="open",
+        )
+        if latest == message.sent_at:
+            current["last_message_text"] = message.text[:280]
+        await self.conversations.replace_one(ws, {"_id": conversation.id}, current, session=session)
+
+    async def list_conversations(self, workspace_id: str, *, limit: int) -> list[Conversation]:
+        """Newest conversations first."""
+        docs = await self.conversations.find(
+            workspace_id, sort=[("last_message_at", DESCENDING)], limit=limit
+        )
+        return [Conversation.model_validate({**d, "id": d["_id"]}) for d in docs]
+
+    async def conversation(self, workspace_id: str, conversation_id: str) -> Conversation | None:
+        """One conversation."""
+        doc = await self.conversations.find_one(workspace_id, {"_id": conversation_id})
+        return Conversation.model_validate({**doc, "id": doc["_id"]}) if doc else None
+
+    async def messages_of(self, workspace_id: str, conversation_id: str) -> list[Message]:
+        """A conversation's messages, oldest first."""
+        docs = await self.messages.find(
+            workspace_id, {"conversation_id": conversation_id}, sort=[("sent_at", ASCENDING)]
+        )
+        return [Message.model_validate(d) for d in docs]
+
+    async def record_post(self, workspace_id: str, post: dict[str, Any]) -> None:
+        """Remember a published post, to thread its comments to it."""
+        await self.posts.update_one(
+            workspace_id,
+            {"network_post_id": post["network_post_id"], "account_id": post["account_id"]},
+            {"$set": post},
+            upsert=True,
+        )
+
+    async def post_for(self, workspace_id: str, network_post_id: str) -> Document | None:
+        """The Siar post behind a network post id."""
+        return await self.posts.find_one(workspace_id, {"network_post_id": network_post_id})
+
+    async def set_poller(self, workspace_id: str, account_id: str, fields: dict[str, Any]) -> None:
+        """Start, stop or update polling of an account."""
+        await self.pollers.update_one(
+            workspace_id, {"_id": account_id}, {"$set": fields}, upsert=True
+        )
+
+    async def active_pollers(self) -> list[Document]:
+        """Accounts to poll across all workspaces (the poller is a system task)."""
+        return await self.pollers.raw.find({"active": True}).to_list()

@@ -1,0 +1,59 @@
+"""Publisher domain: the delivery ledger entry and retry policy (no I/O)."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class DeliveryStatus(StrEnum):
+    """Where a delivery is."""
+
+    PENDING = "pending"
+    PUBLISHED = "published"
+    FAILED = "failed"
+
+
+class Attempt(BaseModel):
+    """One try at the network."""
+
+    started_at: datetime
+    finished_at: datetime
+    outcome: str
+    error_class: str | None = None
+    reason: str | None = None
+
+
+class Delivery(BaseModel):
+    """One post on one account for one occurrence; written before the network call."""
+
+    id: str
+    workspace_id: str
+    post_id: str
+    account_id: str
+    occurrence: str
+    network: str
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    network_post_id: str | None = None
+    permalink: str | None = None
+    attempts: list[Attempt] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+    due_at: datetime | None = None
+    error: str | None = None
+
+
+def delivery_id(post_id: str, account_id: str, occurrence: str) -> str:
+    """Deterministic id: the same (post, account, occurrence) is always the same delivery."""
+    digest = hashlib.sha256(f"{post_id}|{account_id}|{occurrence}".encode()).hexdigest()
+    return f"dlv_{digest[:24]}"
+
+
+def backoff_s(attempt: int, *, base: float, cap: float, retry_after: float | None) -> float:
+    """Exponential backoff with full jitter, never shorter than the network's Retry-After."""
+    delay = random.uniform(0, min(cap, base * 2 ** (attempt - 1)))  # noqa: S311 - jitter
+    return max(delay, retry_after or 0.0)

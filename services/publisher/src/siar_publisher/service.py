@@ -1,0 +1,221 @@
+"""Publisher use cases: deliver a scheduled post exactly once, and report the outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+from prometheus_client import Counter, Histogram
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from siar.connectors import (
+    AccountRef,
+    AuthExpiredError,
+    Connector,
+    ConnectorError,
+    Credential,
+    OutgoingPost,
+    PermanentError,
+    PublishedPost,
+)
+from siar.contracts import PostFailed, PostPublished, PostScheduled, utcnow
+from siar.runtime.uow import UnitOfWork
+from siar.runtime.vault_client import VaultClient
+from siar_publisher.domain import Attempt, Delivery, DeliveryStatus, backoff_s, delivery_id
+from siar_publisher.store import PublisherStore
+
+log = logging.getLogger(__name__)
+
+PUBLISH_OUTCOMES = Counter(
+    "siar_publish_outcomes",
+    "Delivery outcomes by network and outcome (published, failed, duplicate, reconciled).",
+    ["network", "outcome"],
+)
+PUBLISH_LATENCY = Histogram(
+    "siar_publish_duration_seconds",
+    "Time spent calling the network per delivery, by network.",
+    ["network"],
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to retry a delivery."""
+
+    max_attempts: int
+    base_s: float
+    cap_s: float
+
+
+class PublisherService:
+    """Delivers posts through connectors, with a ledger so nothing posts twice."""
+
+    def __init__(
+        self,
+        *,
+        store: PublisherStore,
+        uow: UnitOfWork,
+        vault: VaultClient,
+        connectors: dict[str, Connector],
+        retry: RetryPolicy,
+    ) -> None:
+        self.store = store
+        self.uow = uow
+        self.vault = vault
+        self.connectors = connectors
+        self.retry = retry
+
+    async def deliver(self, event: PostScheduled) -> Delivery:
+        """Deliver one post to one account, once, whatever the redeliveries."""
+        now = utcnow()
+        fresh = Delivery(
+            id=delivery_id(event.post_id, event.account_id, event.occurrence),
+            workspace_id=event.workspace_id,
+            post_id=event.post_id,
+            account_id=event.account_id,
+            occurrence=event.occurrence,
+            network=event.network,
+            created_at=now,
+            updated_at=now,
+            due_at=event.due_at,
+        )
+        existing = await self.store.claim(fresh)
+        if existing is not None and existing.status is not DeliveryStatus.PENDING:
+            PUBLISH_OUTCOMES.labels(event.network, "duplicate").inc()
+            return existing
+        delivery = existing or fresh
+        connector = self.connectors.get(event.network)
+        if connector is None:
+            return await self._fail(
+                delivery, event, PermanentError(f"no connector for {event.network}")
+            )
+        leased = await self.vault.lease(event.workspace_id, event.account_id, "publish")
+        if leased is None:
+            return await self._fail(
+                delivery, event, PermanentError("the account is no longer connected in the vault")
+            )
+        account, credential = leased
+        if existing is not None:
+            # A previous attempt's outcome is unknown: ask the network before posting.
+            found = await connector.find_by_marker(account, credential, delivery.id)
+            if found is not None:
+                PUBLISH_OUTCOMES.labels(event.network, "reconciled").inc()
+                return await self._succeed(delivery, event, found)
+        return await self._attempt(delivery, event, connector, account, credential)
+
+    async def _attempt(
+        self,
+        delivery: Delivery,
+        event: PostScheduled,
+        connector: Connector,
+        account: AccountRef,
+        credential: Credential,
+    ) -> Delivery:
+        post = OutgoingPost(text=event.text, marker=delivery.id, link=event.link)
+        refreshed = False
+        attempt = len(delivery.attempts)
+        while True:
+            attempt += 1
+            started = utcnow()
+            clock = time.perf_counter()
+            try:
+                published = await connector.publish(account, credential, post)
+            except ConnectorError as err:
+                PUBLISH_LATENCY.labels(event.network).observe(time.perf_counter() - clock)
+                delivery.attempts.append(
+                    Attempt(
+                        started_at=started,
+                        finished_at=utcnow(),
+                        outcome="error",
+                        error_class=err.error_class,
+                        reason=err.reason,
+                    )
+                )
+                if isinstance(err, AuthExpiredError) and not refreshed:
+                    refreshed = True
+                    leased = await self.vault.lease(event.workspace_id, event.account_id, "retry")
+                    if leased is not None:
+                        account, credential = leased
+                        continue
+                if not err.retryable or attempt >= self.retry.max_attempts:
+                    return await self._fail(delivery, event, err)
+                await asyncio.sleep(
+                    backoff_s(
+                        attempt,
+                        base=self.retry.base_s,
+                        cap=self.retry.cap_s,
+                        retry_after=err.retry_after_s,
+                    )
+                )
+                continue
+            PUBLISH_LATENCY.labels(event.network).observe(time.perf_counter() - clock)
+            delivery.attempts.append(
+                Attempt(started_at=started, finished_at=utcnow(), outcome="published")
+            )
+            return await self._succeed(delivery, event, published)
+
+    async def _succeed(
+        self, delivery: Delivery, event: PostScheduled, published: PublishedPost
+    ) -> Delivery:
+        done = delivery.model_copy(
+            update={
+                "status": DeliveryStatus.PUBLISHED,
+                "network_post_id": published.network_post_id,
+                "permalink": published.permalink,
+                "updated_at": utcnow(),
+            }
+        )
+        outcome = PostPublished.new(
+            workspace_id=event.workspace_id,
+            post_id=event.post_id,
+            account_id=event.account_id,
+            network=event.network,
+            occurrence=event.occurrence,
+            network_post_id=published.network_post_id,
+            permalink=published.permalink,
+            published_at=published.published_at,
+            due_at=event.due_at,
+            attempts=max(1, len(done.attempts)),
+        )
+        await self._finish(done, outcome)
+        PUBLISH_OUTCOMES.labels(event.network, "published").inc()
+        return done
+
+    async def _fail(
+        self, delivery: Delivery, event: PostScheduled, err: ConnectorError
+    ) -> Delivery:
+        done = delivery.model_copy(
+            update={"status": DeliveryStatus.FAILED, "error": err.reason, "updated_at": utcnow()}
+        )
+        outcome = PostFailed.new(
+            workspace_id=event.workspace_id,
+            post_id=event.post_id,
+            account_id=event.account_id,
+            network=event.network,
+            occurrence=event.occurrence,
+            error_class=err.error_class,
+            reason=err.reason,
+            retryable=err.retryable,
+            attempts=max(1, len(done.attempts)),
+        )
+        await self._finish(done, outcome)
+        PUBLISH_OUTCOMES.labels(event.network, "failed").inc()
+        log.info("delivery %s failed (%s): %s", delivery.id, err.error_class, err.reason)
+        return done
+
+    async def _finish(self, done: Delivery, outcome: PostPublished | PostFailed) -> None:
+        """Record the outcome in the ledger and the outbox, atomically."""
+
+        async def work(session: AsyncClientSession) -> None:
+            await self.store.save(done, session)
+            await self.uow.outbox.add(outcome, session=session)
+
+        await self.uow.run(work)
+
+    async def deliveries(
+        self, workspace_id: str, *, post_id: str | None, limit: int
+    ) -> list[Delivery]:
+        """Delivery records, for the deliveries API."""
+        return await self.store.list(workspace_id, post_id=post_id, limit=limit)

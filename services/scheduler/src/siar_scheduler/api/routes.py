@@ -1,0 +1,91 @@
+"""The scheduler's HTTP routes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from pydantic import AwareDatetime
+
+from siar.runtime.auth import Principal, require
+from siar.runtime.problems import Problem
+from siar.runtime.roles import Permission
+from siar_scheduler.api.deps import Service
+from siar_scheduler.api.schemas import PostCreate, PostList, PostPublic, PostUpdate
+from siar_scheduler.domain import Post
+
+router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["posts"])
+
+MAX_RANGE = timedelta(days=366)
+
+
+def _public(post: Post) -> PostPublic:
+    return PostPublic.model_validate(post.model_dump())
+
+
+@router.post("/posts", status_code=201, summary="Create a post (scheduled or draft)")
+async def create_post(
+    ws: str,
+    body: PostCreate,
+    service: Service,
+    principal: Annotated[Principal, require(Permission.POSTS_PUBLISH)],
+) -> PostPublic:
+    post = await service.create_post(
+        workspace_id=ws,
+        author=principal.subject,
+        text=body.text,
+        account_ids=body.account_ids,
+        scheduled_at=body.scheduled_at,
+        link=body.link,
+    )
+    return _public(post)
+
+
+@router.get("/posts", summary="Posts in a date range: the calendar")
+async def list_posts(
+    ws: str,
+    service: Service,
+    start: Annotated[AwareDatetime, Query(alias="from")],
+    end: Annotated[AwareDatetime, Query(alias="to")],
+    _: Annotated[Principal, require(Permission.POSTS_READ)],
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> PostList:
+    if end <= start:
+        raise Problem(422, "invalid-range", "Invalid date range", "'to' must be after 'from'")
+    if end - start > MAX_RANGE:
+        raise Problem(422, "invalid-range", "Invalid date range", "at most 366 days at once")
+    posts = await service.list_posts(ws, start=start, end=end, limit=limit)
+    return PostList(items=[_public(p) for p in posts])
+
+
+@router.get("/posts/{post_id}", summary="One post")
+async def get_post(
+    ws: str, post_id: str, service: Service, _: Annotated[Principal, require(Permission.POSTS_READ)]
+) -> PostPublic:
+    return _public(await service.get_post(ws, post_id))
+
+
+@router.patch("/posts/{post_id}", summary="Edit or move a post before dispatch")
+async def edit_post(
+    ws: str,
+    post_id: str,
+    body: PostUpdate,
+    service: Service,
+    _: Annotated[Principal, require(Permission.POSTS_WRITE)],
+) -> PostPublic:
+    post = await service.edit_post(
+        workspace_id=ws, post_id=post_id, text=body.text, scheduled_at=body.scheduled_at
+    )
+    return _public(post)
+
+
+@router.delete("/posts/{post_id}", status_code=204, summary="Cancel a post before dispatch")
+async def delete_post(
+    ws: str,
+    post_id: str,
+    service: Service,
+    _: Annotated[Principal, require(Permission.POSTS_WRITE)],
+) -> Response:
+    await service.delete_post(workspace_id=ws, post_id=post_id)
+    return Response(status_code=204)

@@ -1,0 +1,48 @@
+"""Request and response bodies of the scheduler API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from siar_scheduler.domain import PostStatus, Target
+
+
+class PostCreate(BaseModel):
+    """A new post; without ``scheduled_at`` it is a draft."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=20_000)
+    account_ids: list[str] = Field(min_length=1, max_length=50)
+    scheduled_at: AwareDatetime | None = None
+    link: str | None = Field(default=None, max_length=2048)
+
+
+class PostUpdate(BaseModel):
+    """Changes to a post before dispatch."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str | None = Field(default=None, min_length=1, max_length=20_000)
+    scheduled_at: AwareDatetime | None = None
+
+
+class PostPublic(BaseModel):
+    """A post as shown."""
+
+    id: str
+    text: str
+    link: str | None
+    scheduled_at: datetime | None
+    status: PostStatus
+    targets: list[Target]
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class PostList(BaseModel):
+    """A page of the calendar."""
+
+    items: list[PostPublic]

@@ -1,0 +1,101 @@
+"""Scheduler domain: posts, their targets and the rules of their life (no I/O)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from siar_scheduler.errors import InvalidSchedule
+
+
+class PostStatus(StrEnum):
+    """Where a post is in its life."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    DISPATCHED = "dispatched"
+    PUBLISHED = "published"
+    PARTIALLY_PUBLISHED = "partially_published"
+    FAILED = "failed"
+
+
+class TargetStatus(StrEnum):
+    """Delivery state of a post on one account."""
+
+    SCHEDULED = "scheduled"
+    DISPATCHED = "dispatched"
+    PUBLISHED = "published"
+    FAILED = "failed"
+
+
+class Target(BaseModel):
+    """One account a post goes to, and what happened there."""
+
+    account_id: str
+    network: str
+    status: TargetStatus = TargetStatus.SCHEDULED
+    network_post_id: str | None = None
+    permalink: str | None = None
+    error: str | None = None
+    dispatched_at: datetime | None = None
+    published_at: datetime | None = None
+    lateness_ms: float | None = None
+
+
+class Post(BaseModel):
+    """A piece of content for one or more accounts."""
+
+    id: str
+    workspace_id: str
+    text: str
+    link: str | None = None
+    scheduled_at: AwareDatetime | None
+    status: PostStatus
+    targets: list[Target]
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    version: int = Field(default=1, ge=1)
+
+    @property
+    def occurrence(self) -> str:
+        """The occurrence key of a one-off post: its due time."""
+        return self.scheduled_at.isoformat() if self.scheduled_at else "now"
+
+    @property
+    def locked(self) -> bool:
+        """After dispatch a post can no longer be edited or cancelled."""
+        return self.status not in (PostStatus.DRAFT, PostStatus.SCHEDULED)
+
+
+def check_schedule(at: datetime, *, now: datetime, min_lead: timedelta) -> None:
+    """A scheduled time must be timezone-aware and far enough in the future."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise InvalidSchedule(
+            "scheduled_at needs a timezone offset, e.g. 2026-05-01T09:00:00+07:00"
+        )
+    if at < now + min_lead:
+        raise InvalidSchedule(
+            f"scheduled_at {at.isoformat()} is in the past; "
+            f"it must be at least {min_lead.total_seconds():g}s from now"
+        )
+
+
+def rollup_status(targets: list[Target]) -> PostStatus:
+    """The post's status from its targets' outcomes."""
+    states = {t.status for t in targets}
+    if states == {TargetStatus.PUBLISHED}:
+        return PostStatus.PUBLISHED
+    if states <= {TargetStatus.PUBLISHED, TargetStatus.FAILED}:
+        if TargetStatus.PUBLISHED in states:
+            return PostStatus.PARTIALLY_PUBLISHED
+        return PostStatus.FAILED
+    if TargetStatus.SCHEDULED in states and not states & {
+        TargetStatus.DISPATCHED,
+        TargetStatus.PUBLISHED,
+        TargetStatus.FAILED,
+    }:
+        return PostStatus.SCHEDULED
+    return PostStatus.DISPATCHED

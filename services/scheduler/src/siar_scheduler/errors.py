@@ -1,0 +1,23 @@
+"""Scheduler errors; mapped to problem+json only at the HTTP edge."""
+
+from __future__ import annotations
+
+
+class SchedulerError(Exception):
+    """Base of every scheduler error."""
+
+
+class PostNotFound(SchedulerError):
+    """No such post in this workspace."""
+
+
+class UnknownAccount(SchedulerError):
+    """A target account is not connected to this workspace."""
+
+
+class InvalidSchedule(SchedulerError):
+    """The time is in the past, ambiguous or otherwise unusable."""
+
+
+class PostLocked(SchedulerError):
+    """The post was already dispatched and can no longer change."""

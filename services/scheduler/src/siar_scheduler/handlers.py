@@ -1,0 +1,50 @@
+"""The scheduler's Kafka subscribers: thin, each calls one service function."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from faststream.kafka.fastapi import KafkaRouter
+
+from siar.contracts import (
+    AccountConnected,
+    AccountDisconnected,
+    PostFailed,
+    PostPublished,
+    PostScheduled,
+)
+from siar.runtime.kafka import document_publications, subscribe_events
+from siar_scheduler.service import SchedulerService
+from siar_scheduler.settings import Settings
+
+
+def register_handlers(
+    router: KafkaRouter, settings: Settings, service: Callable[[], SchedulerService]
+) -> None:
+    """Subscribe to outcomes and account events; declare what the scheduler publishes."""
+    group = settings.consumer_group
+
+    async def on_outcome(event: PostPublished | PostFailed) -> None:
+        await service().record_outcome(event, group)
+
+    async def on_account_connected(event: AccountConnected) -> None:
+        await service().account_connected(
+            event.workspace_id,
+            {"account_id": event.account_id, "network": event.network, "handle": event.handle},
+        )
+
+    async def on_account_disconnected(event: AccountDisconnected) -> None:
+        await service().account_disconnected(event.workspace_id, event.account_id)
+
+    subscribe_events(
+        router,
+        settings,
+        {
+            PostPublished: on_outcome,
+            PostFailed: on_outcome,
+            AccountConnected: on_account_connected,
+            AccountDisconnected: on_account_disconnected,
+        },
+        name="scheduler_events",
+    )
+    document_publications(router, PostScheduled)

@@ -1,0 +1,239 @@
+"""Scheduler use cases: create, edit, cancel, dispatch posts and record outcomes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from siar.contracts import PostFailed, PostPublished, PostScheduled, utcnow
+from siar.runtime.uow import UnitOfWork
+from siar_scheduler.dispatch import Dispatcher
+from siar_scheduler.domain import (
+    Post,
+    PostStatus,
+    Target,
+    TargetStatus,
+    check_schedule,
+    rollup_status,
+)
+from siar_scheduler.errors import PostLocked, PostNotFound, UnknownAccount
+from siar_scheduler.store import SchedulerStore
+
+AccountLookup = Callable[[str, str], Awaitable[dict[str, str] | None]]
+"""Asks the vault about an account the projection does not know yet."""
+
+MAX_OPTIMISTIC_RETRIES = 20
+
+
+class SchedulerService:
+    """Everything the scheduler does, behind its API and its Kafka handlers."""
+
+    def __init__(
+        self,
+        *,
+        store: SchedulerStore,
+        uow: UnitOfWork,
+        lookup_account: AccountLookup,
+        min_lead_s: float,
+    ) -> None:
+        self.store = store
+        self.uow = uow
+        self.lookup_account = lookup_account
+        self.min_lead = timedelta(seconds=min_lead_s)
+        self.dispatcher: Dispatcher | None = None
+
+    async def _target(self, workspace_id: str, account_id: str) -> Target:
+        doc = await self.store.account(workspace_id, account_id)
+        if doc is None:
+            found = await self.lookup_account(workspace_id, account_id)
+            if found is None:
+                raise UnknownAccount(f"account {account_id} is not connected to this workspace")
+            doc = {"account_id": account_id, "network": found["network"]}
+            await self.store.upsert_account(
+                workspace_id, {**doc, "handle": found.get("handle", ""), "active": True}
+            )
+        if doc.get("active") is False:
+            raise UnknownAccount(f"account {account_id} is disconnected")
+        return Target(account_id=account_id, network=str(doc["network"]))
+
+    async def create_post(
+        self,
+        *,
+        workspace_id: str,
+        author: str,
+        text: str,
+        account_ids: list[str],
+        scheduled_at: datetime | None,
+        link: str | None = None,
+    ) -> Post:
+        """Create a post: scheduled when it has a time, else a draft."""
+        now = utcnow()
+        if scheduled_at is not None:
+            check_schedule(scheduled_at, now=now, min_lead=self.min_lead)
+        targets = [await self._target(workspace_id, a) for a in dict.fromkeys(account_ids)]
+        post = Post(
+            id=f"pst_{uuid.uuid4().hex[:20]}",
+            workspace_id=workspace_id,
+            text=text,
+            link=link,
+            scheduled_at=scheduled_at,
+            status=PostStatus.SCHEDULED if scheduled_at else PostStatus.DRAFT,
+            targets=targets,
+            created_by=author,
+            created_at=now,
+            updated_at=now,
+        )
+        await self.store.insert_post(post)
+        self._consider(post)
+        return post
+
+    def _consider(self, post: Post) -> None:
+        if self.dispatcher and post.status is PostStatus.SCHEDULED and post.scheduled_at:
+            self.dispatcher.consider(post.workspace_id, post.id, post.version, post.scheduled_at)
+
+    async def get_post(self, workspace_id: str, post_id: str) -> Post:
+        """One post, or :class:`PostNotFound`."""
+        post = await self.store.get_post(workspace_id, post_id)
+        if post is None:
+            raise PostNotFound(f"post {post_id} not found")
+        return post
+
+    async def list_posts(
+        self, workspace_id: str, *, start: datetime, end: datetime, limit: int
+    ) -> list[Post]:
+        """The calendar between two times."""
+        return await self.store.list_posts(workspace_id, start=start, end=end, limit=limit)
+
+    async def edit_post(
+        self,
+        *,
+        workspace_id: str,
+        post_id: str,
+        text: str | None,
+        scheduled_at: datetime | None,
+    ) -> Post:
+        """Change text or time before dispatch; afterwards the post is locked."""
+        for _ in range(MAX_OPTIMISTIC_RETRIES):
+            post = await self.get_post(workspace_id, post_id)
+            if post.locked:
+                raise PostLocked(f"post {post_id} was already dispatched ({post.status.value})")
+            changes: dict[str, object] = {"updated_at": utcnow(), "version": post.version + 1}
+            if text is not None:
+                changes["text"] = text
+            if scheduled_at is not None:
+                check_schedule(scheduled_at, now=utcnow(), min_lead=self.min_lead)
+                changes["scheduled_at"] = scheduled_at
+                changes["status"] = PostStatus.SCHEDULED
+            updated = post.model_copy(update=changes)
+            if await self.store.replace_post(updated, expected_version=post.version):
+                self._consider(updated)
+                return updated
+        raise PostLocked(f"post {post_id} is changing too often; try again")
+
+    async def delete_post(self, *, workspace_id: str, post_id: str) -> None:
+        """Cancel a post before dispatch."""
+        post = await self.get_post(workspace_id, post_id)
+        if post.locked:
+            raise PostLocked(f"post {post_id} was already dispatched ({post.status.value})")
+        if not await self.store.delete_post(workspace_id, post_id, post.version):
+            raise PostLocked(f"post {post_id} changed meanwhile; reload and try again")
+
+    async def dispatch(self, workspace_id: str, post_id: str, version: int, due: datetime) -> bool:
+        """Fire a due post: mark it dispatched and emit ``post.scheduled`` per target, once."""
+
+        async def work(session: AsyncClientSession) -> bool:
+            post = await self.store.get_post(workspace_id, post_id, session=session)
+            if post is None or post.version != version or post.status is not PostStatus.SCHEDULED:
+                return False
+            now = utcnow()
+            lateness_ms = max(0.0, (now - due).total_seconds() * 1000)
+            targets = [
+                t.model_copy(
+                    update={
+                        "status": TargetStatus.DISPATCHED,
+                        "dispatched_at": now,
+                        "lateness_ms": lateness_ms,
+                    }
+                )
+                for t in post.targets
+            ]
+            updated = post.model_copy(
+                update={
+                    "targets": targets,
+                    "status": PostStatus.DISPATCHED,
+                    "version": version + 1,
+                    "updated_at": now,
+                }
+            )
+            if not await self.store.replace_post(
+                updated, expected_version=version, session=session
+            ):
+                return False
+            for target in post.targets:
+                event = PostScheduled.new(
+                    workspace_id=workspace_id,
+                    post_id=post.id,
+                    account_id=target.account_id,
+                    network=target.network,
+                    occurrence=post.occurrence,
+                    due_at=due,
+                    text=post.text,
+                    link=post.link,
+                )
+                await self.uow.outbox.add(event, session=session)
+            return True
+
+        return await self.uow.run(work)
+
+    async def record_outcome(self, event: PostPublished | PostFailed, consumer: str) -> None:
+        """Record a delivery outcome on the post's target (once per event)."""
+
+        async def work(session: AsyncClientSession) -> None:
+            for _ in range(MAX_OPTIMISTIC_RETRIES):
+                post = await self.store.get_post(event.workspace_id, event.post_id, session=session)
+                if post is None:
+                    return
+                targets = [self._apply(t, event) for t in post.targets]
+                updated = post.model_copy(
+                    update={
+                        "targets": targets,
+                        "status": rollup_status(targets),
+                        "version": post.version + 1,
+                        "updated_at": utcnow(),
+                    }
+                )
+                if await self.store.replace_post(
+                    updated, expected_version=post.version, session=session
+                ):
+                    return
+
+        await self.uow.run_once(consumer, str(event.event_id), work)
+
+    @staticmethod
+    def _apply(target: Target, event: PostPublished | PostFailed) -> Target:
+        if target.account_id != event.account_id:
+            return target
+        if isinstance(event, PostPublished):
+            return target.model_copy(
+                update={
+                    "status": TargetStatus.PUBLISHED,
+                    "network_post_id": event.network_post_id,
+                    "permalink": event.permalink,
+                    "published_at": event.published_at,
+                    "error": None,
+                }
+            )
+        if target.status is TargetStatus.PUBLISHED:
+            return target  # a late failure never overrides a success
+        return target.model_copy(update={"status": TargetStatus.FAILED, "error": event.reason})
+
+    async def account_connected(self, workspace_id: str, account: dict[str, str]) -> None:
+        """Project a connected account."""
+        await self.store.upsert_account(workspace_id, {**account, "active": True})
+
+    async def account_disconnected(self, workspace_id: str, account_id: str) -> None:
+        """Project a disconnected account."""
+        await self.store.upsert_account(workspace_id, {"account_id": account_id, "active": False})

@@ -1,0 +1,30 @@
+"""Scheduler settings, read from ``SIAR_SCHEDULER_*``."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from siar.runtime.settings import ServiceSettings, service_config
+
+
+class Settings(ServiceSettings):
+    """Configuration of the scheduler service."""
+
+    model_config = service_config("SIAR_SCHEDULER_")
+
+    port: int = Field(default=8101, ge=1, le=65535, description="HTTP port.")
+    database: str = Field(default="siar_scheduler", description="The scheduler's database.")
+    consumer_group: str = Field(default="siar-scheduler", description="Kafka consumer group.")
+    lookahead_s: float = Field(
+        default=120.0, gt=0, description="Posts due within this window are held in memory."
+    )
+    scan_interval_s: float = Field(
+        default=10.0, gt=0, description="How often the database is read ahead for due posts."
+    )
+    min_lead_s: float = Field(
+        default=1.0, ge=0, description="A scheduled time must be at least this far ahead."
+    )
+
+    def required_secrets(self) -> tuple[str, ...]:
+        """The scheduler needs its service secret to ask the vault about accounts."""
+        return ("service_secret",)

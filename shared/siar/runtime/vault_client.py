@@ -1,0 +1,70 @@
+"""What services ask the vault over HTTP, with their service token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from siar.connectors import AccountRef, Credential
+from siar.runtime.auth import ServiceTokenClient
+
+
+class VaultUnavailable(Exception):
+    """The vault did not answer usefully; try again later."""
+
+
+class VaultClient:
+    """Account look-ups and credential leases, authenticated as a service."""
+
+    def __init__(self, http: httpx.AsyncClient, vault_url: str, tokens: ServiceTokenClient):
+        self.http = http
+        self.base = vault_url.rstrip("/") + "/v1/internal/workspaces"
+        self.tokens = tokens
+
+    async def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response | None:
+        for attempt in range(2):
+            try:
+                token = await self.tokens.token()
+                response = await self.http.request(
+                    method, url, headers={"authorization": f"Bearer {token}"}, **kwargs
+                )
+            except httpx.HTTPError as err:
+                raise VaultUnavailable(f"vault unreachable: {type(err).__name__}") from err
+            if response.status_code == 401 and attempt == 0:
+                self.tokens.forget()
+                continue
+            if response.status_code == 404:
+                return None
+            if response.status_code >= 400:
+                raise VaultUnavailable(f"vault answered {response.status_code}")
+            return response
+        raise VaultUnavailable("vault rejected this service's token")
+
+    async def account(self, workspace_id: str, account_id: str) -> dict[str, str] | None:
+        """An account of a workspace (network, handle), or None if unknown."""
+        response = await self._call("GET", f"{self.base}/{workspace_id}/accounts/{account_id}")
+        if response is None:
+            return None
+        body = response.json()
+        return {"network": str(body["network"]), "handle": str(body["handle"])}
+
+    async def lease(
+        self, workspace_id: str, account_id: str, purpose: str
+    ) -> tuple[AccountRef, Credential] | None:
+        """Lease an account's credential (audited by the vault), or None if unknown."""
+        response = await self._call(
+            "POST",
+            f"{self.base}/{workspace_id}/accounts/{account_id}:lease",
+            json={"purpose": purpose},
+        )
+        if response is None:
+            return None
+        body = response.json()
+        ref = AccountRef(
+            workspace_id=workspace_id,
+            account_id=account_id,
+            network=body["network"],
+            handle=body["handle"],
+        )
+        return ref, Credential(access_token=body["access_token"], expires_at=body["expires_at"])

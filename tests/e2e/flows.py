@@ -1,0 +1,79 @@
+"""HTTP steps the end-to-end tests share: sign up, connect an account, wait for things."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+
+T = TypeVar("T")
+
+
+@dataclass
+class Tenant:
+    """A user with a workspace and a connected sandbox account."""
+
+    token: str
+    workspace_id: str
+    account_id: str
+    email: str
+    password: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        """Authorization header."""
+        return {"authorization": f"Bearer {self.token}"}
+
+
+async def login(http: httpx.AsyncClient, vault: str, email: str, password: str) -> str:
+    """A fresh access token."""
+    r = await http.post(
+        f"{vault}/v1/auth/token",
+        data={"grant_type": "password", "username": email, "password": password},
+    )
+    assert r.status_code == 200, r.text
+    return str(r.json()["access_token"])
+
+
+async def new_tenant(http: httpx.AsyncClient, vault: str, handle: str | None = None) -> Tenant:
+    """Sign up, create a workspace and connect a sandbox account, via HTTP only."""
+    email = f"e2e-{uuid.uuid4().hex[:10]}@example.com"
+    password = "a long enough passphrase 42"
+    r = await http.post(
+        f"{vault}/v1/users", json={"email": email, "password": password, "name": "E2E"}
+    )
+    assert r.status_code == 201, r.text
+    token = await login(http, vault, email, password)
+    r = await http.post(
+        f"{vault}/v1/workspaces",
+        json={"name": "E2E Brand"},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 201, r.text
+    workspace_id = str(r.json()["id"])
+    token = await login(http, vault, email, password)
+    r = await http.post(
+        f"{vault}/v1/workspaces/{workspace_id}/accounts",
+        json={"network": "sandbox", "handle": handle or f"brand_{uuid.uuid4().hex[:8]}"},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 201, r.text
+    return Tenant(token, workspace_id, str(r.json()["id"]), email, password)
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], *, within_s: float = 30.0, every: float = 0.2
+) -> T:
+    """Poll ``probe`` until it returns something, or fail after ``within_s`` seconds."""
+    deadline = asyncio.get_running_loop().time() + within_s
+    last: Any = None
+    while asyncio.get_running_loop().time() < deadline:
+        last = await probe()
+        if last is not None:
+            return last
+        await asyncio.sleep(every)
+    raise AssertionError(f"condition not met within {within_s}s")
