@@ -109,6 +109,7 @@ def signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
 
 def terminate(procs: Iterable[subprocess.Popen[bytes]], timeout: float) -> None:
     """SIGTERM every child, wait up to ``timeout`` seconds in all, then SIGKILL the rest."""
+    procs = list(procs)
     pending = [proc for proc in procs if proc.poll() is None]
     for proc in pending:
         signal_group(proc, signal.SIGTERM)
@@ -120,7 +121,7 @@ def terminate(procs: Iterable[subprocess.Popen[bytes]], timeout: float) -> None:
         if proc.poll() is None:
             signal_group(proc, signal.SIGKILL)
             proc.wait()
-    forget(pending)
+    forget(procs)
 
 
 def forget(procs: Iterable[subprocess.Popen[bytes]]) -> None:

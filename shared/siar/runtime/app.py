@@ -11,8 +11,10 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
-from faststream.kafka.fastapi import KafkaRouter
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from faststream.specification.asyncapi.site import get_asyncapi_html
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
@@ -22,7 +24,7 @@ from pymongo.errors import PyMongoError
 
 import siar
 from siar.runtime.auth import JwksCache, TokenVerifier
-from siar.runtime.kafka import create_kafka_router, kafka_publisher
+from siar.runtime.kafka import create_kafka_broker, kafka_publisher
 from siar.runtime.metrics import install_http_metrics, metrics_response
 from siar.runtime.mongo import Document, IndexSpec, create_mongo_client, ensure_indexes
 from siar.runtime.outbox import OUTBOX_INDEXES, Outbox, OutboxRelay
@@ -46,7 +48,7 @@ class Runtime:
     db: AsyncDatabase[Document]
     outbox: Outbox
     uow: UnitOfWork
-    router: KafkaRouter
+    broker: KafkaBroker
     http: httpx.AsyncClient
     registry: CollectorRegistry
     tracer_provider: TracerProvider
@@ -95,34 +97,20 @@ def create_service_app(
     after_broker_start: Hook | None = None,
     tracer_provider: TracerProvider | None = None,
 ) -> tuple[FastAPI, Runtime]:
-    """Build a service: FastAPI app, Kafka router, MongoDB, outbox relay and telemetry.
+    """Build a service: FastAPI app, Kafka broker, MongoDB, outbox relay and telemetry.
 
-    Clients are created here but connect lazily; all I/O happens in the lifespan.
+    Clients are created here but connect lazily; all I/O happens in the lifespan,
+    in this order: MongoDB (indexes), ``on_startup``, broker, background loops. Shutdown
+    runs it backwards: loops stop, the broker drains in-flight messages, clients close.
     """
     provider = tracer_provider or create_tracer_provider(name)
     registry = CollectorRegistry(auto_describe=True)
     mongo = create_mongo_client(settings.platform.mongodb_url, app_name=f"siar-{name}")
     db = mongo[settings.database or f"siar_{name}"]
     outbox = Outbox(db)
-    holder: dict[str, Runtime] = {}
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        runtime = holder["runtime"]
-        await _wait_for_mongo(runtime, indexes)
-        if on_startup:
-            await on_startup(runtime)
-        try:
-            yield {}
-        finally:
-            await runtime.stop_background(settings.graceful_timeout_s)
-            await runtime.http.aclose()
-            await runtime.mongo.close()
-
-    router = create_kafka_router(
-        settings, service=name, lifespan=lifespan, tracer_provider=provider, registry=registry
+    broker = create_kafka_broker(
+        settings, service=name, tracer_provider=provider, registry=registry
     )
-    http = httpx.AsyncClient(timeout=10.0)
     runtime = Runtime(
         name=name,
         settings=settings,
@@ -130,45 +118,67 @@ def create_service_app(
         db=db,
         outbox=outbox,
         uow=UnitOfWork(mongo, db, outbox),
-        router=router,
-        http=http,
+        broker=broker,
+        http=httpx.AsyncClient(timeout=10.0),
         registry=registry,
         tracer_provider=provider,
     )
-    holder["runtime"] = runtime
 
-    @router.after_startup
-    async def start_loops(app: FastAPI) -> None:
-        relay = OutboxRelay(
-            outbox, db, kafka_publisher(lambda: router.broker), poll_s=settings.outbox_poll_s
-        )
-        runtime.spawn("outbox-relay", relay.run, relay.stop)
-        if after_broker_start:
-            await after_broker_start(runtime)
-
-    @router.on_broker_shutdown
-    async def stop_loops(app: FastAPI) -> None:
-        await runtime.stop_background(settings.graceful_timeout_s)
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await _wait_for_mongo(runtime, indexes)
+        if on_startup:
+            await on_startup(runtime)
+        await broker.start()
+        try:
+            relay = OutboxRelay(
+                outbox, db, kafka_publisher(lambda: broker), poll_s=settings.outbox_poll_s
+            )
+            runtime.spawn("outbox-relay", relay.run, relay.stop)
+            if after_broker_start:
+                await after_broker_start(runtime)
+            yield
+        finally:
+            await runtime.stop_background(settings.graceful_timeout_s)
+            await broker.stop()  # waits up to graceful_timeout for in-flight handlers
+            await runtime.http.aclose()
+            await runtime.mongo.close()
 
     app = FastAPI(
         title=f"Siar {name}",
         description=description,
         version=siar.__version__,
+        lifespan=lifespan,
     )
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier(
-        JwksCache(settings.platform.vault_url.rstrip("/") + "/.well-known/jwks.json", http),
+        JwksCache(settings.platform.vault_url.rstrip("/") + "/.well-known/jwks.json", runtime.http),
         issuer=settings.platform.jwt_issuer,
         audience=settings.platform.jwt_audience,
     )
     install_problem_handlers(app)
     install_http_metrics(app, name)
     _install_health(app, runtime)
-    app.include_router(router)
+    _install_asyncapi(app, runtime)
     FastAPIInstrumentor.instrument_app(
         app, tracer_provider=provider, excluded_urls="healthz,readyz,metrics"
     )
     return app, runtime
+
+
+def _install_asyncapi(app: FastAPI, runtime: Runtime) -> None:
+    def spec() -> Any:
+        return AsyncAPI(
+            runtime.broker, title=app.title, version=app.version, description=app.description
+        ).to_specification()
+
+    @app.get("/asyncapi.json", tags=["ops"], summary="AsyncAPI document of this service")
+    async def asyncapi_json() -> Response:
+        return Response(spec().to_json(), media_type="application/json")
+
+    @app.get("/asyncapi", tags=["ops"], summary="AsyncAPI documentation page")
+    async def asyncapi_page() -> HTMLResponse:
+        return HTMLResponse(get_asyncapi_html(spec(), try_it_out_path=None))
 
 
 def serve(name: str, settings: ServiceSettings, create_app: Callable[[Any], FastAPI]) -> None:
@@ -201,7 +211,7 @@ def _install_health(app: FastAPI, runtime: Runtime) -> None:
         except (PyMongoError, TimeoutError) as err:
             checks["mongodb"] = f"down: {type(err).__name__}"
         try:
-            ok = await runtime.router.broker.ping(timeout=2.0)
+            ok = await runtime.broker.ping(timeout=2.0)
             checks["kafka"] = "ok" if ok else "down"
         except Exception as err:
             checks["kafka"] = f"down: {type(err).__name__}"

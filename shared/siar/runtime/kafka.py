@@ -14,7 +14,6 @@ from aiokafka.errors import KafkaError
 from fastapi.exceptions import RequestValidationError
 from faststream import AckPolicy, BaseMiddleware
 from faststream.kafka import KafkaBroker
-from faststream.kafka.fastapi import KafkaRouter
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.message import StreamMessage
@@ -112,17 +111,16 @@ def dead_letter_middleware(
     return DeadLetterMiddleware
 
 
-def create_kafka_router(
+def create_kafka_broker(
     settings: ServiceSettings,
     *,
     service: str,
-    lifespan: Any,
     tracer_provider: TracerProvider,
     registry: CollectorRegistry,
-) -> KafkaRouter:
-    """The FastStream Kafka router of a service, integrated with its FastAPI app."""
-    holder: list[KafkaRouter] = []
-    router = KafkaRouter(
+) -> KafkaBroker:
+    """The FastStream broker of a service; its FastAPI app starts and stops it."""
+    holder: list[KafkaBroker] = []
+    broker = KafkaBroker(
         settings.platform.kafka_bootstrap,
         acks="all",
         enable_idempotence=settings.platform.kafka_idempotent_producer,
@@ -131,14 +129,12 @@ def create_kafka_router(
         middlewares=(
             KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
             KafkaPrometheusMiddleware(registry=registry, app_name=service, metrics_prefix="siar"),
-            dead_letter_middleware(lambda: holder[0].broker, group=settings.consumer_group),
+            dead_letter_middleware(lambda: holder[0], group=settings.consumer_group),
         ),
-        lifespan=lifespan,
-        schema_url="/asyncapi",
         logger=logging.getLogger(f"siar.{service}.kafka"),
     )
-    holder.append(router)
-    return router
+    holder.append(broker)
+    return broker
 
 
 def subscriber_options(settings: ServiceSettings) -> dict[str, Any]:
@@ -156,7 +152,7 @@ EventHandler = Callable[[Any], Awaitable[None]]
 
 
 def subscribe_events(
-    router: KafkaRouter,
+    broker: KafkaBroker,
     settings: ServiceSettings,
     handlers: Mapping[type[Event], EventHandler],
     *,
@@ -180,7 +176,7 @@ def subscribe_events(
 
     on_event.__annotations__ = {"event": payload, "return": None}
     on_event.__name__ = on_event.__qualname__ = name
-    router.subscriber(*(m.topic for m in models), **subscriber_options(settings))(on_event)
+    broker.subscriber(*(m.topic for m in models), **subscriber_options(settings))(on_event)
 
 
 def kafka_publisher(broker_getter: Callable[[], KafkaBroker]) -> Publish:
@@ -200,10 +196,10 @@ def kafka_publisher(broker_getter: Callable[[], KafkaBroker]) -> Publish:
     return publish
 
 
-def document_publications(router: KafkaRouter, *events: type[Event]) -> None:
+def document_publications(broker: KafkaBroker, *events: type[Event]) -> None:
     """Declare the topics a service publishes (through its outbox) in its AsyncAPI."""
     for event in events:
-        router.publisher(
+        broker.publisher(
             event.topic,
             title=f"{event.topic}:publish",
             description=(event.__doc__ or "").strip().splitlines()[0],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from faststream.kafka.fastapi import KafkaRouter
+from faststream.kafka import KafkaBroker
 
 from siar.contracts import MessageReceived, PostFailed, PostPublished
 from siar.runtime.kafka import subscribe_events
@@ -13,7 +13,7 @@ from siar_analytics.settings import Settings
 
 
 def register_handlers(
-    router: KafkaRouter, settings: Settings, service: Callable[[], AnalyticsService]
+    broker: KafkaBroker, settings: Settings, service: Callable[[], AnalyticsService]
 ) -> None:
     """Count publications, failures and incoming messages."""
     group = settings.consumer_group
@@ -22,7 +22,7 @@ def register_handlers(
         await service().count(event, group)
 
     subscribe_events(
-        router,
+        broker,
         settings,
         {PostPublished: on_event, PostFailed: on_event, MessageReceived: on_event},
         name="analytics_events",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from faststream.kafka.fastapi import KafkaRouter
+from faststream.kafka import KafkaBroker
 
 from siar.contracts import AccountConnected, AccountDisconnected, MessageReceived, PostPublished
 from siar.runtime.kafka import document_publications, subscribe_events
@@ -13,7 +13,7 @@ from siar_inbox.settings import Settings
 
 
 def register_handlers(
-    router: KafkaRouter, settings: Settings, service: Callable[[], InboxService]
+    broker: KafkaBroker, settings: Settings, service: Callable[[], InboxService]
 ) -> None:
     """Start/stop polling with account events; thread comments to published posts."""
 
@@ -27,7 +27,7 @@ def register_handlers(
         await service().post_published(event)
 
     subscribe_events(
-        router,
+        broker,
         settings,
         {
             AccountConnected: on_account_connected,
@@ -36,4 +36,4 @@ def register_handlers(
         },
         name="inbox_events",
     )
-    document_publications(router, MessageReceived)
+    document_publications(broker, MessageReceived)

@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         on_startup=on_startup,
         after_broker_start=after_broker_start,
     )
-    register_handlers(runtime.router, settings, lambda: app.state.service)
+    register_handlers(runtime.broker, settings, lambda: app.state.service)
     install_error_handlers(app)
     app.include_router(api_router)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from faststream.kafka.fastapi import KafkaRouter
+from faststream.kafka import KafkaBroker
 
 from siar.contracts import PostFailed, PostPublished, PostScheduled
 from siar.runtime.kafka import document_publications, subscribe_events
@@ -13,12 +13,12 @@ from siar_publisher.settings import Settings
 
 
 def register_handlers(
-    router: KafkaRouter, settings: Settings, service: Callable[[], PublisherService]
+    broker: KafkaBroker, settings: Settings, service: Callable[[], PublisherService]
 ) -> None:
     """Deliver every ``post.scheduled``; declare the outcomes the publisher emits."""
 
     async def on_post_scheduled(event: PostScheduled) -> None:
         await service().deliver(event)
 
-    subscribe_events(router, settings, {PostScheduled: on_post_scheduled}, name="publisher_events")
-    document_publications(router, PostPublished, PostFailed)
+    subscribe_events(broker, settings, {PostScheduled: on_post_scheduled}, name="publisher_events")
+    document_publications(broker, PostPublished, PostFailed)

@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         indexes=INDEXES,
         on_startup=on_startup,
     )
-    register_handlers(runtime.router, settings, lambda: app.state.service)
+    register_handlers(runtime.broker, settings, lambda: app.state.service)
     app.include_router(api_router)
     return app
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from faststream.kafka.fastapi import KafkaRouter
+from faststream.kafka import KafkaBroker
 
 from siar.contracts import (
     AccountConnected,
@@ -19,7 +19,7 @@ from siar_scheduler.settings import Settings
 
 
 def register_handlers(
-    router: KafkaRouter, settings: Settings, service: Callable[[], SchedulerService]
+    broker: KafkaBroker, settings: Settings, service: Callable[[], SchedulerService]
 ) -> None:
     """Subscribe to outcomes and account events; declare what the scheduler publishes."""
     group = settings.consumer_group
@@ -37,7 +37,7 @@ def register_handlers(
         await service().account_disconnected(event.workspace_id, event.account_id)
 
     subscribe_events(
-        router,
+        broker,
         settings,
         {
             PostPublished: on_outcome,
@@ -47,4 +47,4 @@ def register_handlers(
         },
         name="scheduler_events",
     )
-    document_publications(router, PostScheduled)
+    document_publications(broker, PostScheduled)

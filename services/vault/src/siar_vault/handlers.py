@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from faststream.kafka.fastapi import KafkaRouter
+from faststream.kafka import KafkaBroker
 
 from siar.contracts import AccountConnected, AccountDisconnected
 from siar.runtime.kafka import document_publications
 
 
-def register_handlers(router: KafkaRouter) -> None:
+def register_handlers(broker: KafkaBroker) -> None:
     """Declare what the vault publishes (through its outbox)."""
-    document_publications(router, AccountConnected, AccountDisconnected)
+    document_publications(broker, AccountConnected, AccountDisconnected)

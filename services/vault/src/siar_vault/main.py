@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         indexes=INDEXES,
         on_startup=on_startup,
     )
-    register_handlers(runtime.router)
+    register_handlers(runtime.broker)
     install_error_handlers(app)
     app.include_router(api_router)
     return app
