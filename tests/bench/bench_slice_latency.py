@@ -103,8 +103,8 @@ async def collect_published(
         session_timeout_ms=6000,
     )
     seen: dict[str, dict[str, Any]] = {}
-    await consumer.start()
     try:
+        await consumer.start()
         while len(seen) < len(wanted) and time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
@@ -233,7 +233,11 @@ def main() -> int:
                 async with asyncio.timeout(args.timeout):
                     await measure(dict(platform.urls), infra.kafka_bootstrap, args)
 
-            asyncio.run(bounded())
+            try:
+                asyncio.run(bounded())
+            except TimeoutError:
+                print(f"gave up: the measurement took longer than --timeout {args.timeout:g} s")
+                return 1
         finally:
             platform.stop()  # a no-op for services that were never started
             infra.stop()
