@@ -206,9 +206,7 @@ def main() -> int:
     extra = {
         **{f"SIAR_{n.upper()}_DATABASE": f"siar_bench_{run}_{n}" for n in NAMES},
         "SIAR_INBOX_POLL_INTERVAL_S": "0.5",
-        "SIAR_VAULT_SANDBOX_COMMENT_DELAY_S": "0.5",
-        "SIAR_PUBLISHER_SANDBOX_COMMENT_DELAY_S": "0.5",
-        "SIAR_INBOX_SANDBOX_COMMENT_DELAY_S": "0.5",
+        "SIAR_SANDBOX_COMMENT_DELAY_S": "0.5",
         "SIAR_SCHEDULER_SCAN_INTERVAL_S": "2",
         "SIAR_PUBLISHER_BACKOFF_BASE_S": "0.1",
         "SIAR_LOG_LEVEL": os.environ.get("SIAR_LOG_LEVEL", "INFO"),

@@ -39,9 +39,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         # Separate databases per run, so an external MongoDB is never shared with dev data.
         **{f"SIAR_{n.upper()}_DATABASE": f"siar_e2e_{run}_{n}" for n in names},
         "SIAR_INBOX_POLL_INTERVAL_S": "0.5",
-        "SIAR_VAULT_SANDBOX_COMMENT_DELAY_S": "0.5",
-        "SIAR_PUBLISHER_SANDBOX_COMMENT_DELAY_S": "0.5",
-        "SIAR_INBOX_SANDBOX_COMMENT_DELAY_S": "0.5",
+        "SIAR_SANDBOX_COMMENT_DELAY_S": "0.5",
         "SIAR_SCHEDULER_SCAN_INTERVAL_S": "2",
         "SIAR_PUBLISHER_BACKOFF_BASE_S": "0.1",
         "SIAR_LOG_LEVEL": os.environ.get("SIAR_LOG_LEVEL", "INFO"),

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
@@ -23,15 +23,18 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 import siar
-from siar.runtime.auth import JwksCache, TokenVerifier
+from siar.connectors import Connector
+from siar.connectors.registry import build_connectors
+from siar.runtime.auth import JwksCache, ServiceTokenClient, TokenVerifier
 from siar.runtime.kafka import create_kafka_broker, kafka_publisher
 from siar.runtime.metrics import install_http_metrics, metrics_response
 from siar.runtime.mongo import Document, IndexSpec, create_mongo_client, ensure_indexes
 from siar.runtime.outbox import OUTBOX_INDEXES, Outbox, OutboxRelay
-from siar.runtime.problems import install_problem_handlers
+from siar.runtime.problems import ErrorMap, install_domain_errors, install_problem_handlers
 from siar.runtime.settings import ServiceSettings
 from siar.runtime.telemetry import create_tracer_provider
 from siar.runtime.uow import PROCESSED_INDEXES, UnitOfWork
+from siar.runtime.vault_client import VaultClient
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,20 @@ class Runtime:
     tracer_provider: TracerProvider
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stoppers: list[Callable[[], None]] = field(default_factory=list)
+
+    def connectors(self) -> dict[str, Connector]:
+        """Every network connector, sharing this process's clients."""
+        return build_connectors(
+            self.mongo, sandbox_comment_delay_s=self.settings.platform.sandbox_comment_delay_s
+        )
+
+    def vault_client(self, client_id: str) -> VaultClient:
+        """The vault's internal API, called with this service's own service token."""
+        url = self.settings.platform.vault_url
+        tokens = ServiceTokenClient(
+            self.http, url, client_id, self.settings.service_secret.get_secret_value()
+        )
+        return VaultClient(self.http, url, tokens)
 
     def spawn(
         self, name: str, run: Callable[[], Awaitable[None]], stop: Callable[[], None]
@@ -95,10 +112,16 @@ def create_service_app(
     indexes: Sequence[IndexSpec] = (),
     on_startup: Hook | None = None,
     after_broker_start: Hook | None = None,
+    subscribe: Callable[[KafkaBroker, Callable[[], Any]], None] | None = None,
+    routers: Sequence[APIRouter] = (),
+    domain_errors: tuple[type[Exception], ErrorMap] | None = None,
     tracer_provider: TracerProvider | None = None,
 ) -> tuple[FastAPI, Runtime]:
     """Build a service: FastAPI app, Kafka broker, MongoDB, outbox relay and telemetry.
 
+    ``subscribe(broker, service)`` registers the Kafka handlers, where ``service()``
+    returns ``app.state.service`` (set by ``on_startup``); ``routers`` are the HTTP
+    routes and ``domain_errors`` the service's error base class with its problem map.
     Clients are created here but connect lazily; all I/O happens in the lifespan,
     in this order: MongoDB (indexes), ``on_startup``, broker, background loops. Shutdown
     runs it backwards: loops stop, the broker drains in-flight messages, clients close.
@@ -160,6 +183,12 @@ def create_service_app(
     install_http_metrics(app, name)
     _install_health(app, runtime)
     _install_asyncapi(app, runtime)
+    if subscribe:
+        subscribe(broker, lambda: app.state.service)
+    if domain_errors:
+        install_domain_errors(app, *domain_errors)
+    for router in routers:
+        app.include_router(router)
     FastAPIInstrumentor.instrument_app(
         app, tracer_provider=provider, excluded_urls="healthz,readyz,metrics"
     )

@@ -121,15 +121,15 @@ class OutboxRelay:
     async def _hold_lease(self) -> bool:
         # Epoch seconds, not a datetime: see TenantCollection.replace_one on nx-27017.
         now = time.time()
-        try:
-            await self.leases.find_one_and_update(
-                {"_id": "relay", "$or": [{"owner": self.owner}, {"expires_ts": {"$lt": now}}]},
-                {"$set": {"owner": self.owner, "expires_ts": now + self.lease_s}},
-                upsert=True,
-            )
-        except DuplicateKeyError:
-            return False
-        return True
+        # Create the lease document once, then take it only if it is ours or expired;
+        # no upsert, whose conflict handling differs between servers.
+        with contextlib.suppress(DuplicateKeyError):
+            await self.leases.insert_one({"_id": "relay", "owner": None, "expires_ts": 0.0})
+        taken = await self.leases.find_one_and_update(
+            {"_id": "relay", "$or": [{"owner": self.owner}, {"expires_ts": {"$lt": now}}]},
+            {"$set": {"owner": self.owner, "expires_ts": now + self.lease_s}},
+        )
+        return taken is not None
 
     async def relay_once(self) -> int:
         """Publish one batch of pending events; returns how many were published."""

@@ -41,6 +41,9 @@ class PlatformSettings(BaseSettings):
     )
     jwt_issuer: str = Field(default="siar-vault", description="Issuer of user JWTs.")
     jwt_audience: str = Field(default="siar", description="Audience of user JWTs.")
+    sandbox_comment_delay_s: float = Field(
+        default=1.0, ge=0, description="How soon the sandbox network's fans comment on a post."
+    )
     log_level: str = Field(default="INFO", description="Root log level.")
     log_format: Literal["json", "text"] = Field(default="json", description="Log line format.")
 

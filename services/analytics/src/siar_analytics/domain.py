@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from pydantic import BaseModel
 
@@ -24,7 +24,7 @@ class ActivitySummary(BaseModel):
 
 def day_of(at: datetime) -> str:
     """The UTC day bucket of a time."""
-    return at.date().isoformat()
+    return at.astimezone(UTC).date().isoformat()
 
 
 def check_range(start: date, end: date, *, max_days: int) -> None:

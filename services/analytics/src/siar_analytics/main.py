@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from siar.runtime.app import Runtime, create_service_app, serve
-from siar_analytics.api.routes import install_error_handlers
+from siar_analytics.api.routes import ERRORS
 from siar_analytics.api.routes import router as api_router
+from siar_analytics.errors import AnalyticsError
 from siar_analytics.handlers import register_handlers
 from siar_analytics.service import AnalyticsService
 from siar_analytics.settings import Settings
@@ -26,16 +27,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_range_days=settings.max_range_days,
         )
 
-    app, runtime = create_service_app(
+    app, _ = create_service_app(
         name="analytics",
         settings=settings,
         description=DESCRIPTION,
         indexes=INDEXES,
         on_startup=on_startup,
+        subscribe=lambda broker, service: register_handlers(broker, settings, service),
+        routers=[api_router],
+        domain_errors=(AnalyticsError, ERRORS),
     )
-    register_handlers(runtime.broker, settings, lambda: app.state.service)
-    install_error_handlers(app)
-    app.include_router(api_router)
     return app
 
 

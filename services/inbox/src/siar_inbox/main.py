@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from siar.connectors.registry import build_connectors
 from siar.runtime.app import Runtime, create_service_app, serve
-from siar.runtime.auth import ServiceTokenClient
-from siar.runtime.vault_client import VaultClient
-from siar_inbox.api.routes import install_error_handlers
+from siar_inbox.api.routes import ERRORS
 from siar_inbox.api.routes import router as api_router
+from siar_inbox.errors import InboxError
 from siar_inbox.handlers import register_handlers
 from siar_inbox.polling import Poller
 from siar_inbox.service import InboxService
@@ -27,34 +25,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.service = InboxService(store=InboxStore(runtime.db), uow=runtime.uow)
 
     async def after_broker_start(runtime: Runtime) -> None:
-        tokens = ServiceTokenClient(
-            runtime.http,
-            settings.platform.vault_url,
-            "inbox",
-            settings.service_secret.get_secret_value(),
-        )
         poller = Poller(
             service=app.state.service,
-            vault=VaultClient(runtime.http, settings.platform.vault_url, tokens),
-            connectors=build_connectors(
-                runtime.mongo, sandbox_comment_delay_s=settings.sandbox_comment_delay_s
-            ),
+            vault=runtime.vault_client("inbox"),
+            connectors=runtime.connectors(),
             interval_s=settings.poll_interval_s,
             credential_cache_s=settings.credential_cache_s,
         )
         runtime.spawn("poller", poller.run, poller.stop)
 
-    app, runtime = create_service_app(
+    app, _ = create_service_app(
         name="inbox",
         settings=settings,
         description=DESCRIPTION,
         indexes=INDEXES,
         on_startup=on_startup,
         after_broker_start=after_broker_start,
+        subscribe=lambda broker, service: register_handlers(broker, settings, service),
+        routers=[api_router],
+        domain_errors=(InboxError, ERRORS),
     )
-    register_handlers(runtime.broker, settings, lambda: app.state.service)
-    install_error_handlers(app)
-    app.include_router(api_router)
     return app
 
 

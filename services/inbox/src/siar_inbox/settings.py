@@ -21,9 +21,6 @@ class Settings(ServiceSettings):
     credential_cache_s: float = Field(
         default=300.0, ge=0, description="How long a leased credential is reused for polling."
     )
-    sandbox_comment_delay_s: float = Field(
-        default=1.0, ge=0, description="How soon the sandbox network's fans comment."
-    )
 
     def required_secrets(self) -> tuple[str, ...]:
         """The inbox leases credentials with its service secret."""

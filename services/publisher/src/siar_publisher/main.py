@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from siar.connectors.registry import build_connectors
 from siar.runtime.app import Runtime, create_service_app, serve
-from siar.runtime.auth import ServiceTokenClient
-from siar.runtime.vault_client import VaultClient
 from siar_publisher.api.routes import router as api_router
 from siar_publisher.handlers import register_handlers
 from siar_publisher.service import PublisherService, RetryPolicy
@@ -22,19 +19,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     async def on_startup(runtime: Runtime) -> None:
-        tokens = ServiceTokenClient(
-            runtime.http,
-            settings.platform.vault_url,
-            "publisher",
-            settings.service_secret.get_secret_value(),
-        )
         app.state.service = PublisherService(
             store=PublisherStore(runtime.db),
             uow=runtime.uow,
-            vault=VaultClient(runtime.http, settings.platform.vault_url, tokens),
-            connectors=build_connectors(
-                runtime.mongo, sandbox_comment_delay_s=settings.sandbox_comment_delay_s
-            ),
+            vault=runtime.vault_client("publisher"),
+            connectors=runtime.connectors(),
             retry=RetryPolicy(
                 max_attempts=settings.max_attempts,
                 base_s=settings.backoff_base_s,
@@ -42,15 +31,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
         )
 
-    app, runtime = create_service_app(
+    app, _ = create_service_app(
         name="publisher",
         settings=settings,
         description=DESCRIPTION,
         indexes=INDEXES,
         on_startup=on_startup,
+        subscribe=lambda broker, service: register_handlers(broker, settings, service),
+        routers=[api_router],
     )
-    register_handlers(runtime.broker, settings, lambda: app.state.service)
-    app.include_router(api_router)
     return app
 
 

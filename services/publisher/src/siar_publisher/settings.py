@@ -18,9 +18,6 @@ class Settings(ServiceSettings):
     max_attempts: int = Field(default=4, ge=1, le=10, description="Tries per delivery.")
     backoff_base_s: float = Field(default=0.5, gt=0, description="First retry delay.")
     backoff_max_s: float = Field(default=30.0, gt=0, description="Longest retry delay.")
-    sandbox_comment_delay_s: float = Field(
-        default=1.0, ge=0, description="How soon the sandbox network's fans comment."
-    )
 
     def required_secrets(self) -> tuple[str, ...]:
         """The publisher leases credentials with its service secret."""

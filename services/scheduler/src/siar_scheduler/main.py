@@ -5,11 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from siar.runtime.app import Runtime, create_service_app, serve
-from siar.runtime.auth import ServiceTokenClient
-from siar.runtime.vault_client import VaultClient
-from siar_scheduler.api.errors import install_error_handlers
+from siar_scheduler.api.errors import ERRORS
 from siar_scheduler.api.routes import router as api_router
 from siar_scheduler.dispatch import Dispatcher
+from siar_scheduler.errors import SchedulerError
 from siar_scheduler.handlers import register_handlers
 from siar_scheduler.service import SchedulerService
 from siar_scheduler.settings import Settings
@@ -23,20 +22,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     async def on_startup(runtime: Runtime) -> None:
-        vault = VaultClient(
-            runtime.http,
-            settings.platform.vault_url,
-            ServiceTokenClient(
-                runtime.http,
-                settings.platform.vault_url,
-                "scheduler",
-                settings.service_secret.get_secret_value(),
-            ),
-        )
         app.state.service = SchedulerService(
             store=SchedulerStore(runtime.db),
             uow=runtime.uow,
-            lookup_account=vault.account,
+            lookup_account=runtime.vault_client("scheduler").account,
             min_lead_s=settings.min_lead_s,
         )
 
@@ -51,17 +40,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service.dispatcher = dispatcher
         runtime.spawn("dispatcher", dispatcher.run, dispatcher.stop)
 
-    app, runtime = create_service_app(
+    app, _ = create_service_app(
         name="scheduler",
         settings=settings,
         description=DESCRIPTION,
         indexes=INDEXES,
         on_startup=on_startup,
         after_broker_start=after_broker_start,
+        subscribe=lambda broker, service: register_handlers(broker, settings, service),
+        routers=[api_router],
+        domain_errors=(SchedulerError, ERRORS),
     )
-    register_handlers(runtime.broker, settings, lambda: app.state.service)
-    install_error_handlers(app)
-    app.include_router(api_router)
     return app
 
 

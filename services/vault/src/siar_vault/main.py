@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from siar.connectors.registry import build_connectors
 from siar.runtime.app import Runtime, create_service_app, serve
 from siar_vault import crypto
-from siar_vault.api.errors import install_error_handlers
+from siar_vault.api.errors import ERRORS
 from siar_vault.api.routes import router as api_router
+from siar_vault.errors import VaultError
 from siar_vault.handlers import register_handlers
 from siar_vault.service import VaultService
 from siar_vault.settings import Settings
@@ -39,24 +39,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             uow=runtime.uow,
             keyring=keyring,
             issuer=issuer,
-            connectors=build_connectors(
-                runtime.mongo, sandbox_comment_delay_s=settings.sandbox_comment_delay_s
-            ),
+            connectors=runtime.connectors(),
             service_clients=dict(settings.service_clients),
             access_ttl_s=settings.access_token_ttl_s,
             service_ttl_s=settings.service_token_ttl_s,
         )
 
-    app, runtime = create_service_app(
+    app, _ = create_service_app(
         name="vault",
         settings=settings,
         description=DESCRIPTION,
         indexes=INDEXES,
         on_startup=on_startup,
+        subscribe=lambda broker, _service: register_handlers(broker),
+        routers=[api_router],
+        domain_errors=(VaultError, ERRORS),
     )
-    register_handlers(runtime.broker)
-    install_error_handlers(app)
-    app.include_router(api_router)
     return app
 
 

@@ -26,9 +26,6 @@ class Settings(ServiceSettings):
     )
     access_token_ttl_s: int = Field(default=900, ge=60, le=3600, description="User JWT life.")
     service_token_ttl_s: int = Field(default=600, ge=60, le=3600, description="Service JWT life.")
-    sandbox_comment_delay_s: float = Field(
-        default=1.0, ge=0, description="How soon the sandbox network's fans comment."
-    )
 
     @field_validator("kek_keys")
     @classmethod

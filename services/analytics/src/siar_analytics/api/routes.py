@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Query
+from fastapi import APIRouter, Query
 
 from siar.runtime.auth import Principal, require
-from siar.runtime.problems import ErrorMap, install_domain_errors
+from siar.runtime.problems import ErrorMap
 from siar.runtime.roles import Permission
 from siar_analytics import errors
 from siar_analytics.api.deps import Service
@@ -17,11 +17,6 @@ from siar_analytics.domain import ActivitySummary
 router = APIRouter(prefix="/v1/workspaces/{ws}/reports", tags=["reports"])
 
 ERRORS: ErrorMap = {errors.InvalidRange: (422, "invalid-range", "Invalid date range")}
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    """Map analytics errors to problems."""
-    install_domain_errors(app, errors.AnalyticsError, ERRORS)
 
 
 @router.get("/activity", summary="Posts published/failed and messages received, by period")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from siar.runtime.auth import Principal, require
-from siar.runtime.problems import ErrorMap, install_domain_errors
+from siar.runtime.problems import ErrorMap
 from siar.runtime.roles import Permission
 from siar_inbox import errors
 from siar_inbox.api.deps import Service
@@ -17,11 +17,6 @@ from siar_inbox.domain import Conversation, Message
 router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["inbox"])
 
 ERRORS: ErrorMap = {errors.ConversationNotFound: (404, "not-found", "Conversation not found")}
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    """Map inbox errors to problems."""
-    install_domain_errors(app, errors.InboxError, ERRORS)
 
 
 class ConversationList(BaseModel):

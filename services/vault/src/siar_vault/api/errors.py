@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
-from siar.runtime.problems import ErrorMap, install_domain_errors
+from siar.runtime.problems import ErrorMap
 from siar_vault import errors
 
 ERRORS: ErrorMap = {
@@ -17,8 +15,3 @@ ERRORS: ErrorMap = {
     errors.NetworkRefused: (422, "network-refused", "The network refused the account"),
     errors.InvalidInput: (422, "validation", "Invalid value"),
 }
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    """Map every vault error to its problem."""
-    install_domain_errors(app, errors.VaultError, ERRORS)
