@@ -1,18 +1,6 @@
 """Network connectors behind one interface, and the registry that builds them."""
 
-from siar.connectors.base import (
-    AccountRef,
-    Capability,
-    ConnectedAccount,
-    Connector,
-    ContentRules,
-    Credential,
-    FetchedMessage,
-    OutgoingPost,
-    Page,
-    PublishedPost,
-    RateLimit,
-)
+from siar.connectors.base import Connector
 from siar.connectors.errors import (
     AuthExpiredError,
     ConnectorError,
@@ -20,6 +8,29 @@ from siar.connectors.errors import (
     PermanentError,
     RateLimitedError,
     RetryableError,
+)
+from siar.connectors.models import (
+    AccountRef,
+    ConnectedAccount,
+    Credential,
+    Engagement,
+    EngagementResult,
+    FetchedMessage,
+    MediaItem,
+    MetricsSnapshot,
+    OutgoingPost,
+    Page,
+    PublishedPost,
+    TokenGrant,
+)
+from siar.connectors.rules import (
+    Capability,
+    ContentRules,
+    MediaKind,
+    MediaLimits,
+    OAuthConfig,
+    PostFormat,
+    RateLimit,
 )
 
 __all__ = [
@@ -31,13 +42,22 @@ __all__ = [
     "ConnectorError",
     "ContentRules",
     "Credential",
+    "Engagement",
+    "EngagementResult",
     "ErrorClass",
     "FetchedMessage",
+    "MediaItem",
+    "MediaKind",
+    "MediaLimits",
+    "MetricsSnapshot",
+    "OAuthConfig",
     "OutgoingPost",
     "Page",
     "PermanentError",
+    "PostFormat",
     "PublishedPost",
     "RateLimit",
     "RateLimitedError",
     "RetryableError",
+    "TokenGrant",
 ]

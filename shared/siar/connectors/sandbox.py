@@ -21,20 +21,18 @@ from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from siar.connectors.base import (
+from siar.connectors.base import Connector
+from siar.connectors.errors import AuthExpiredError, PermanentError, RateLimitedError
+from siar.connectors.models import (
     AccountRef,
-    Capability,
     ConnectedAccount,
-    Connector,
-    ContentRules,
     Credential,
     FetchedMessage,
     OutgoingPost,
     Page,
     PublishedPost,
-    RateLimit,
 )
-from siar.connectors.errors import AuthExpiredError, PermanentError, RateLimitedError
+from siar.connectors.rules import Capability, ContentRules, RateLimit
 
 SANDBOX_DATABASE = "siar_sandbox_network"
 PERMALINK_BASE = "https://sandbox.siar.invalid"
@@ -179,17 +177,17 @@ class SandboxConnector(Connector):
         return PublishedPost(network_post_id=post_id, permalink=permalink, published_at=now)
 
     async def find_by_marker(
-        self, account: AccountRef, credential: Credential, marker: str
+        self, account: AccountRef, credential: Credential, post: OutgoingPost, since: datetime
     ) -> PublishedPost | None:
-        """The account's post carrying ``marker``, if the sandbox has it."""
+        """The account's post carrying the delivery's marker, if the sandbox has it."""
         doc = await self._authenticate(account, credential)
-        post = await self.db.posts.find_one({"account_id": doc["_id"], "marker": marker})
-        if post is None:
+        found = await self.db.posts.find_one({"account_id": doc["_id"], "marker": post.marker})
+        if found is None:
             return None
         return PublishedPost(
-            network_post_id=str(post["_id"]),
-            permalink=post.get("permalink"),
-            published_at=post["created_at"].replace(tzinfo=UTC),
+            network_post_id=str(found["_id"]),
+            permalink=found.get("permalink"),
+            published_at=found["created_at"].replace(tzinfo=UTC),
         )
 
     async def fetch_messages(

@@ -99,7 +99,9 @@ class PublisherService:
         account, credential = leased
         if existing is not None:
             # A previous attempt's outcome is unknown: ask the network before posting.
-            found = await connector.find_by_marker(account, credential, delivery.id)
+            found = await connector.find_by_marker(
+                account, credential, self._outgoing(delivery, event), delivery.created_at
+            )
             if found is not None:
                 PUBLISH_OUTCOMES.labels(event.network, "reconciled").inc()
                 return await self._succeed(delivery, event, found)
@@ -113,7 +115,7 @@ class PublisherService:
         account: AccountRef,
         credential: Credential,
     ) -> Delivery:
-        post = OutgoingPost(text=event.text, marker=delivery.id, link=event.link)
+        post = self._outgoing(delivery, event)
         refreshed = False
         attempt = len(delivery.attempts)
         while True:
@@ -155,6 +157,15 @@ class PublisherService:
                 Attempt(started_at=started, finished_at=utcnow(), outcome="published")
             )
             return await self._succeed(delivery, event, published)
+
+    @staticmethod
+    def _outgoing(delivery: Delivery, event: PostScheduled) -> OutgoingPost:
+        return OutgoingPost(
+            text=event.text,
+            marker=delivery.id,
+            link=event.link,
+            first_comment=event.first_comment,
+        )
 
     async def _succeed(
         self, delivery: Delivery, event: PostScheduled, published: PublishedPost
