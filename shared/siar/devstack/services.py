@@ -151,6 +151,8 @@ class Platform:
                 "SIAR_KAFKA_BOOTSTRAP": self.infra.kafka_bootstrap,
                 "SIAR_MONGODB_URL": self.infra.mongodb_url,
                 "SIAR_KAFKA_IDEMPOTENT_PRODUCER": str(self.infra.idempotent_producer).lower(),
+                # nx-27017 nests overlapping transactions; see docs/embedded-stack.md.
+                "SIAR_MONGO_SERIALIZE_TRANSACTIONS": str(self.infra.kind == "embedded").lower(),
                 "SIAR_VAULT_URL": self.urls["vault"],
                 "SIAR_LOG_FORMAT": self.log_format,
                 f"{prefix}PORT": str(self.ports[name]),

@@ -140,7 +140,7 @@ def create_service_app(
         mongo=mongo,
         db=db,
         outbox=outbox,
-        uow=UnitOfWork(mongo, db, outbox),
+        uow=UnitOfWork(mongo, db, outbox, serialize=settings.platform.mongo_serialize_transactions),
         broker=broker,
         http=httpx.AsyncClient(timeout=10.0),
         registry=registry,
@@ -149,21 +149,33 @@ def create_service_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await _wait_for_mongo(runtime, indexes)
-        if on_startup:
-            await on_startup(runtime)
-        await broker.start()
+        relay = OutboxRelay(
+            outbox, db, kafka_publisher(lambda: broker), poll_s=settings.outbox_poll_s
+        )
+        relay_task: asyncio.Task[None] | None = None
         try:
-            relay = OutboxRelay(
-                outbox, db, kafka_publisher(lambda: broker), poll_s=settings.outbox_poll_s
-            )
-            runtime.spawn("outbox-relay", relay.run, relay.stop)
+            await _wait_for_mongo(runtime, indexes)
+            if on_startup:
+                await on_startup(runtime)
+            await broker.start()
+            relay_task = asyncio.create_task(relay.run(), name=f"{name}:outbox-relay")
             if after_broker_start:
                 await after_broker_start(runtime)
             yield
         finally:
+            # Loops that create work stop first; in-flight handlers then finish (up to
+            # graceful_timeout) and the relay publishes what they wrote before it stops.
             await runtime.stop_background(settings.graceful_timeout_s)
-            await broker.stop()  # waits up to graceful_timeout for in-flight handlers
+            for subscriber in broker.subscribers:
+                await subscriber.stop()  # each waits for its in-flight message
+            if relay_task is not None:
+                relay.stop()
+                await asyncio.wait({relay_task}, timeout=settings.graceful_timeout_s)
+                try:
+                    await asyncio.wait_for(relay.relay_once(), settings.graceful_timeout_s)
+                except Exception as err:  # the next start relays whatever is left
+                    log.warning("final outbox relay failed: %s", err)
+            await broker.stop()
             await runtime.http.aclose()
             await runtime.mongo.close()
 

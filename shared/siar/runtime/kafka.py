@@ -24,6 +24,7 @@ from pymongo.errors import ConnectionFailure
 
 from siar.contracts import DeadLetter, Event, utcnow
 from siar.contracts.deadletter import dlq_topic
+from siar.runtime.errors import DependencyUnavailable
 from siar.runtime.outbox import Publish
 from siar.runtime.settings import ServiceSettings
 
@@ -37,7 +38,12 @@ MALFORMED: tuple[type[BaseException], ...] = (
 )
 """A message that fails with one of these can never succeed: dead-letter it at once."""
 
-INFRASTRUCTURE: tuple[type[BaseException], ...] = (ConnectionFailure, KafkaError, OSError)
+INFRASTRUCTURE: tuple[type[BaseException], ...] = (
+    ConnectionFailure,
+    KafkaError,
+    OSError,
+    DependencyUnavailable,
+)
 """Our own dependencies being away: redeliver later rather than dead-letter."""
 
 DEAD_LETTERS = Counter(

@@ -127,7 +127,7 @@ class TenantCollection:
         string (seen with nx-27017 0.8.1), while whole documents keep their types.
         """
         replacement = self._scoped(workspace_id, doc)
-        replacement.pop("_id", None)  # immutable; nx-27017 rejects it even when unchanged
+        replacement.pop("_id", None)  # immutable anyway; leaving it out suits every server
         result = await self.raw.replace_one(
             self._scoped(workspace_id, query), replacement, session=session
         )

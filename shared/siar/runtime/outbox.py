@@ -153,13 +153,19 @@ class OutboxRelay:
                 )
             finally:
                 otel_context.detach(token)
-        await asyncio.gather(*deliveries)
-        await self.outbox.collection.update_many(
-            {"_id": {"$in": [d["_id"] for d in docs]}},
-            {"$set": {"published": True, "published_at": utcnow()}},
-        )
-        self.published_total += len(docs)
-        return len(docs)
+        results = await asyncio.gather(*deliveries, return_exceptions=True)
+        # Mark only the prefix that was delivered, so order holds on the retry.
+        failure = next((r for r in results if isinstance(r, BaseException)), None)
+        delivered = docs[: results.index(failure)] if failure is not None else docs
+        if delivered:
+            await self.outbox.collection.update_many(
+                {"_id": {"$in": [d["_id"] for d in delivered]}},
+                {"$set": {"published": True, "published_at": utcnow()}},
+            )
+            self.published_total += len(delivered)
+        if failure is not None:
+            raise failure
+        return len(delivered)
 
     async def run(self) -> None:
         """Relay until stopped; errors are logged and retried, never fatal."""

@@ -36,6 +36,10 @@ class PlatformSettings(BaseSettings):
         default=True,
         description="Idempotent producer; off on brokers without InitProducerId (Tansu).",
     )
+    mongo_serialize_transactions: bool = Field(
+        default=False,
+        description="Run one transaction at a time per process (for the embedded nx-27017).",
+    )
     vault_url: str = Field(
         default="http://127.0.0.1:8105", description="Base URL of the vault's HTTP API."
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -33,15 +35,26 @@ class UnitOfWork:
     """Runs work in a transaction and wakes the outbox relay once it commits."""
 
     def __init__(
-        self, client: AsyncMongoClient[Document], db: AsyncDatabase[Document], outbox: Outbox
+        self,
+        client: AsyncMongoClient[Document],
+        db: AsyncDatabase[Document],
+        outbox: Outbox,
+        *,
+        serialize: bool = False,
     ) -> None:
         self.client = client
         self.db = db
         self.outbox = outbox
+        # The embedded nx-27017 nests concurrent transactions of one database as
+        # SQLite savepoints, so they must not overlap there; MongoDB isolates them.
+        self._serial: asyncio.Lock | None = asyncio.Lock() if serialize else None
 
     async def run(self, work: Work[T]) -> T:
         """Run ``work`` in one transaction (retried on transient errors), then notify."""
-        async with self.client.start_session() as session:
+        async with contextlib.AsyncExitStack() as stack:
+            if self._serial is not None:
+                await stack.enter_async_context(self._serial)
+            session = await stack.enter_async_context(self.client.start_session())
             result: T = await session.with_transaction(work)
         self.outbox.notify()
         return result

@@ -8,9 +8,10 @@ import httpx
 
 from siar.connectors import AccountRef, Credential
 from siar.runtime.auth import ServiceTokenClient
+from siar.runtime.errors import DependencyUnavailable
 
 
-class VaultUnavailable(Exception):
+class VaultUnavailable(DependencyUnavailable):
     """The vault did not answer usefully; try again later."""
 
 
