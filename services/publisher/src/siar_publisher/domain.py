@@ -45,6 +45,8 @@ class Delivery(BaseModel):
     updated_at: datetime
     due_at: datetime | None = None
     error: str | None = None
+    owner: str | None = Field(default=None, description="Process holding the pending claim.")
+    lease_until: float = Field(default=0.0, description="Epoch seconds the claim is held to.")
 
 
 def delivery_id(post_id: str, account_id: str, occurrence: str) -> str:

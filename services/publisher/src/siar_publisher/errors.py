@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from siar.runtime.errors import DependencyUnavailable
+
 
 class PublisherError(Exception):
     """Base of every publisher error."""
@@ -9,3 +11,7 @@ class PublisherError(Exception):
 
 class UnknownNetwork(PublisherError):
     """No connector for the event's network."""
+
+
+class DeliveryBusy(PublisherError, DependencyUnavailable):
+    """Another live publisher holds this delivery's claim: try again after its lease."""

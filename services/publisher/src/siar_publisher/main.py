@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import os
+from collections.abc import Callable
+
 from fastapi import FastAPI
 
 from siar.runtime.app import Runtime, create_service_app, serve
@@ -24,6 +28,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             uow=runtime.uow,
             vault=runtime.vault_client("publisher"),
             connectors=runtime.connectors(),
+            claim_lease_s=settings.claim_lease_s,
+            fault=crash_injector(settings),
             retry=RetryPolicy(
                 max_attempts=settings.max_attempts,
                 base_s=settings.backoff_base_s,
@@ -41,6 +47,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routers=[api_router],
     )
     return app
+
+
+def crash_injector(settings: Settings) -> Callable[[str], None]:
+    """The fault hook of the never-twice tests: die like a SIGKILL at one step, once."""
+
+    def fault(step: str) -> None:
+        marker = settings.crash_once_file
+        if step != settings.crash_at or (marker is not None and marker.exists()):
+            return
+        if marker is not None:
+            marker.write_text(step, encoding="utf-8")
+        logging.getLogger(__name__).error("crash injected at %s", step)
+        os._exit(137)
+
+    return fault
 
 
 def run() -> None:

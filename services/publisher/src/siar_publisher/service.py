@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import socket
 import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from prometheus_client import Counter, Histogram
@@ -60,12 +64,18 @@ class PublisherService:
         vault: VaultClient,
         connectors: dict[str, Connector],
         retry: RetryPolicy,
+        claim_lease_s: float = 15.0,
+        fault: Callable[[str], None] = lambda step: None,
     ) -> None:
         self.store = store
         self.uow = uow
         self.vault = vault
         self.connectors = connectors
         self.retry = retry
+        self.claim_lease_s = claim_lease_s
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        # Crash points for the never-twice tests: "claimed", "published", "recorded".
+        self.fault = fault
 
     async def deliver(self, event: PostScheduled) -> Delivery:
         """Deliver one post to one account, once, whatever the redeliveries."""
@@ -81,11 +91,38 @@ class PublisherService:
             updated_at=now,
             due_at=event.due_at,
         )
-        existing = await self.store.claim(fresh)
-        if existing is not None and existing.status is not DeliveryStatus.PENDING:
+        delivery, seen_before = await self.store.claim(
+            fresh, owner=self.owner, lease_s=self.claim_lease_s
+        )
+        if delivery.status is not DeliveryStatus.PENDING:
             PUBLISH_OUTCOMES.labels(event.network, "duplicate").inc()
-            return existing
-        delivery = existing or fresh
+            return delivery
+        self.fault("claimed")
+        async with self._holding(delivery):
+            done = await self._deliver_claimed(delivery, event, seen_before)
+        self.fault("recorded")
+        return done
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, delivery: Delivery) -> AsyncIterator[None]:
+        """Keep our claim alive while the network is being called."""
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.claim_lease_s / 3)
+                await self.store.renew(delivery, owner=self.owner, lease_s=self.claim_lease_s)
+
+        task = asyncio.create_task(renew())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _deliver_claimed(
+        self, delivery: Delivery, event: PostScheduled, seen_before: bool
+    ) -> Delivery:
         connector = self.connectors.get(event.network)
         if connector is None:
             return await self._fail(
@@ -97,7 +134,7 @@ class PublisherService:
                 delivery, event, PermanentError("the account is no longer connected in the vault")
             )
         account, credential = leased
-        if existing is not None:
+        if seen_before:
             # A previous attempt's outcome is unknown: ask the network before posting.
             found = await connector.find_by_marker(
                 account, credential, self._outgoing(delivery, event), delivery.created_at
@@ -153,6 +190,7 @@ class PublisherService:
                 )
                 continue
             PUBLISH_LATENCY.labels(event.network).observe(time.perf_counter() - clock)
+            self.fault("published")
             delivery.attempts.append(
                 Attempt(started_at=started, finished_at=utcnow(), outcome="published")
             )

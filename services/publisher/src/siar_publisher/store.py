@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from siar.runtime.mongo import Document, IndexSpec, TenantCollection
-from siar_publisher.domain import Delivery
+from siar_publisher.domain import Delivery, DeliveryStatus
+from siar_publisher.errors import DeliveryBusy
 
 INDEXES = (
     IndexSpec(
@@ -25,15 +28,48 @@ class PublisherStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.deliveries = TenantCollection(db["deliveries"])
 
-    async def claim(self, delivery: Delivery) -> Delivery | None:
-        """Insert a pending delivery; if it exists, return the existing one instead."""
+    async def claim(
+        self, delivery: Delivery, *, owner: str, lease_s: float
+    ) -> tuple[Delivery, bool]:
+        """Claim a delivery before calling the network; returns (delivery, seen_before).
+
+        A new delivery is inserted pending. One seen before comes back as it is when
+        finished; when pending, it is taken over only if its claim is ours or its
+        lease ran out (the holder died), else :class:`DeliveryBusy` is raised.
+        """
+        now = time.time()
+        mine = delivery.model_copy(update={"owner": owner, "lease_until": now + lease_s})
         try:
-            await self.deliveries.insert(
-                delivery.workspace_id, {**delivery.model_dump(), "_id": delivery.id}
-            )
+            await self.deliveries.insert(mine.workspace_id, {**mine.model_dump(), "_id": mine.id})
         except DuplicateKeyError:
-            return await self.get(delivery.workspace_id, delivery.id)
-        return None
+            pass
+        else:
+            return mine, False
+        existing = await self.get(delivery.workspace_id, delivery.id)
+        if existing is None:
+            raise DeliveryBusy(f"delivery {delivery.id} vanished while being claimed")
+        if existing.status is not DeliveryStatus.PENDING:
+            return existing, True
+        taken = await self.deliveries.find_one_and_update(
+            delivery.workspace_id,
+            {
+                "_id": delivery.id,
+                "status": DeliveryStatus.PENDING.value,
+                "$or": [{"owner": owner}, {"lease_until": {"$lt": now}}],
+            },
+            {"$set": {"owner": owner, "lease_until": now + lease_s}},
+        )
+        if taken is None:
+            raise DeliveryBusy(f"delivery {delivery.id} is being attempted by {existing.owner}")
+        return Delivery.model_validate(taken), True
+
+    async def renew(self, delivery: Delivery, *, owner: str, lease_s: float) -> None:
+        """Extend our claim while an attempt is still running."""
+        await self.deliveries.update_one(
+            delivery.workspace_id,
+            {"_id": delivery.id, "owner": owner},
+            {"$set": {"lease_until": time.time() + lease_s}},
+        )
 
     async def get(self, workspace_id: str, delivery_id: str) -> Delivery | None:
         """One delivery."""
