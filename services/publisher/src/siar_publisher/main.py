@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from siar.runtime.app import Runtime, create_service_app, serve
 from siar_publisher.api.routes import router as api_router
 from siar_publisher.handlers import register_handlers
+from siar_publisher.ratelimit import INDEXES as RATE_INDEXES
+from siar_publisher.ratelimit import RateLimiter
 from siar_publisher.service import PublisherService, RetryPolicy
 from siar_publisher.settings import Settings
 from siar_publisher.store import INDEXES, PublisherStore
@@ -28,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             uow=runtime.uow,
             vault=runtime.vault_client("publisher"),
             connectors=runtime.connectors(),
+            limiter=RateLimiter(runtime.db, max_wait_s=settings.rate_limit_max_wait_s),
             claim_lease_s=settings.claim_lease_s,
             fault=crash_injector(settings),
             retry=RetryPolicy(
@@ -41,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="publisher",
         settings=settings,
         description=DESCRIPTION,
-        indexes=INDEXES,
+        indexes=(*INDEXES, *RATE_INDEXES),
         on_startup=on_startup,
         subscribe=lambda broker, service: register_handlers(broker, settings, service),
         routers=[api_router],

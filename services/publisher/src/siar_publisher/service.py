@@ -28,6 +28,7 @@ from siar.contracts import PostFailed, PostPublished, PostScheduled, utcnow
 from siar.runtime.uow import UnitOfWork
 from siar.runtime.vault_client import VaultClient
 from siar_publisher.domain import Attempt, Delivery, DeliveryStatus, backoff_s, delivery_id
+from siar_publisher.ratelimit import RateLimiter
 from siar_publisher.store import PublisherStore
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class PublisherService:
         vault: VaultClient,
         connectors: dict[str, Connector],
         retry: RetryPolicy,
+        limiter: RateLimiter | None = None,
         claim_lease_s: float = 15.0,
         fault: Callable[[str], None] = lambda step: None,
     ) -> None:
@@ -72,6 +74,7 @@ class PublisherService:
         self.vault = vault
         self.connectors = connectors
         self.retry = retry
+        self.limiter = limiter
         self.claim_lease_s = claim_lease_s
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         # Crash points for the never-twice tests: "claimed", "published", "recorded".
@@ -160,6 +163,13 @@ class PublisherService:
             started = utcnow()
             clock = time.perf_counter()
             try:
+                if self.limiter is not None:
+                    await self.limiter.acquire(
+                        event.network,
+                        event.account_id,
+                        connector.rate_limit,
+                        connector.app_rate_limit,
+                    )
                 published = await connector.publish(account, credential, post)
             except ConnectorError as err:
                 PUBLISH_LATENCY.labels(event.network).observe(time.perf_counter() - clock)

@@ -22,6 +22,12 @@ class Settings(ServiceSettings):
     backoff_base_s: float = Field(default=0.5, gt=0, description="First retry delay.")
     backoff_max_s: float = Field(default=30.0, gt=0, description="Longest retry delay.")
 
+    rate_limit_max_wait_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long a delivery may wait for our own rate-limit bucket before it "
+        "is retried later instead.",
+    )
     claim_lease_s: float = Field(
         default=15.0,
         gt=0,
