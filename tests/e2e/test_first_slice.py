@@ -73,6 +73,29 @@ async def test_post_is_published_commented_and_counted(
     assert messages[0]["author_handle"] == "sandbox_fan"
     assert "Hello from the first slice" in messages[0]["text"]
 
+    # Answer the comment from the inbox: engagement.requested → publisher → network.
+    r = await http.post(
+        f"{urls['inbox']}/v1/workspaces/{ws}/conversations/{conv['id']}:reply",
+        json={"text": "Thank you! 🙏"},
+        headers=tenant.auth,
+    )
+    assert r.status_code == 202, r.text
+    reply_id = r.json()["id"]
+    assert r.json()["delivery"] == "sending"
+
+    async def reply_sent() -> dict[str, Any] | None:
+        r = await http.get(
+            f"{urls['inbox']}/v1/workspaces/{ws}/conversations/{conv['id']}/messages",
+            headers=tenant.auth,
+        )
+        mine = [m for m in r.json()["items"] if m["id"] == reply_id]
+        return mine[0] if mine and mine[0]["delivery"] != "sending" else None
+
+    sent = await eventually(reply_sent, within_s=30)
+    assert sent["delivery"] == "sent", sent
+    assert sent["network_message_id"].startswith("sbxcomment_")
+    assert sent["in_reply_to"] == messages[0]["id"]
+
     today = datetime.now(UTC).date().isoformat()
 
     async def counted() -> dict[str, Any] | None:

@@ -27,6 +27,8 @@ from siar.connectors.models import (
     AccountRef,
     ConnectedAccount,
     Credential,
+    Engagement,
+    EngagementResult,
     FetchedMessage,
     OutgoingPost,
     Page,
@@ -53,7 +55,15 @@ class SandboxConnector(Connector):
     network = "sandbox"
     display_name = "Sandbox"
     capabilities = frozenset(
-        {Capability.TEXT, Capability.IMAGE, Capability.REPLY, Capability.FETCH_COMMENTS}
+        {
+            Capability.TEXT,
+            Capability.IMAGE,
+            Capability.REPLY,
+            Capability.LIKE,
+            Capability.HIDE_COMMENT,
+            Capability.DELETE_COMMENT,
+            Capability.FETCH_COMMENTS,
+        }
     )
     rules = ContentRules(max_text_chars=5000, max_hashtags=30, max_media=4)
     rate_limit = RateLimit(calls=600, per_seconds=60)
@@ -222,3 +232,40 @@ class SandboxConnector(Connector):
             )
             page.cursor = f"{visible_at.isoformat()}|{comment['_id']}"
         return page
+
+    async def engage(
+        self, account: AccountRef, credential: Credential, engagement: Engagement
+    ) -> EngagementResult:
+        """Reply to or like a comment or post; hide or delete a comment."""
+        doc = await self._authenticate(account, credential)
+        target = engagement.target_network_id
+        comment = await self.db.comments.find_one({"_id": target, "account_id": doc["_id"]})
+        post = await self.db.posts.find_one({"_id": target, "account_id": doc["_id"]})
+        if comment is None and post is None:
+            raise PermanentError(f"the sandbox has no post or comment {target} on this account")
+        if engagement.action == "reply":
+            if not engagement.text:
+                raise PermanentError("a reply needs text")
+            await self._take_rate_token(str(doc["_id"]))
+            reply_id = f"sbxcomment_{ObjectId()}"
+            now = _now()
+            await self.db.replies.insert_one(
+                {
+                    "_id": reply_id,
+                    "account_id": doc["_id"],
+                    "in_reply_to": target,
+                    "post_id": comment["post_id"] if comment else target,
+                    "author_handle": account.handle,
+                    "text": engagement.text,
+                    "created_at": now,
+                }
+            )
+            return EngagementResult(network_id=reply_id)
+        if engagement.action in ("like", "hide", "delete"):
+            if engagement.action != "like" and comment is None:
+                raise PermanentError(f"only comments can be {engagement.action}d on the sandbox")
+            await self.db.actions.insert_one(
+                {"account_id": doc["_id"], "target": target, "action": engagement.action}
+            )
+            return EngagementResult(network_id=target)
+        raise self.unsupported(engagement.action)

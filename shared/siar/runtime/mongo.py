@@ -112,6 +112,20 @@ class TenantCollection:
         )
         return result.matched_count + (1 if result.upserted_id is not None else 0)
 
+    async def update_many(
+        self,
+        workspace_id: str,
+        query: Mapping[str, Any],
+        update: Mapping[str, Any],
+        *,
+        session: AsyncClientSession | None = None,
+    ) -> int:
+        """Update every matching document of this workspace; returns how many matched."""
+        result = await self.raw.update_many(
+            self._scoped(workspace_id, query), update, session=session
+        )
+        return result.matched_count
+
     async def replace_one(
         self,
         workspace_id: str,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class ConversationStatus(StrEnum):
@@ -25,7 +26,7 @@ class Message(BaseModel):
     conversation_id: str
     account_id: str
     network: str
-    network_message_id: str
+    network_message_id: str | None
     kind: str
     author_handle: str
     author_name: str | None = None
@@ -33,6 +34,13 @@ class Message(BaseModel):
     network_post_id: str | None = None
     sent_at: datetime
     received_at: datetime
+    direction: Literal["inbound", "outbound"] = "inbound"
+    delivery: Literal["sending", "sent", "failed"] | None = Field(
+        default=None, description="For our own replies: where the engagement request is."
+    )
+    delivery_error: str | None = None
+    sent_by: str | None = None
+    in_reply_to: str | None = None
 
 
 class Conversation(BaseModel):

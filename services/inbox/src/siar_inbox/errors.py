@@ -9,3 +9,7 @@ class InboxError(Exception):
 
 class ConversationNotFound(InboxError):
     """No such conversation in this workspace."""
+
+
+class NothingToReplyTo(InboxError):
+    """The conversation has no message from the network to answer."""

@@ -6,7 +6,14 @@ from collections.abc import Callable
 
 from faststream.kafka import KafkaBroker
 
-from siar.contracts import AccountConnected, AccountDisconnected, MessageReceived, PostPublished
+from siar.contracts import (
+    AccountConnected,
+    AccountDisconnected,
+    EngagementCompleted,
+    EngagementRequested,
+    MessageReceived,
+    PostPublished,
+)
 from siar.runtime.kafka import document_publications, subscribe_events
 from siar_inbox.service import InboxService
 from siar_inbox.settings import Settings
@@ -26,6 +33,9 @@ def register_handlers(
     async def on_post_published(event: PostPublished) -> None:
         await service().post_published(event)
 
+    async def on_engagement_completed(event: EngagementCompleted) -> None:
+        await service().engagement_completed(event, settings.consumer_group)
+
     subscribe_events(
         broker,
         settings,
@@ -33,7 +43,8 @@ def register_handlers(
             AccountConnected: on_account_connected,
             AccountDisconnected: on_account_disconnected,
             PostPublished: on_post_published,
+            EngagementCompleted: on_engagement_completed,
         },
         name="inbox_events",
     )
-    document_publications(broker, MessageReceived)
+    document_publications(broker, MessageReceived, EngagementRequested)

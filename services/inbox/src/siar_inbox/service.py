@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from prometheus_client import Counter
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from siar.connectors import FetchedMessage
-from siar.contracts import MessageReceived, PostPublished, utcnow
+from siar.contracts import (
+    EngagementCompleted,
+    EngagementRequested,
+    MessageReceived,
+    PostPublished,
+    utcnow,
+)
 from siar.runtime.uow import UnitOfWork
 from siar_inbox.domain import Conversation, Message, conversation_id, message_id
-from siar_inbox.errors import ConversationNotFound
+from siar_inbox.errors import ConversationNotFound, NothingToReplyTo
 from siar_inbox.store import InboxStore
 
 log = logging.getLogger(__name__)
@@ -103,6 +110,71 @@ class InboxService:
         MESSAGES_INGESTED.labels(network, fetched.kind).inc()
         return message
 
+    async def reply(
+        self, *, workspace_id: str, conversation_id: str, text: str, author: str
+    ) -> Message:
+        """Answer a conversation publicly: store the reply and ask the publisher to send it."""
+        conv = await self.store.conversation(workspace_id, conversation_id)
+        if conv is None:
+            raise ConversationNotFound(f"conversation {conversation_id} not found")
+        target = await self.store.latest_inbound(workspace_id, conversation_id)
+        if target is None or target.network_message_id is None:
+            raise NothingToReplyTo("the conversation has no message from the network yet")
+        now = utcnow()
+        message = Message(
+            id=f"msg_{uuid.uuid4().hex[:24]}",
+            workspace_id=workspace_id,
+            conversation_id=conversation_id,
+            account_id=conv.account_id,
+            network=conv.network,
+            network_message_id=None,
+            kind="reply",
+            author_handle="",
+            text=text,
+            network_post_id=conv.network_post_id,
+            sent_at=now,
+            received_at=now,
+            direction="outbound",
+            delivery="sending",
+            sent_by=author,
+            in_reply_to=target.id,
+        )
+        request = EngagementRequested.new(
+            workspace_id=workspace_id,
+            request_id=message.id,
+            account_id=conv.account_id,
+            network=conv.network,
+            action="reply",
+            target_network_id=target.network_message_id,
+            text=text,
+            requested_by=author,
+        )
+
+        async def work(session: AsyncClientSession) -> None:
+            await self.store.add_outbound(message, session)
+            await self.uow.outbox.add(request, session=session)
+
+        await self.uow.run(work)
+        return message
+
+    async def engagement_completed(self, event: EngagementCompleted, consumer: str) -> None:
+        """Show the outcome of one of our replies on its thread."""
+        message = await self.store.message(event.workspace_id, event.request_id)
+        if message is None or message.direction != "outbound":
+            return
+        done = message.model_copy(
+            update={
+                "delivery": "sent" if event.ok else "failed",
+                "network_message_id": event.network_id,
+                "delivery_error": event.reason,
+            }
+        )
+
+        async def work(session: AsyncClientSession) -> None:
+            await self.store.save_message(done, session)
+
+        await self.uow.run_once(consumer, str(event.event_id), work)
+
     async def post_published(self, event: PostPublished) -> None:
         """Remember a published post so its comments thread to it."""
         await self.store.record_post(
@@ -114,6 +186,10 @@ class InboxService:
                 "network": event.network,
                 "permalink": event.permalink,
             },
+        )
+        # A fan can be faster than our own event: thread earlier comments to the post.
+        await self.store.link_threads_to_post(
+            event.workspace_id, event.network_post_id, event.post_id
         )
 
     async def start_polling(self, workspace_id: str, account_id: str, network: str) -> None:

@@ -75,6 +75,33 @@ class InboxStore:
         )
         return [Message.model_validate(d) for d in docs]
 
+    async def add_outbound(self, message: Message, session: AsyncClientSession) -> None:
+        """Store one of our own replies (not counted as a new incoming message)."""
+        await self.messages.insert(
+            message.workspace_id, {**message.model_dump(), "_id": message.id}, session=session
+        )
+
+    async def message(self, workspace_id: str, message_id: str) -> Message | None:
+        """One message."""
+        doc = await self.messages.find_one(workspace_id, {"_id": message_id})
+        return Message.model_validate(doc) if doc else None
+
+    async def latest_inbound(self, workspace_id: str, conversation_id: str) -> Message | None:
+        """The newest message the network sent us in a conversation."""
+        docs = await self.messages.find(
+            workspace_id,
+            {"conversation_id": conversation_id, "direction": {"$ne": "outbound"}},
+            sort=[("sent_at", DESCENDING)],
+            limit=1,
+        )
+        return Message.model_validate(docs[0]) if docs else None
+
+    async def save_message(self, message: Message, session: AsyncClientSession) -> None:
+        """Write a message's new state (whole document: see TenantCollection.replace_one)."""
+        await self.messages.replace_one(
+            message.workspace_id, {"_id": message.id}, message.model_dump(), session=session
+        )
+
     async def record_post(self, workspace_id: str, post: dict[str, Any]) -> None:
         """Remember a published post, to thread its comments to it."""
         await self.posts.update_one(
@@ -82,6 +109,16 @@ class InboxStore:
             {"network_post_id": post["network_post_id"], "account_id": post["account_id"]},
             {"$set": post},
             upsert=True,
+        )
+
+    async def link_threads_to_post(
+        self, workspace_id: str, network_post_id: str, post_id: str
+    ) -> None:
+        """Attach threads that started before we heard the post was published."""
+        await self.conversations.update_many(
+            workspace_id,
+            {"network_post_id": network_post_id, "post_id": None},
+            {"$set": {"post_id": post_id}},
         )
 
     async def post_for(self, workspace_id: str, network_post_id: str) -> Document | None:

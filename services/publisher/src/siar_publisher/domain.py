@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -59,3 +60,12 @@ def backoff_s(attempt: int, *, base: float, cap: float, retry_after: float | Non
     """Exponential backoff with full jitter, never shorter than the network's Retry-After."""
     delay = random.uniform(0, min(cap, base * 2 ** (attempt - 1)))  # noqa: S311 - jitter
     return max(delay, retry_after or 0.0)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to retry a delivery."""
+
+    max_attempts: int
+    base_s: float
+    cap_s: float

@@ -10,10 +10,12 @@ from fastapi import FastAPI
 
 from siar.runtime.app import Runtime, create_service_app, serve
 from siar_publisher.api.routes import router as api_router
+from siar_publisher.domain import RetryPolicy
+from siar_publisher.engagement import EngagementService
 from siar_publisher.handlers import register_handlers
 from siar_publisher.ratelimit import INDEXES as RATE_INDEXES
 from siar_publisher.ratelimit import RateLimiter
-from siar_publisher.service import PublisherService, RetryPolicy
+from siar_publisher.service import PublisherService
 from siar_publisher.settings import Settings
 from siar_publisher.store import INDEXES, PublisherStore
 
@@ -25,20 +27,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     async def on_startup(runtime: Runtime) -> None:
-        app.state.service = PublisherService(
+        vault = runtime.vault_client("publisher")
+        connectors = runtime.connectors()
+        retry = RetryPolicy(
+            max_attempts=settings.max_attempts,
+            base_s=settings.backoff_base_s,
+            cap_s=settings.backoff_max_s,
+        )
+        service = PublisherService(
             store=PublisherStore(runtime.db),
             uow=runtime.uow,
-            vault=runtime.vault_client("publisher"),
-            connectors=runtime.connectors(),
+            vault=vault,
+            connectors=connectors,
             limiter=RateLimiter(runtime.db, max_wait_s=settings.rate_limit_max_wait_s),
             claim_lease_s=settings.claim_lease_s,
             fault=crash_injector(settings),
-            retry=RetryPolicy(
-                max_attempts=settings.max_attempts,
-                base_s=settings.backoff_base_s,
-                cap_s=settings.backoff_max_s,
-            ),
+            retry=retry,
         )
+        service.engagement = EngagementService(
+            db=runtime.db, uow=runtime.uow, vault=vault, connectors=connectors, retry=retry
+        )
+        app.state.service = service
 
     app, _ = create_service_app(
         name="publisher",

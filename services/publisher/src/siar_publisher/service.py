@@ -9,7 +9,7 @@ import os
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Histogram
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -27,8 +27,18 @@ from siar.connectors import (
 from siar.contracts import PostFailed, PostPublished, PostScheduled, utcnow
 from siar.runtime.uow import UnitOfWork
 from siar.runtime.vault_client import VaultClient
-from siar_publisher.domain import Attempt, Delivery, DeliveryStatus, backoff_s, delivery_id
+from siar_publisher.domain import (
+    Attempt,
+    Delivery,
+    DeliveryStatus,
+    RetryPolicy,
+    backoff_s,
+    delivery_id,
+)
 from siar_publisher.ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from siar_publisher.engagement import EngagementService
 from siar_publisher.store import PublisherStore
 
 log = logging.getLogger(__name__)
@@ -43,15 +53,6 @@ PUBLISH_LATENCY = Histogram(
     "Time spent calling the network per delivery, by network.",
     ["network"],
 )
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how patiently to retry a delivery."""
-
-    max_attempts: int
-    base_s: float
-    cap_s: float
 
 
 class PublisherService:
@@ -75,6 +76,7 @@ class PublisherService:
         self.connectors = connectors
         self.retry = retry
         self.limiter = limiter
+        self.engagement: EngagementService | None = None
         self.claim_lease_s = claim_lease_s
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         # Crash points for the never-twice tests: "claimed", "published", "recorded".

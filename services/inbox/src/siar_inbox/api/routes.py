@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from siar.runtime.auth import Principal, require
 from siar.runtime.problems import ErrorMap
@@ -16,7 +16,17 @@ from siar_inbox.domain import Conversation, Message
 
 router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["inbox"])
 
-ERRORS: ErrorMap = {errors.ConversationNotFound: (404, "not-found", "Conversation not found")}
+ERRORS: ErrorMap = {
+    errors.ConversationNotFound: (404, "not-found", "Conversation not found"),
+    errors.NothingToReplyTo: (409, "nothing-to-reply-to", "Nothing to reply to"),
+}
+
+
+class ReplyCreate(BaseModel):
+    """A public reply on a conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=10_000)
 
 
 class ConversationList(BaseModel):
@@ -49,3 +59,20 @@ async def list_messages(
     _: Annotated[Principal, require(Permission.INBOX_READ)],
 ) -> MessageList:
     return MessageList(items=await service.messages(ws, conversation_id))
+
+
+@router.post(
+    "/conversations/{conversation_id}:reply",
+    status_code=202,
+    summary="Reply publicly; the outcome shows on the message (delivery: sent/failed)",
+)
+async def reply(
+    ws: str,
+    conversation_id: str,
+    body: ReplyCreate,
+    service: Service,
+    principal: Annotated[Principal, require(Permission.INBOX_REPLY)],
+) -> Message:
+    return await service.reply(
+        workspace_id=ws, conversation_id=conversation_id, text=body.text, author=principal.subject
+    )
