@@ -11,6 +11,7 @@ from siar.connectors.errors import (
 )
 from siar.connectors.models import (
     AccountRef,
+    AppCredentials,
     ConnectedAccount,
     Credential,
     Engagement,
@@ -35,6 +36,7 @@ from siar.connectors.rules import (
 
 __all__ = [
     "AccountRef",
+    "AppCredentials",
     "AuthExpiredError",
     "Capability",
     "ConnectedAccount",

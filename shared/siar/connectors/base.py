@@ -6,9 +6,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import datetime
 
-from siar.connectors.errors import PermanentError
+from siar.connectors.errors import AuthExpiredError, PermanentError
 from siar.connectors.models import (
     AccountRef,
+    AppCredentials,
     Credential,
     Engagement,
     EngagementResult,
@@ -73,6 +74,14 @@ class Connector(ABC):
     ) -> MetricsSnapshot:
         """Likes, comments, shares, impressions and the like for one post."""
         raise self.unsupported("post metrics")
+
+    async def refresh_credential(
+        self, credential: Credential, app: AppCredentials | None
+    ) -> Credential:
+        """A fresh credential from the refresh token (called by the vault only)."""
+        raise AuthExpiredError(
+            f"{self.display_name} credentials cannot be refreshed; reconnect the account"
+        )
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes, secret: str) -> bool:
         """Whether a webhook call really comes from the network (signature check)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -26,7 +26,7 @@ from siar.connectors.errors import (
     RateLimitedError,
     RetryableError,
 )
-from siar.connectors.models import Credential, TokenGrant
+from siar.connectors.models import AppCredentials, Credential, TokenGrant
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=60.0, pool=5.0)
 MAX_ERROR_TEXT = 300
@@ -101,6 +101,27 @@ class HttpConnector(Connector):
             )
         return PermanentError(f"{where} refused the request ({status}): {_short(reason)}")
 
+    async def refresh_credential(
+        self, credential: Credential, app: AppCredentials | None
+    ) -> Credential:
+        """OAuth refresh at the network's token endpoint, keeping what the grant omits."""
+        refresh = credential.refresh_token
+        if self.oauth is None or not self.oauth.refreshable or refresh is None or app is None:
+            return await super().refresh_credential(credential, app)
+        client = OAuthClient(self, app.client_id, app.client_secret.get_secret_value())
+        grant = await client.refresh(refresh.get_secret_value())
+        expires = (
+            datetime.now(UTC) + timedelta(seconds=grant.expires_in_s)
+            if grant.expires_in_s
+            else None
+        )
+        return Credential(
+            access_token=grant.access_token,
+            refresh_token=grant.refresh_token or refresh,
+            expires_at=expires,
+            extra=credential.extra,
+        )
+
     # -- the call --------------------------------------------------------------------
     def auth_headers(self, credential: Credential | None) -> dict[str, str]:
         """Headers that authenticate a call (Bearer by default)."""
@@ -162,6 +183,14 @@ class HttpConnector(Connector):
             return json.loads(response.content)
         except (json.JSONDecodeError, UnicodeDecodeError):
             return None
+
+
+def _seconds(value: Any) -> int | None:
+    """``expires_in`` as whole seconds; some networks send it as a string."""
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return None
 
 
 class OAuthClient:

@@ -22,6 +22,13 @@ class Credential(BaseModel):
     extra: dict[str, str] = Field(default_factory=dict)
 
 
+class AppCredentials(BaseModel):
+    """Siar's own app registration on a network (OAuth client id and secret)."""
+
+    client_id: str
+    client_secret: SecretStr
+
+
 class AccountRef(BaseModel):
     """Which account a call acts for."""
 

@@ -25,6 +25,7 @@ from siar.connectors.base import Connector
 from siar.connectors.errors import AuthExpiredError, PermanentError, RateLimitedError
 from siar.connectors.models import (
     AccountRef,
+    AppCredentials,
     ConnectedAccount,
     Credential,
     Engagement,
@@ -119,8 +120,19 @@ class SandboxConnector(Connector):
             handle=handle,
             display_name=handle.replace("_", " ").title(),
             network_account_id=str(doc["_id"]),
-            credential=Credential(access_token=SecretStr(token), expires_at=expires_at),
+            credential=Credential(
+                access_token=SecretStr(token), expires_at=expires_at, extra={"handle": handle}
+            ),
         )
+
+    async def refresh_credential(
+        self, credential: Credential, app: AppCredentials | None
+    ) -> Credential:
+        """The sandbox re-issues a token to the account the credential belongs to."""
+        handle = credential.extra.get("handle")
+        if not handle:
+            return await super().refresh_credential(credential, app)
+        return (await self.sign_in(handle)).credential
 
     async def _authenticate(self, account: AccountRef, credential: Credential) -> dict[str, Any]:
         await self._ensure_indexes()

@@ -23,7 +23,10 @@ class VaultClient:
         self.base = vault_url.rstrip("/") + "/v1/internal/workspaces"
         self.tokens = tokens
 
-    async def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response | None:
+    async def _call(
+        self, method: str, url: str, *, refusal_ok: bool = False, **kwargs: Any
+    ) -> httpx.Response | None:
+        """Call the vault; None for 404 (and for a 4xx refusal when ``refusal_ok``)."""
         for attempt in range(2):
             try:
                 token = await self.tokens.token()
@@ -35,7 +38,7 @@ class VaultClient:
             if response.status_code == 401 and attempt == 0:
                 self.tokens.forget()
                 continue
-            if response.status_code == 404:
+            if response.status_code == 404 or (refusal_ok and 400 <= response.status_code < 500):
                 return None
             if response.status_code >= 400:
                 raise VaultUnavailable(f"vault answered {response.status_code}")
@@ -59,13 +62,32 @@ class VaultClient:
             f"{self.base}/{workspace_id}/accounts/{account_id}:lease",
             json={"purpose": purpose},
         )
-        if response is None:
-            return None
-        body = response.json()
-        ref = AccountRef(
-            workspace_id=workspace_id,
-            account_id=account_id,
-            network=body["network"],
-            handle=body["handle"],
+        return None if response is None else _leased(workspace_id, account_id, response)
+
+    async def refresh(
+        self, workspace_id: str, account_id: str
+    ) -> tuple[AccountRef, Credential] | None:
+        """Have the vault refresh an expired credential; None if it cannot be refreshed."""
+        response = await self._call(
+            "POST", f"{self.base}/{workspace_id}/accounts/{account_id}:refresh", refusal_ok=True
         )
-        return ref, Credential(access_token=body["access_token"], expires_at=body["expires_at"])
+        return None if response is None else _leased(workspace_id, account_id, response)
+
+
+def _leased(
+    workspace_id: str, account_id: str, response: httpx.Response
+) -> tuple[AccountRef, Credential]:
+    body = response.json()
+    ref = AccountRef(
+        workspace_id=workspace_id,
+        account_id=account_id,
+        network=body["network"],
+        handle=body["handle"],
+        network_account_id=body.get("network_account_id"),
+    )
+    credential = Credential(
+        access_token=body["access_token"],
+        expires_at=body["expires_at"],
+        extra=body.get("extra") or {},
+    )
+    return ref, credential

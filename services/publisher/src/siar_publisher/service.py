@@ -185,8 +185,10 @@ class PublisherService:
                     )
                 )
                 if isinstance(err, AuthExpiredError) and not refreshed:
+                    # The vault refreshes at the network (only it holds refresh tokens);
+                    # then one more try.
                     refreshed = True
-                    leased = await self.vault.lease(event.workspace_id, event.account_id, "retry")
+                    leased = await self.vault.refresh(event.workspace_id, event.account_id)
                     if leased is not None:
                         account, credential = leased
                         continue

@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             issuer=issuer,
             connectors=runtime.connectors(),
             service_clients=dict(settings.service_clients),
+            apps=dict(settings.apps),
             access_ttl_s=settings.access_token_ttl_s,
             service_ttl_s=settings.service_token_ttl_s,
         )

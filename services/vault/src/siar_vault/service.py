@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import SecretStr
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from siar.connectors import AccountRef, Connector, ConnectorError, Credential
+from siar.connectors import AccountRef, AppCredentials, Connector, ConnectorError, Credential
 from siar.connectors.sandbox import SandboxConnector
 from siar.contracts import AccountConnected, utcnow
 from siar.runtime.roles import Role
@@ -82,6 +82,7 @@ class VaultService:
         issuer: TokenIssuer,
         connectors: dict[str, Connector],
         service_clients: dict[str, SecretStr],
+        apps: dict[str, AppCredentials] | None = None,
         access_ttl_s: int,
         service_ttl_s: int,
     ) -> None:
@@ -91,6 +92,7 @@ class VaultService:
         self.issuer = issuer
         self.connectors = connectors
         self.service_clients = service_clients
+        self.apps = apps or {}
         self.access_ttl_s = access_ttl_s
         self.service_ttl_s = service_ttl_s
         self.hasher = PasswordHasher()  # argon2id with the library's current defaults
@@ -187,15 +189,7 @@ class VaultService:
             workspace_id, network, connected.network_account_id
         )
         account_id = existing.id if existing else f"acc_{uuid.uuid4().hex[:20]}"
-        secret = json.dumps(
-            {
-                "access_token": connected.credential.access_token.get_secret_value(),
-                "expires_at": connected.credential.expires_at.isoformat()
-                if connected.credential.expires_at
-                else None,
-            }
-        ).encode()
-        envelope = crypto.encrypt(self.keyring, secret, credential_aad(workspace_id, account_id))
+        envelope = self._seal(workspace_id, account_id, connected.credential)
         if existing:
             await self.store.replace_credential(
                 workspace_id, account_id, envelope, connected.credential.expires_at
@@ -248,12 +242,57 @@ class VaultService:
         envelope = await self.store.credential_envelope(workspace_id, account_id)
         if envelope is None:
             raise NotFound("credential")
-        plain = crypto.decrypt(self.keyring, envelope, credential_aad(workspace_id, account_id))
-        data: dict[str, Any] = json.loads(plain)
+        credential = self._open(workspace_id, account_id, envelope)
         await self.audit(
             workspace_id, service, "credential.leased", account_id, {"purpose": purpose}
         )
-        return Lease(account=account, credential=Credential.model_validate(data))
+        return Lease(account=account, credential=credential)
+
+    async def refresh(self, *, workspace_id: str, account_id: str, service: str) -> Lease:
+        """Refresh an expired credential at its network, store it, and lease the new one.
+
+        An account whose credential cannot be refreshed is marked ``needs_reconnect``.
+        """
+        account = await self.account(workspace_id, account_id)
+        envelope = await self.store.credential_envelope(workspace_id, account_id)
+        connector = self.connectors.get(account.network)
+        if envelope is None or connector is None:
+            raise NotFound("credential")
+        current = self._open(workspace_id, account_id, envelope)
+        try:
+            fresh = await connector.refresh_credential(current, self.apps.get(account.network))
+        except ConnectorError as err:
+            await self.store.set_account_status(workspace_id, account_id, "needs_reconnect")
+            await self.audit(
+                workspace_id,
+                service,
+                "credential.refresh_failed",
+                account_id,
+                {"reason": err.reason},
+            )
+            raise NetworkRefused(err.reason) from err
+        await self.store.replace_credential(
+            workspace_id, account_id, self._seal(workspace_id, account_id, fresh), fresh.expires_at
+        )
+        await self.audit(workspace_id, service, "credential.refreshed", account_id)
+        return Lease(account=await self.account(workspace_id, account_id), credential=fresh)
+
+    def _seal(self, workspace_id: str, account_id: str, credential: Credential) -> dict[str, Any]:
+        secret = json.dumps(
+            {
+                "access_token": credential.access_token.get_secret_value(),
+                "refresh_token": credential.refresh_token.get_secret_value()
+                if credential.refresh_token
+                else None,
+                "expires_at": credential.expires_at.isoformat() if credential.expires_at else None,
+                "extra": credential.extra,
+            }
+        ).encode()
+        return crypto.encrypt(self.keyring, secret, credential_aad(workspace_id, account_id))
+
+    def _open(self, workspace_id: str, account_id: str, envelope: Any) -> Credential:
+        plain = crypto.decrypt(self.keyring, envelope, credential_aad(workspace_id, account_id))
+        return Credential.model_validate(json.loads(plain))
 
     async def audit(
         self,

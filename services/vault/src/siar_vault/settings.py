@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr, field_validator
 
+from siar.connectors import AppCredentials
 from siar.runtime.settings import ServiceSettings, service_config
 
 
@@ -23,6 +24,11 @@ class Settings(ServiceSettings):
     service_clients: dict[str, SecretStr] = Field(
         default_factory=dict,
         description="Service client id to its client secret, for service tokens.",
+    )
+    apps: dict[str, AppCredentials] = Field(
+        default_factory=dict,
+        description="Siar's OAuth app per network, e.g. "
+        '{"x": {"client_id": "...", "client_secret": "..."}} (JSON).',
     )
     access_token_ttl_s: int = Field(default=900, ge=60, le=3600, description="User JWT life.")
     service_token_ttl_s: int = Field(default=600, ge=60, le=3600, description="Service JWT life.")

@@ -131,6 +131,12 @@ class VaultStore:
             doc.update(token_expires_at=expires, status="healthy")
             await self.accounts.replace_one(workspace_id, {"_id": account_id}, doc)
 
+    async def set_account_status(self, workspace_id: str, account_id: str, status: str) -> None:
+        """Mark an account's health (e.g. ``needs_reconnect``)."""
+        await self.accounts.update_one(
+            workspace_id, {"_id": account_id}, {"$set": {"status": status}}
+        )
+
     async def list_accounts(self, workspace_id: str) -> list[Account]:
         """Accounts of a workspace, by network then handle."""
         docs = await self.accounts.find(workspace_id, sort=[("network", 1), ("handle", 1)])

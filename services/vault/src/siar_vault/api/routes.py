@@ -26,6 +26,7 @@ from siar_vault.api.schemas import (
     WorkspacePublic,
 )
 from siar_vault.domain import Account
+from siar_vault.service import Lease
 
 router = APIRouter()
 
@@ -184,12 +185,34 @@ async def lease_credential(
     lease = await service.lease(
         workspace_id=ws, account_id=account_id, service=principal.subject, purpose=body.purpose
     )
+    return _lease_response(lease)
+
+
+@router.post(
+    "/v1/internal/workspaces/{ws}/accounts/{account_id}:refresh",
+    tags=["internal"],
+    summary="Refresh an expired credential at its network and lease the new one (audited)",
+)
+async def refresh_credential(
+    ws: str,
+    account_id: str,
+    service: Service,
+    principal: Annotated[Principal, require_scope("credentials:lease")],
+) -> LeaseResponse:
+    lease = await service.refresh(workspace_id=ws, account_id=account_id, service=principal.subject)
+    return _lease_response(lease)
+
+
+def _lease_response(lease: Lease) -> LeaseResponse:
+    # The refresh token never leaves the vault: only the vault refreshes.
     return LeaseResponse(
         account_id=lease.account.id,
         network=lease.account.network,
         handle=lease.account.handle,
+        network_account_id=lease.account.network_account_id,
         access_token=lease.credential.access_token.get_secret_value(),
         expires_at=lease.credential.expires_at,
+        extra=lease.credential.extra,
     )
 
 

@@ -101,8 +101,10 @@ class LeaseResponse(BaseModel):
     account_id: str
     network: str
     handle: str
+    network_account_id: str
     access_token: str
     expires_at: datetime | None
+    extra: dict[str, str] = {}
 
 
 class AuditEntryPublic(BaseModel):
