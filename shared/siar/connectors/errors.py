@@ -29,6 +29,11 @@ class RetryableError(ConnectorError):
     error_class: ErrorClass = "retryable"
 
 
+class OutcomeUnknownError(RetryableError):
+    """The request may have taken effect (e.g. a timeout after sending a create call):
+    look for the result with ``find_by_marker`` before trying again."""
+
+
 class RateLimitedError(RetryableError):
     """The network or our own bucket says wait ``retry_after_s`` seconds."""
 

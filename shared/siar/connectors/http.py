@@ -22,6 +22,7 @@ from siar.connectors.base import Connector
 from siar.connectors.errors import (
     AuthExpiredError,
     ConnectorError,
+    OutcomeUnknownError,
     PermanentError,
     RateLimitedError,
     RetryableError,
@@ -138,31 +139,41 @@ class HttpConnector(Connector):
         expect_json: bool = True,
         deadline_s: float | None = None,
         headers: dict[str, str] | None = None,
+        creates: bool = False,
         **kwargs: Any,
     ) -> Any:
         """Make one request and return its JSON (or raw response); raise classified errors.
 
         ``deadline_s`` bounds the whole exchange, so a server that trickles bytes
-        (slow loris) cannot hold a delivery longer than that.
+        (slow loris) cannot hold a delivery longer than that. With ``creates`` (the call
+        that makes the post), a failure after the request may have reached the network
+        is an :class:`OutcomeUnknownError`, so the publisher looks before retrying.
         """
         full = url if url.startswith("http") else self.api_base + url
         merged = {**self.auth_headers(credential), **(headers or {})}
+        unknown = OutcomeUnknownError if creates else RetryableError
         try:
             async with asyncio.timeout(deadline_s or self.call_deadline_s):
                 response = await self.http.request(
                     method, full, headers=merged, timeout=DEFAULT_TIMEOUT, **kwargs
                 )
-        except TimeoutError as err:
-            raise RetryableError(f"{self.display_name} did not answer in time") from err
-        except httpx.TimeoutException as err:
-            raise RetryableError(f"{self.display_name} did not answer in time") from err
-        except httpx.TransportError as err:
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as err:
+            # Never sent: retrying cannot duplicate anything.
             raise RetryableError(
                 f"could not reach {self.display_name}: {type(err).__name__}"
             ) from err
+        except (TimeoutError, httpx.TimeoutException) as err:
+            raise unknown(f"{self.display_name} did not answer in time") from err
+        except httpx.TransportError as err:
+            raise unknown(
+                f"the connection to {self.display_name} failed: {type(err).__name__}"
+            ) from err
         body = self._decode(response)
         if response.status_code >= 400:
-            raise self.classify(response.status_code, body, response)
+            refused = self.classify(response.status_code, body, response)
+            if creates and response.status_code >= 500:
+                raise OutcomeUnknownError(refused.reason, retry_after_s=refused.retry_after_s)
+            raise refused
         if not expect_json:
             return response
         if body is None and response.status_code != 204:

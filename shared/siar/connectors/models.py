@@ -50,6 +50,9 @@ class MediaItem(BaseModel):
     height: int | None = None
     duration_s: float | None = None
     alt_text: str | None = None
+    url: str | None = Field(
+        default=None, description="A public URL, for networks that pull media themselves."
+    )
     content: bytes = Field(default=b"", repr=False, exclude=True)
 
 

@@ -15,3 +15,7 @@ class UnknownNetwork(PublisherError):
 
 class DeliveryBusy(PublisherError, DependencyUnavailable):
     """Another live publisher holds this delivery's claim: try again after its lease."""
+
+
+class OutcomeUnresolved(PublisherError, DependencyUnavailable):
+    """Whether an attempt landed cannot be checked now: the event is retried later."""

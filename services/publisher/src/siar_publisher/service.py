@@ -20,6 +20,7 @@ from siar.connectors import (
     Connector,
     ConnectorError,
     Credential,
+    OutcomeUnknownError,
     OutgoingPost,
     PermanentError,
     PublishedPost,
@@ -35,6 +36,7 @@ from siar_publisher.domain import (
     backoff_s,
     delivery_id,
 )
+from siar_publisher.errors import OutcomeUnresolved
 from siar_publisher.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
@@ -192,6 +194,11 @@ class PublisherService:
                     if leased is not None:
                         account, credential = leased
                         continue
+                if isinstance(err, OutcomeUnknownError):
+                    found = await self._reconcile(connector, account, credential, post, delivery)
+                    if found is not None:
+                        PUBLISH_OUTCOMES.labels(event.network, "reconciled").inc()
+                        return await self._succeed(delivery, event, found)
                 if not err.retryable or attempt >= self.retry.max_attempts:
                     return await self._fail(delivery, event, err)
                 await asyncio.sleep(
@@ -209,6 +216,23 @@ class PublisherService:
                 Attempt(started_at=started, finished_at=utcnow(), outcome="published")
             )
             return await self._succeed(delivery, event, published)
+
+    @staticmethod
+    async def _reconcile(
+        connector: Connector,
+        account: AccountRef,
+        credential: Credential,
+        post: OutgoingPost,
+        delivery: Delivery,
+    ) -> PublishedPost | None:
+        """Did the attempt whose answer was lost create the post? Never guess."""
+        try:
+            return await connector.find_by_marker(account, credential, post, delivery.created_at)
+        except ConnectorError as err:
+            # Unknown stays unknown: keep the claim and let the event come back later.
+            raise OutcomeUnresolved(
+                f"could not check whether delivery {delivery.id} landed: {err.reason}"
+            ) from err
 
     @staticmethod
     def _outgoing(delivery: Delivery, event: PostScheduled) -> OutgoingPost:
