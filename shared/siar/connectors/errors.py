@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from siar.connectors.models import PublishedPost
 
 ErrorClass = Literal["retryable", "auth_expired", "permanent"]
 
@@ -48,3 +51,14 @@ class PermanentError(ConnectorError):
     """Validation or policy: retrying the same request cannot succeed."""
 
     error_class: ErrorClass = "permanent"
+
+
+class PartiallyPublishedError(PermanentError):
+    """The post is live but a later part (thread part, first comment) failed.
+
+    Permanent so nothing re-posts the head; ``published`` is the receipt of what is live.
+    """
+
+    def __init__(self, reason: str, *, published: PublishedPost) -> None:
+        super().__init__(reason)
+        self.published = published

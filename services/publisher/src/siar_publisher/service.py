@@ -22,6 +22,7 @@ from siar.connectors import (
     Credential,
     OutcomeUnknownError,
     OutgoingPost,
+    PartiallyPublishedError,
     PermanentError,
     PublishedPost,
 )
@@ -194,6 +195,9 @@ class PublisherService:
                     if leased is not None:
                         account, credential = leased
                         continue
+                if isinstance(err, PartiallyPublishedError):
+                    # The post is live: a delivery, with the failed part noted, never a repost.
+                    return await self._succeed(delivery, event, err.published)
                 if isinstance(err, OutcomeUnknownError):
                     found = await self._reconcile(connector, account, credential, post, delivery)
                     if found is not None:
