@@ -4,14 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from pymongo import AsyncMongoClient
 
 from siar.connectors.base import Connector
+from siar.connectors.http import HttpConnector
+from siar.connectors.linkedin import LinkedInConnector
+from siar.connectors.pinterest import PinterestConnector
 from siar.connectors.sandbox import SandboxConnector
+from siar.connectors.tiktok import TikTokConnector
+from siar.connectors.x import XConnector
+from siar.connectors.youtube import YouTubeConnector
+
+NETWORK_CONNECTORS: tuple[type[HttpConnector], ...] = (
+    XConnector,
+    LinkedInConnector,
+    TikTokConnector,
+    YouTubeConnector,
+    PinterestConnector,
+)
+"""Every real network, each built from its documented HTTP API."""
 
 
 def build_connectors(
-    mongo: AsyncMongoClient[dict[str, Any]], *, sandbox_comment_delay_s: float = 1.0
+    mongo: AsyncMongoClient[dict[str, Any]],
+    http: httpx.AsyncClient,
+    *,
+    sandbox_comment_delay_s: float = 1.0,
 ) -> dict[str, Connector]:
     """Every connector available in this build, keyed by network name."""
-    return {"sandbox": SandboxConnector(mongo, comment_delay_s=sandbox_comment_delay_s)}
+    connectors: dict[str, Connector] = {cls.network: cls(http) for cls in NETWORK_CONNECTORS}
+    connectors["sandbox"] = SandboxConnector(mongo, comment_delay_s=sandbox_comment_delay_s)
+    return connectors

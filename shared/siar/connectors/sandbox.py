@@ -35,7 +35,7 @@ from siar.connectors.models import (
     Page,
     PublishedPost,
 )
-from siar.connectors.rules import Capability, ContentRules, RateLimit
+from siar.connectors.rules import Capability, ContentRules, MediaLimits, RateLimit
 
 SANDBOX_DATABASE = "siar_sandbox_network"
 PERMALINK_BASE = "https://sandbox.siar.invalid"
@@ -66,7 +66,22 @@ class SandboxConnector(Connector):
             Capability.FETCH_COMMENTS,
         }
     )
-    rules = ContentRules(max_text_chars=5000, max_hashtags=30, max_media=4)
+    rules = ContentRules(
+        max_text_chars=5000,
+        max_hashtags=30,
+        max_media=4,
+        image=MediaLimits(
+            mime_types=frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"}),
+            max_bytes=10 * 1024 * 1024,
+            min_aspect=0.5,
+            max_aspect=2.0,
+        ),
+        video=MediaLimits(
+            mime_types=frozenset({"video/mp4", "video/quicktime"}),
+            max_bytes=200 * 1024 * 1024,
+            max_duration_s=600,
+        ),
+    )
     rate_limit = RateLimit(calls=600, per_seconds=60)
 
     def __init__(

@@ -61,7 +61,9 @@ class Runtime:
     def connectors(self) -> dict[str, Connector]:
         """Every network connector, sharing this process's clients."""
         return build_connectors(
-            self.mongo, sandbox_comment_delay_s=self.settings.platform.sandbox_comment_delay_s
+            self.mongo,
+            self.http,
+            sandbox_comment_delay_s=self.settings.platform.sandbox_comment_delay_s,
         )
 
     def vault_client(self, client_id: str) -> VaultClient:
