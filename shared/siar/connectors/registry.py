@@ -8,8 +8,10 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from siar.connectors.base import Connector
+from siar.connectors.bluesky import BlueskyConnector
 from siar.connectors.http import HttpConnector
 from siar.connectors.linkedin import LinkedInConnector
+from siar.connectors.mastodon import MastodonConnector
 from siar.connectors.pinterest import PinterestConnector
 from siar.connectors.sandbox import SandboxConnector
 from siar.connectors.tiktok import TikTokConnector
@@ -22,6 +24,8 @@ NETWORK_CONNECTORS: tuple[type[HttpConnector], ...] = (
     TikTokConnector,
     YouTubeConnector,
     PinterestConnector,
+    MastodonConnector,
+    BlueskyConnector,
 )
 """Every real network, each built from its documented HTTP API."""
 
