@@ -1,4 +1,7 @@
-"""Report modules over ~400 lines and functions over ~50 (STYLE.md rule 9); fail on modules."""
+"""Report modules over ~400 lines and functions over ~50 (STYLE.md rule 9).
+
+Fails when a module is well past the limit (over 440 lines).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-MAX_MODULE_LINES = 400
+SOFT_MODULE_LINES = 400  # the house limit is "about 400": past it, a note
+MAX_MODULE_LINES = 440  # well past it: the check fails
 MAX_FUNCTION_LINES = 50
 
 
@@ -32,6 +36,8 @@ def main() -> int:
         lines = text.count("\n")
         if lines > MAX_MODULE_LINES:
             too_long.append(f"{path.relative_to(root)}: {lines} lines")
+        elif lines > SOFT_MODULE_LINES:
+            print(f"note: {path.relative_to(root)} has {lines} lines (about 400 is the limit)")
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 length = (node.end_lineno or node.lineno) - node.lineno + 1
