@@ -19,6 +19,7 @@ from siar.connectors.models import (
     PublishedPost,
 )
 from siar.connectors.rules import Capability, ContentRules, OAuthConfig, RateLimit
+from siar.connectors.text import grapheme_count
 
 
 class Connector(ABC):
@@ -86,6 +87,12 @@ class Connector(ABC):
     def verify_webhook(self, headers: Mapping[str, str], body: bytes, secret: str) -> bool:
         """Whether a webhook call really comes from the network (signature check)."""
         return False
+
+    def measure_text(self, text: str) -> int:
+        """How long the network counts ``text`` (code points, or graphemes where it says)."""
+        if self.rules.counts_graphemes:
+            return grapheme_count(text)
+        return len(text)
 
     def unsupported(self, what: str) -> PermanentError:
         """The error for something this network does not offer."""

@@ -19,13 +19,13 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from siar.connectors.errors import PermanentError
+from siar.connectors.text import grapheme_count
 
 MAX_GRAPHEMES = 300
 MAX_TAG_GRAPHEMES = 64
 FACET = "app.bsky.richtext.facet"
 POST = "app.bsky.feed.post"
 
-_ZWJ = 0x200D
 _URL = re.compile(r"(?:^|(?<=[\s(]))(https?://[^\s]+)", re.IGNORECASE)
 _LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
 _MENTION = re.compile(
@@ -34,44 +34,6 @@ _MENTION = re.compile(
 _TAG = re.compile(r"(?:^|(?<=\s))[#\uff03](\S+)")
 # Invisible characters that never belong to a tag (soft hyphen, joiners, spaces).
 _TAG_STOP = "\u00ad\u2060\u200a\u200b\u200c\u200d\u20e2"
-
-
-def _extends(cp: int) -> bool:
-    """Whether a code point continues the grapheme before it (UAX #29, simplified)."""
-    if cp == _ZWJ or 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF:
-        return True
-    # Skin-tone modifiers, emoji tag characters, Hangul medial vowels and final consonants.
-    if 0x1F3FB <= cp <= 0x1F3FF or 0xE0020 <= cp <= 0xE007F or 0x1160 <= cp <= 0x11FF:
-        return True
-    return unicodedata.category(chr(cp)) in ("Mn", "Me", "Mc")
-
-
-def _regional(cp: int) -> bool:
-    return 0x1F1E6 <= cp <= 0x1F1FF
-
-
-def grapheme_count(text: str) -> int:
-    """User-perceived characters, as Bluesky counts them for its 300 limit.
-
-    A close approximation of Unicode extended grapheme clusters: combining marks,
-    variation selectors, skin tones, ZWJ emoji sequences, flags and CR LF each join.
-    """
-    count = 0
-    prev: int | None = None
-    regional_run = 0
-    for ch in text:
-        cp = ord(ch)
-        joins = prev is not None and (
-            _extends(cp)
-            or (prev == _ZWJ and unicodedata.category(ch) == "So")
-            or (prev == 0x0D and cp == 0x0A)
-            or (_regional(cp) and regional_run % 2 == 1)
-        )
-        regional_run = regional_run + 1 if _regional(cp) else 0
-        if not joins:
-            count += 1
-        prev = cp
-    return count
 
 
 @dataclass(frozen=True)

@@ -172,6 +172,10 @@ class XConnector(HttpConnector):
         self.poll_cap_s = poll_cap_s
 
     # -- errors ---------------------------------------------------------------------
+    def measure_text(self, text: str) -> int:
+        """X's weighted length (URLs 23, CJK and emoji 2)."""
+        return weighted_length(text)
+
     def error_reason(self, status: int, body: Any) -> str | None:
         """X's message: the per-parameter ``errors`` first, else ``detail``/``title``."""
         if isinstance(body, dict) and isinstance(body.get("errors"), list):
