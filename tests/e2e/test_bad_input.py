@@ -101,6 +101,16 @@ async def test_bad_requests_get_problems_and_write_nothing(
     r = await http.post(posts, json={**good, "surprise": 1}, headers=tenant.auth)
     _assert_problem(r, 422, "validation")
 
+    r = await http.post(posts, json={**good, "text": "x" * 5001}, headers=tenant.auth)
+    body = _assert_problem(r, 422, "network-rules")
+    assert body["violations"] == [
+        {
+            "network": "sandbox",
+            "rule": "text.length",
+            "message": "Sandbox allows 5000 characters; the text has 5001",
+        }
+    ]
+
     assert await _posts(http, stack, tenant) == []
 
     r = await http.post(

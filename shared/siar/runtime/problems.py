@@ -124,7 +124,8 @@ def install_domain_errors(app: FastAPI, base: type[Exception], mapping: ErrorMap
     """Render a service's domain errors (subclasses of ``base``) by ``mapping``.
 
     ``mapping`` gives (status, stable type slug, title) per error class; the error's
-    message becomes the problem's detail, so it must be written for the client.
+    message becomes the problem's detail, so it must be written for the client, and
+    a ``problem_extra`` dict on the error adds members (e.g. a list of violations).
     """
 
     async def on_error(request: Request, exc: Exception) -> JSONResponse:
@@ -132,6 +133,7 @@ def install_domain_errors(app: FastAPI, base: type[Exception], mapping: ErrorMap
             (v for k, v in mapping.items() if isinstance(exc, k)),
             (500, "internal", "Internal error"),
         )
-        return problem_response(Problem(status, slug, title, str(exc)), request)
+        extra = getattr(exc, "problem_extra", None) or {}
+        return problem_response(Problem(status, slug, title, str(exc), **extra), request)
 
     app.add_exception_handler(base, on_error)

@@ -21,3 +21,13 @@ class InvalidSchedule(SchedulerError):
 
 class PostLocked(SchedulerError):
     """The post was already dispatched and can no longer change."""
+
+
+class BreaksNetworkRules(SchedulerError):
+    """The post breaks one or more rules of a target network."""
+
+    def __init__(self, violations: list[dict[str, str]]) -> None:
+        first = violations[0]
+        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+        super().__init__(f"{first['network']}: {first['message']}{more}")
+        self.problem_extra = {"violations": violations}

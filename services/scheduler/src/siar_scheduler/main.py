@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             uow=runtime.uow,
             lookup_account=runtime.vault_client("scheduler").account,
             min_lead_s=settings.min_lead_s,
+            connectors=runtime.connectors(),
         )
 
     async def after_broker_start(runtime: Runtime) -> None:

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from siar.connectors import Connector
+from siar.connectors.validation import Draft, validate
 from siar.contracts import PostFailed, PostPublished, PostScheduled, utcnow
 from siar.runtime.uow import UnitOfWork
 from siar_scheduler.dispatch import Dispatcher
@@ -19,7 +21,7 @@ from siar_scheduler.domain import (
     check_schedule,
     rollup_status,
 )
-from siar_scheduler.errors import PostLocked, PostNotFound, UnknownAccount
+from siar_scheduler.errors import BreaksNetworkRules, PostLocked, PostNotFound, UnknownAccount
 from siar_scheduler.store import SchedulerStore
 
 AccountLookup = Callable[[str, str], Awaitable[dict[str, str] | None]]
@@ -38,10 +40,12 @@ class SchedulerService:
         uow: UnitOfWork,
         lookup_account: AccountLookup,
         min_lead_s: float,
+        connectors: dict[str, Connector] | None = None,
     ) -> None:
         self.store = store
         self.uow = uow
         self.lookup_account = lookup_account
+        self.connectors = connectors or {}
         self.min_lead = timedelta(seconds=min_lead_s)
         self.dispatcher: Dispatcher | None = None
 
@@ -74,6 +78,7 @@ class SchedulerService:
         if scheduled_at is not None:
             check_schedule(scheduled_at, now=now, min_lead=self.min_lead)
         targets = [await self._target(workspace_id, a) for a in dict.fromkeys(account_ids)]
+        self._check_rules(text, targets)
         post = Post(
             id=f"pst_{uuid.uuid4().hex[:20]}",
             workspace_id=workspace_id,
@@ -89,6 +94,17 @@ class SchedulerService:
         await self.store.insert_post(post)
         self._consider(post)
         return post
+
+    def _check_rules(self, text: str, targets: list[Target]) -> None:
+        """Refuse a post that breaks any target network's rules, naming each rule."""
+        violations = [
+            {"network": v.network, "rule": v.rule, "message": v.message}
+            for network in dict.fromkeys(t.network for t in targets)
+            if (connector := self.connectors.get(network)) is not None
+            for v in validate(connector, Draft(text=text))
+        ]
+        if violations:
+            raise BreaksNetworkRules(violations)
 
     def _consider(self, post: Post) -> None:
         if self.dispatcher and post.status is PostStatus.SCHEDULED and post.scheduled_at:
@@ -122,6 +138,7 @@ class SchedulerService:
                 raise PostLocked(f"post {post_id} was already dispatched ({post.status.value})")
             changes: dict[str, object] = {"updated_at": utcnow(), "version": post.version + 1}
             if text is not None:
+                self._check_rules(text, post.targets)
                 changes["text"] = text
             if scheduled_at is not None:
                 check_schedule(scheduled_at, now=utcnow(), min_lead=self.min_lead)
