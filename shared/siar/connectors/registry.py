@@ -9,16 +9,22 @@ from pymongo import AsyncMongoClient
 
 from siar.connectors.base import Connector
 from siar.connectors.bluesky import BlueskyConnector
+from siar.connectors.facebook import FacebookPagesConnector
 from siar.connectors.http import HttpConnector
+from siar.connectors.instagram import InstagramConnector
 from siar.connectors.linkedin import LinkedInConnector
 from siar.connectors.mastodon import MastodonConnector
 from siar.connectors.pinterest import PinterestConnector
 from siar.connectors.sandbox import SandboxConnector
+from siar.connectors.threads import ThreadsConnector
 from siar.connectors.tiktok import TikTokConnector
 from siar.connectors.x import XConnector
 from siar.connectors.youtube import YouTubeConnector
 
 NETWORK_CONNECTORS: tuple[type[HttpConnector], ...] = (
+    FacebookPagesConnector,
+    InstagramConnector,
+    ThreadsConnector,
     XConnector,
     LinkedInConnector,
     TikTokConnector,
