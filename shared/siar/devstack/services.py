@@ -154,6 +154,7 @@ class Platform:
                 # nx-27017 nests overlapping transactions; see docs/embedded-stack.md.
                 "SIAR_MONGO_SERIALIZE_TRANSACTIONS": str(self.infra.kind == "embedded").lower(),
                 "SIAR_VAULT_URL": self.urls["vault"],
+                "SIAR_SCHEDULER_URL": self.urls["scheduler"],
                 "SIAR_LOG_FORMAT": self.log_format,
                 f"{prefix}PORT": str(self.ports[name]),
                 f"{prefix}HOST": "127.0.0.1",

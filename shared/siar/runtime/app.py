@@ -27,6 +27,7 @@ from siar.connectors import Connector
 from siar.connectors.registry import build_connectors
 from siar.runtime.auth import JwksCache, ServiceTokenClient, TokenVerifier
 from siar.runtime.kafka import create_kafka_broker, kafka_publisher
+from siar.runtime.media_client import MediaClient
 from siar.runtime.metrics import install_http_metrics, metrics_response
 from siar.runtime.mongo import Document, IndexSpec, create_mongo_client, ensure_indexes
 from siar.runtime.outbox import OUTBOX_INDEXES, Outbox, OutboxRelay
@@ -73,6 +74,16 @@ class Runtime:
             self.http, url, client_id, self.settings.service_secret.get_secret_value()
         )
         return VaultClient(self.http, url, tokens)
+
+    def media_client(self, client_id: str) -> MediaClient:
+        """The scheduler's media library, read with this service's own service token."""
+        tokens = ServiceTokenClient(
+            self.http,
+            self.settings.platform.vault_url,
+            client_id,
+            self.settings.service_secret.get_secret_value(),
+        )
+        return MediaClient(self.http, self.settings.platform.scheduler_url, tokens)
 
     def spawn(
         self, name: str, run: Callable[[], Awaitable[None]], stop: Callable[[], None]

@@ -43,6 +43,10 @@ class PlatformSettings(BaseSettings):
     vault_url: str = Field(
         default="http://127.0.0.1:8105", description="Base URL of the vault's HTTP API."
     )
+    scheduler_url: str = Field(
+        default="http://127.0.0.1:8101",
+        description="Base URL of the scheduler's HTTP API (its media library).",
+    )
     jwt_issuer: str = Field(default="siar-vault", description="Issuer of user JWTs.")
     jwt_audience: str = Field(default="siar", description="Audience of user JWTs.")
     sandbox_comment_delay_s: float = Field(

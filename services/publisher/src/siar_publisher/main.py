@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             uow=runtime.uow,
             vault=vault,
             connectors=connectors,
+            media=runtime.media_client("publisher"),
             limiter=RateLimiter(runtime.db, max_wait_s=settings.rate_limit_max_wait_s),
             claim_lease_s=settings.claim_lease_s,
             fault=crash_injector(settings),

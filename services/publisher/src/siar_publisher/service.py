@@ -20,6 +20,7 @@ from siar.connectors import (
     Connector,
     ConnectorError,
     Credential,
+    MediaItem,
     OutcomeUnknownError,
     OutgoingPost,
     PartiallyPublishedError,
@@ -27,6 +28,7 @@ from siar.connectors import (
     PublishedPost,
 )
 from siar.contracts import PostFailed, PostPublished, PostScheduled, utcnow
+from siar.runtime.media_client import MediaClient, MediaMissing
 from siar.runtime.uow import UnitOfWork
 from siar.runtime.vault_client import VaultClient
 from siar_publisher.domain import (
@@ -69,6 +71,7 @@ class PublisherService:
         vault: VaultClient,
         connectors: dict[str, Connector],
         retry: RetryPolicy,
+        media: MediaClient,
         limiter: RateLimiter | None = None,
         claim_lease_s: float = 15.0,
         fault: Callable[[str], None] = lambda step: None,
@@ -78,6 +81,7 @@ class PublisherService:
         self.vault = vault
         self.connectors = connectors
         self.retry = retry
+        self.media = media
         self.limiter = limiter
         self.engagement: EngagementService | None = None
         self.claim_lease_s = claim_lease_s
@@ -150,7 +154,13 @@ class PublisherService:
             if found is not None:
                 PUBLISH_OUTCOMES.labels(event.network, "reconciled").inc()
                 return await self._succeed(delivery, event, found)
-        return await self._attempt(delivery, event, connector, account, credential)
+        try:
+            media = [await self.media.fetch(event.workspace_id, m) for m in event.media_ids]
+        except MediaMissing as err:
+            return await self._fail(
+                delivery, event, PermanentError(f"media {err} was deleted from the library")
+            )
+        return await self._attempt(delivery, event, connector, account, credential, media)
 
     async def _attempt(
         self,
@@ -159,8 +169,9 @@ class PublisherService:
         connector: Connector,
         account: AccountRef,
         credential: Credential,
+        media: list[MediaItem],
     ) -> Delivery:
-        post = self._outgoing(delivery, event)
+        post = self._outgoing(delivery, event).model_copy(update={"media": media})
         refreshed = False
         attempt = len(delivery.attempts)
         while True:

@@ -51,6 +51,7 @@ class Post(BaseModel):
     workspace_id: str
     text: str
     link: str | None = None
+    media_ids: list[str] = Field(default_factory=list)
     scheduled_at: AwareDatetime | None
     status: PostStatus
     targets: list[Target]

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from siar.connectors import Connector
+from siar.connectors import Connector, MediaItem
 from siar.connectors.validation import Draft, validate
 from siar.contracts import PostFailed, PostPublished, PostScheduled, utcnow
 from siar.runtime.uow import UnitOfWork
@@ -21,13 +21,26 @@ from siar_scheduler.domain import (
     check_schedule,
     rollup_status,
 )
-from siar_scheduler.errors import BreaksNetworkRules, PostLocked, PostNotFound, UnknownAccount
+from siar_scheduler.errors import (
+    BreaksNetworkRules,
+    PostLocked,
+    PostNotFound,
+    UnknownAccount,
+    UnknownMedia,
+)
 from siar_scheduler.store import SchedulerStore
 
 AccountLookup = Callable[[str, str], Awaitable[dict[str, str] | None]]
 """Asks the vault about an account the projection does not know yet."""
 
+MediaLookup = Callable[[str, list[str]], Awaitable[list[MediaItem]]]
+"""Describes media of the workspace's library; raises for unknown ids."""
+
 MAX_OPTIMISTIC_RETRIES = 20
+
+
+async def _no_media(workspace_id: str, media_ids: list[str]) -> list[MediaItem]:
+    raise UnknownMedia(f"no media library is wired; unknown media {', '.join(media_ids)}")
 
 
 class SchedulerService:
@@ -41,11 +54,13 @@ class SchedulerService:
         lookup_account: AccountLookup,
         min_lead_s: float,
         connectors: dict[str, Connector] | None = None,
+        describe_media: MediaLookup | None = None,
     ) -> None:
         self.store = store
         self.uow = uow
         self.lookup_account = lookup_account
         self.connectors = connectors or {}
+        self.describe_media: MediaLookup = describe_media or _no_media
         self.min_lead = timedelta(seconds=min_lead_s)
         self.dispatcher: Dispatcher | None = None
 
@@ -72,18 +87,22 @@ class SchedulerService:
         account_ids: list[str],
         scheduled_at: datetime | None,
         link: str | None = None,
+        media_ids: list[str] | None = None,
     ) -> Post:
         """Create a post: scheduled when it has a time, else a draft."""
+        media_ids = list(dict.fromkeys(media_ids or []))
         now = utcnow()
         if scheduled_at is not None:
             check_schedule(scheduled_at, now=now, min_lead=self.min_lead)
         targets = [await self._target(workspace_id, a) for a in dict.fromkeys(account_ids)]
-        self._check_rules(text, targets)
+        media = await self.describe_media(workspace_id, media_ids) if media_ids else []
+        self._check_rules(text, targets, media)
         post = Post(
             id=f"pst_{uuid.uuid4().hex[:20]}",
             workspace_id=workspace_id,
             text=text,
             link=link,
+            media_ids=media_ids,
             scheduled_at=scheduled_at,
             status=PostStatus.SCHEDULED if scheduled_at else PostStatus.DRAFT,
             targets=targets,
@@ -95,13 +114,15 @@ class SchedulerService:
         self._consider(post)
         return post
 
-    def _check_rules(self, text: str, targets: list[Target]) -> None:
+    def _check_rules(
+        self, text: str, targets: list[Target], media: list[MediaItem] | None = None
+    ) -> None:
         """Refuse a post that breaks any target network's rules, naming each rule."""
         violations = [
             {"network": v.network, "rule": v.rule, "message": v.message}
             for network in dict.fromkeys(t.network for t in targets)
             if (connector := self.connectors.get(network)) is not None
-            for v in validate(connector, Draft(text=text))
+            for v in validate(connector, Draft(text=text, media=tuple(media or ())))
         ]
         if violations:
             raise BreaksNetworkRules(violations)
@@ -138,7 +159,12 @@ class SchedulerService:
                 raise PostLocked(f"post {post_id} was already dispatched ({post.status.value})")
             changes: dict[str, object] = {"updated_at": utcnow(), "version": post.version + 1}
             if text is not None:
-                self._check_rules(text, post.targets)
+                media = (
+                    await self.describe_media(workspace_id, post.media_ids)
+                    if post.media_ids
+                    else []
+                )
+                self._check_rules(text, post.targets, media)
                 changes["text"] = text
             if scheduled_at is not None:
                 check_schedule(scheduled_at, now=utcnow(), min_lead=self.min_lead)
@@ -199,6 +225,7 @@ class SchedulerService:
                     due_at=due,
                     text=post.text,
                     link=post.link,
+                    media_ids=post.media_ids,
                 )
                 await self.uow.outbox.add(event, session=session)
             return True

@@ -43,7 +43,7 @@ from siar_vault.tokens import TokenIssuer
 
 SERVICE_SCOPES = {
     "scheduler": "accounts:read",
-    "publisher": "credentials:lease",
+    "publisher": "credentials:lease media:read",
     "inbox": "credentials:lease",
     "analytics": "credentials:lease",
 }

@@ -38,6 +38,7 @@ async def create_post(
         account_ids=body.account_ids,
         scheduled_at=body.scheduled_at,
         link=body.link,
+        media_ids=body.media_ids,
     )
     return _public(post)
 

@@ -15,6 +15,7 @@ class PostCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, max_length=20_000)
     account_ids: list[str] = Field(min_length=1, max_length=50)
+    media_ids: list[str] = Field(default_factory=list, max_length=20)
     scheduled_at: AwareDatetime | None = None
     link: str | None = Field(default=None, max_length=2048)
 
@@ -33,6 +34,7 @@ class PostPublic(BaseModel):
     id: str
     text: str
     link: str | None
+    media_ids: list[str]
     scheduled_at: datetime | None
     status: PostStatus
     targets: list[Target]
