@@ -184,6 +184,11 @@ class SandboxConnector(Connector):
                 f"the sandbox allows {self.rules.max_text_chars} characters; "
                 f"the post has {len(post.text)}"
             )
+        if len(post.media) > self.rules.max_media:
+            raise PermanentError(f"the sandbox takes at most {self.rules.max_media} media")
+        for item in post.media:
+            if not item.content or len(item.content) != item.size_bytes:
+                raise PermanentError(f"media {item.filename} arrived empty or truncated")
         await self._take_rate_token(str(doc["_id"]))
         post_id = f"sbxpost_{ObjectId()}"
         now = _now()
@@ -195,6 +200,16 @@ class SandboxConnector(Connector):
                 "text": post.text,
                 "link": post.link,
                 "marker": post.marker,
+                # What the network received, so tests can see media really travelled.
+                "media": [
+                    {
+                        "filename": m.filename,
+                        "mime_type": m.mime_type,
+                        "size_bytes": len(m.content),
+                        "sha256": hashlib.sha256(m.content).hexdigest(),
+                    }
+                    for m in post.media
+                ],
                 "permalink": permalink,
                 "created_at": now,
             }
