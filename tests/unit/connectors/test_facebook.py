@@ -1,95 +1,35 @@
-"""Facebook Pages connector against the Graph API's documented shapes (respx)."""
+"""Facebook Pages connector publishing against the Graph API's documented shapes (respx)."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import hmac
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs
 
 import httpx
 import pytest
 import respx
-from pydantic import SecretStr
 
-from siar.connectors import (
-    AccountRef,
-    AuthExpiredError,
-    Credential,
-    Engagement,
-    MediaItem,
-    MediaKind,
-    OutgoingPost,
-    PermanentError,
-    PostFormat,
-    RateLimitedError,
-    RetryableError,
-    facebook_media,
-)
+from siar.connectors import PermanentError, PostFormat, facebook_media
 from siar.connectors.facebook import FacebookPagesConnector
-
-GRAPH = "https://graph.facebook.com/v24.0"
-VIDEO = "https://graph-video.facebook.com/v24.0"
-PAGE = "1015"
-POST_ID = "1015_777"
-TOKEN = "EAAG-page-token"
-APP_SECRET = "app-secret"
-PROOF = hmac.new(APP_SECRET.encode(), TOKEN.encode(), hashlib.sha256).hexdigest()
-ACCOUNT = AccountRef(
-    workspace_id="ws_1",
-    account_id="acc_1",
-    network="facebook",
-    handle="siarbakery",
-    network_account_id=PAGE,
+from tests.unit.connectors.facebook_fakes import (
+    ACCOUNT,
+    APP_SECRET,
+    CREDENTIAL,
+    GRAPH,
+    PAGE,
+    POST_ID,
+    PROOF,
+    RECEIPT,
+    TOKEN,
+    VIDEO,
+    image,
+    mock_receipt,
+    post,
+    video,
 )
-CREDENTIAL = Credential(access_token=SecretStr(TOKEN))
-RECEIPT = {
-    "id": POST_ID,
-    "permalink_url": "https://www.facebook.com/1015/posts/777",
-    "created_time": "2024-05-01T10:00:00+0000",
-}
-
-
-def image(name: str = "cake.jpg", alt: str | None = None) -> MediaItem:
-    return MediaItem(
-        kind=MediaKind.IMAGE,
-        mime_type="image/jpeg",
-        filename=name,
-        size_bytes=9,
-        alt_text=alt,
-        content=b"\xff\xd8jpeg\xff\xd9",
-    )
-
-
-def video(content: bytes = b"0123456789", mime: str = "video/mp4") -> MediaItem:
-    return MediaItem(
-        kind=MediaKind.VIDEO,
-        mime_type=mime,
-        filename="clip.mp4",
-        size_bytes=len(content),
-        content=content,
-    )
-
-
-def post(**changes: Any) -> OutgoingPost:
-    fields: dict[str, Any] = {"text": "Fresh bread at 8", "marker": "dlv_1"}
-    fields.update(changes)
-    return OutgoingPost(**fields)
-
-
-def form(request: httpx.Request) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
-
-
-def graph_error(code: int, message: str, subcode: int | None = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"message": message, "type": "OAuthException", "code": code}
-    if subcode is not None:
-        error["error_subcode"] = subcode
-    return {"error": {**error, "fbtrace_id": "A1b2"}}
+from tests.unit.connectors.meta_fakes import form, graph_error
 
 
 @pytest.fixture
@@ -102,10 +42,6 @@ def api() -> Iterator[respx.MockRouter]:
 async def fb() -> AsyncIterator[FacebookPagesConnector]:
     async with httpx.AsyncClient() as http:
         yield FacebookPagesConnector(http, app_secret=APP_SECRET)
-
-
-def mock_receipt(api: respx.MockRouter, post_id: str = POST_ID, **body: Any) -> respx.Route:
-    return api.get(f"{GRAPH}/{post_id}").respond(200, json={**RECEIPT, "id": post_id, **body})
 
 
 # -- publishing --------------------------------------------------------------------------
@@ -325,308 +261,3 @@ async def test_find_by_marker_matches_the_exact_text_since_the_attempt(
     assert params["since"] == str(int(since.timestamp()))
     assert "message" in params["fields"]
     assert await fb.find_by_marker(ACCOUNT, CREDENTIAL, post(text="Other"), since) is None
-
-
-# -- inbox ---------------------------------------------------------------------------------
-def comments_page() -> dict[str, Any]:
-    return {
-        "data": [
-            {
-                "id": POST_ID,
-                "comments": {
-                    "data": [
-                        {
-                            "id": "777_3",
-                            "message": "Thanks!",
-                            "from": {"id": PAGE, "name": "Siar Bakery"},
-                            "created_time": "2024-05-01T10:07:00+0000",
-                            "parent": {"id": "777_2"},
-                        },
-                        {
-                            "id": "777_2",
-                            "message": "Do you deliver?",
-                            "from": {"id": "9001", "name": "Ana"},
-                            "created_time": "2024-05-01T10:05:00+0000",
-                            "parent": {"id": "777_1"},
-                        },
-                        {
-                            "id": "777_1",
-                            "message": "Yum",
-                            "created_time": "2024-05-01T10:03:00+0000",
-                        },
-                    ]
-                },
-            },
-            {"id": "1015_5"},
-        ]
-    }
-
-
-async def test_fetch_messages_returns_others_comments_oldest_first_with_a_cursor(
-    api: respx.MockRouter, fb: FacebookPagesConnector
-) -> None:
-    route = api.get(f"{GRAPH}/{PAGE}/posts").respond(200, json=comments_page())
-    page = await fb.fetch_messages(ACCOUNT, CREDENTIAL, None)
-    fields = route.calls.last.request.url.params["fields"]
-    assert "comments.filter(stream).order(reverse_chronological)" in fields
-    assert [m.network_message_id for m in page.messages] == ["777_1", "777_2"]
-    first, second = page.messages
-    assert (first.author_handle, first.kind, first.network_post_id) == (
-        "unknown",
-        "comment",
-        POST_ID,
-    )
-    assert (second.author_handle, second.author_name, second.kind) == ("9001", "Ana", "reply")
-    assert second.parent_network_id == "777_1"
-    assert page.cursor is not None
-    again = await fb.fetch_messages(ACCOUNT, CREDENTIAL, page.cursor)
-    assert again.messages == []
-    assert again.cursor == page.cursor
-
-
-# -- engagement ----------------------------------------------------------------------------
-async def test_engagements_use_the_documented_edges(
-    api: respx.MockRouter, fb: FacebookPagesConnector
-) -> None:
-    reply = api.post(f"{GRAPH}/777_2/comments").respond(200, json={"id": "777_4"})
-    like = api.post(f"{GRAPH}/777_2/likes").respond(200, json={"success": True})
-    hide = api.post(f"{GRAPH}/777_2").respond(200, json={"success": True})
-    delete = api.delete(f"{GRAPH}/777_2").respond(200, json={"success": True})
-    result = await fb.engage(
-        ACCOUNT, CREDENTIAL, Engagement(action="reply", target_network_id="777_2", text="Yes!")
-    )
-    assert result.network_id == "777_4"
-    assert form(reply.calls.last.request) == {"message": "Yes!"}
-    await fb.engage(ACCOUNT, CREDENTIAL, Engagement(action="like", target_network_id="777_2"))
-    assert like.called
-    await fb.engage(ACCOUNT, CREDENTIAL, Engagement(action="hide", target_network_id="777_2"))
-    assert form(hide.calls.last.request) == {"is_hidden": "true"}
-    await fb.engage(ACCOUNT, CREDENTIAL, Engagement(action="delete", target_network_id="777_2"))
-    assert delete.calls.last.request.headers["authorization"] == f"Bearer {TOKEN}"
-    with pytest.raises(PermanentError, match="does not support dm"):
-        await fb.engage(ACCOUNT, CREDENTIAL, Engagement(action="dm", target_network_id="9001"))
-    with pytest.raises(PermanentError, match="needs text"):
-        await fb.engage(ACCOUNT, CREDENTIAL, Engagement(action="reply", target_network_id="1"))
-
-
-async def test_hide_answered_with_success_false_is_an_error(
-    api: respx.MockRouter, fb: FacebookPagesConnector
-) -> None:
-    api.post(f"{GRAPH}/777_2").respond(200, json={"success": False})
-    with pytest.raises(PermanentError):
-        await fb.engage(ACCOUNT, CREDENTIAL, Engagement(action="hide", target_network_id="777_2"))
-
-
-# -- metrics -------------------------------------------------------------------------------
-async def test_account_metrics_read_followers_and_page_insights(
-    api: respx.MockRouter, fb: FacebookPagesConnector
-) -> None:
-    api.get(f"{GRAPH}/{PAGE}").respond(200, json={"followers_count": 1200, "id": PAGE})
-    insights = api.get(f"{GRAPH}/{PAGE}/insights").respond(
-        200,
-        json={
-            "data": [
-                {
-                    "name": "page_media_view",
-                    "period": "day",
-                    "values": [{"value": 90}, {"value": 120}],
-                },
-                {
-                    "name": "page_total_media_view_unique",
-                    "period": "day",
-                    "values": [{"value": 80}],
-                },
-                {"name": "page_post_engagements", "period": "day", "values": [{"value": 14}]},
-            ]
-        },
-    )
-    snapshot = await fb.account_metrics(ACCOUNT, CREDENTIAL)
-    assert snapshot.metrics == {"followers": 1200, "views": 120, "reach": 80, "engagements": 14}
-    assert not snapshot.partial
-    params = insights.calls.last.request.url.params
-    assert params["metric"] == "page_media_view,page_total_media_view_unique,page_post_engagements"
-    assert params["period"] == "day"
-
-
-async def test_account_metrics_are_partial_when_insights_are_refused(
-    api: respx.MockRouter, fb: FacebookPagesConnector
-) -> None:
-    api.get(f"{GRAPH}/{PAGE}").respond(200, json={"followers_count": 40})
-    api.get(f"{GRAPH}/{PAGE}/insights").respond(
-        400, json=graph_error(100, "(#100) The value must be a valid insights metric")
-    )
-    snapshot = await fb.account_metrics(ACCOUNT, CREDENTIAL)
-    assert snapshot.metrics == {"followers": 40}
-    assert snapshot.partial
-
-
-async def test_post_metrics_read_counts_and_post_insights(
-    api: respx.MockRouter, fb: FacebookPagesConnector
-) -> None:
-    fields = api.get(f"{GRAPH}/{POST_ID}").respond(
-        200,
-        json={
-            "id": POST_ID,
-            "reactions": {"data": [], "summary": {"total_count": 31}},
-            "comments": {"data": [], "summary": {"total_count": 4}},
-        },
-    )
-    api.get(f"{GRAPH}/{POST_ID}/insights").respond(
-        200,
-        json={
-            "data": [
-                {"name": "post_media_view", "period": "lifetime", "values": [{"value": 500}]},
-                {
-                    "name": "post_total_media_view_unique",
-                    "period": "lifetime",
-                    "values": [{"value": 410}],
-                },
-                {"name": "post_clicks", "period": "lifetime", "values": [{"value": 12}]},
-            ]
-        },
-    )
-    snapshot = await fb.post_metrics(ACCOUNT, CREDENTIAL, POST_ID)
-    assert snapshot.metrics == {
-        "likes": 31,
-        "comments": 4,
-        "shares": 0,
-        "views": 500,
-        "reach": 410,
-        "clicks": 12,
-    }
-    assert not snapshot.partial
-    assert "reactions.summary(total_count)" in fields.calls.last.request.url.params["fields"]
-
-
-# -- webhooks and pages --------------------------------------------------------------------
-def test_webhook_signature(fb: FacebookPagesConnector) -> None:
-    body = b'{"object":"page"}'
-    signature = "sha256=" + hmac.new(b"s3", body, hashlib.sha256).hexdigest()
-    assert fb.verify_webhook({"x-hub-signature-256": signature}, body, "s3")
-    assert not fb.verify_webhook({"x-hub-signature-256": signature}, body, "s4")
-
-
-async def test_managed_pages_hand_out_page_tokens(
-    api: respx.MockRouter, fb: FacebookPagesConnector
-) -> None:
-    api.get(f"{GRAPH}/me/accounts").respond(
-        200,
-        json={
-            "data": [
-                {
-                    "id": PAGE,
-                    "name": "Siar Bakery",
-                    "username": "siarbakery",
-                    "access_token": "EAAP",
-                },
-                {"id": "1016", "name": "No token"},
-            ]
-        },
-    )
-    pages = await fb.managed_pages(CREDENTIAL)
-    assert [(p.handle, p.network_account_id) for p in pages] == [("siarbakery", PAGE)]
-    assert pages[0].credential.access_token.get_secret_value() == "EAAP"
-
-
-# -- errors --------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("response", "expected", "text"),
-    [
-        (httpx.Response(401, json={"message": "nope"}), AuthExpiredError, "nope"),
-        (
-            httpx.Response(400, json=graph_error(190, "Error validating access token", 463)),
-            AuthExpiredError,
-            "Error validating access token",
-        ),
-        (
-            httpx.Response(400, json=graph_error(32, "Page request limit reached")),
-            RateLimitedError,
-            "Page request limit reached",
-        ),
-        (
-            httpx.Response(500, json=graph_error(2, "Service unavailable")),
-            RetryableError,
-            "Service",
-        ),
-        (
-            httpx.Response(200, text="<html>Sorry, something went wrong.</html>"),
-            RetryableError,
-            "not JSON",
-        ),
-        (
-            httpx.Response(200, json=graph_error(1, "An unknown error occurred")),
-            RetryableError,
-            "An unknown error occurred",
-        ),
-        (
-            httpx.Response(200, json=graph_error(190, "Session has expired")),
-            AuthExpiredError,
-            "Session has expired",
-        ),
-        (
-            httpx.Response(
-                400, json=graph_error(368, "The action attempted has been deemed abusive")
-            ),
-            PermanentError,
-            "deemed abusive",
-        ),
-        (
-            httpx.Response(400, json=graph_error(506, "Duplicate status message")),
-            PermanentError,
-            "Duplicate status message",
-        ),
-    ],
-)
-async def test_errors_are_classified(
-    api: respx.MockRouter,
-    fb: FacebookPagesConnector,
-    response: httpx.Response,
-    expected: type[Exception],
-    text: str,
-) -> None:
-    api.post(f"{GRAPH}/{PAGE}/feed").mock(return_value=response)
-    with pytest.raises(expected, match=text) as caught:
-        await fb.publish(ACCOUNT, CREDENTIAL, post())
-    assert type(caught.value) is expected
-
-
-async def test_429_with_retry_after(api: respx.MockRouter, fb: FacebookPagesConnector) -> None:
-    api.post(f"{GRAPH}/{PAGE}/feed").respond(
-        429, headers={"retry-after": "30"}, json={"message": "slow down"}
-    )
-    with pytest.raises(RateLimitedError) as caught:
-        await fb.publish(ACCOUNT, CREDENTIAL, post())
-    assert caught.value.retry_after_s == 30.0
-
-
-async def test_throttling_waits_as_the_usage_header_says(
-    api: respx.MockRouter, fb: FacebookPagesConnector
-) -> None:
-    usage = {PAGE: [{"type": "pages", "call_count": 100, "estimated_time_to_regain_access": 5}]}
-    api.post(f"{GRAPH}/{PAGE}/feed").respond(
-        400,
-        headers={"x-business-use-case-usage": json.dumps(usage)},
-        json=graph_error(80001, "There have been too many calls to this Page account"),
-    )
-    with pytest.raises(RateLimitedError) as caught:
-        await fb.publish(ACCOUNT, CREDENTIAL, post())
-    assert caught.value.retry_after_s == 300.0
-
-
-async def test_read_timeout_is_retryable(api: respx.MockRouter, fb: FacebookPagesConnector) -> None:
-    api.post(f"{GRAPH}/{PAGE}/feed").mock(side_effect=httpx.ReadTimeout("slow"))
-    with pytest.raises(RetryableError, match="in time"):
-        await fb.publish(ACCOUNT, CREDENTIAL, post())
-
-
-async def test_slow_answer_past_the_deadline_is_retryable(
-    api: respx.MockRouter, fb: FacebookPagesConnector
-) -> None:
-    async def trickle(request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(1)
-        return httpx.Response(200, json={"id": POST_ID})
-
-    fb.call_deadline_s = 0.05
-    api.post(f"{GRAPH}/{PAGE}/feed").mock(side_effect=trickle)
-    with pytest.raises(RetryableError, match="in time"):
-        await fb.publish(ACCOUNT, CREDENTIAL, post())

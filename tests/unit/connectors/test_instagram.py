@@ -1,106 +1,33 @@
-"""Instagram connector against the Instagram Graph API's documented shapes (respx)."""
+"""Instagram connector publishing against the Instagram Graph API's documented shapes (respx)."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import hmac
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs
 
 import httpx
 import pytest
 import respx
-from pydantic import SecretStr
 
-from siar.connectors import (
-    AccountRef,
-    AuthExpiredError,
-    Credential,
-    Engagement,
-    MediaItem,
-    MediaKind,
-    OutgoingPost,
-    PermanentError,
-    PostFormat,
-    RateLimitedError,
-    RetryableError,
-)
+from siar.connectors import PermanentError, PostFormat, RateLimitedError, RetryableError
 from siar.connectors.instagram import InstagramConnector
-
-GRAPH = "https://graph.facebook.com/v24.0"
-RUPLOAD = "https://rupload.facebook.com/ig-api-upload/v24.0"
-IG_USER = "17841405822304914"
-TOKEN = "EAAG-user-token"
-MEDIA_ID = "17920238422030506"
-ACCOUNT = AccountRef(
-    workspace_id="ws_1",
-    account_id="acc_ig",
-    network="instagram",
-    handle="siarbakery",
-    network_account_id=IG_USER,
+from tests.unit.connectors.instagram_fakes import (
+    ACCOUNT,
+    CREDENTIAL,
+    GRAPH,
+    IG_USER,
+    MEDIA_ID,
+    RUPLOAD,
+    TOKEN,
+    image,
+    mock_publish,
+    mock_quota,
+    post,
+    status,
+    video,
 )
-CREDENTIAL = Credential(access_token=SecretStr(TOKEN))
-CDN = "https://cdn.siar.test/media"
-
-
-class FakeHost:
-    """A media host that 'uploads' by remembering the item."""
-
-    def __init__(self) -> None:
-        self.items: list[MediaItem] = []
-
-    async def public_url(self, item: MediaItem) -> str:
-        self.items.append(item)
-        return f"{CDN}/{item.filename}"
-
-
-def image(name: str = "loaf.jpg", alt: str | None = None) -> MediaItem:
-    return MediaItem(
-        kind=MediaKind.IMAGE,
-        mime_type="image/jpeg",
-        filename=name,
-        size_bytes=4,
-        alt_text=alt,
-        content=b"jpeg",
-    )
-
-
-def video(content: bytes = b"mp4-bytes") -> MediaItem:
-    return MediaItem(
-        kind=MediaKind.VIDEO,
-        mime_type="video/mp4",
-        filename="reel.mp4",
-        size_bytes=len(content),
-        duration_s=12,
-        content=content,
-    )
-
-
-def post(**changes: Any) -> OutgoingPost:
-    fields: dict[str, Any] = {"text": "Sourdough day #bread", "marker": "dlv_2", "media": [image()]}
-    fields.update(changes)
-    return OutgoingPost(**fields)
-
-
-def form(request: httpx.Request) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
-
-
-def graph_error(code: int, message: str, subcode: int | None = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"message": message, "type": "OAuthException", "code": code}
-    if subcode is not None:
-        error["error_subcode"] = subcode
-    return {"error": {**error, "fbtrace_id": "A1b2"}}
-
-
-def status(code: str, detail: str | None = None) -> httpx.Response:
-    body = {"status_code": code, "id": "c"}
-    if detail:
-        body["status"] = detail
-    return httpx.Response(200, json=body)
+from tests.unit.connectors.meta_fakes import CDN, FakeHost, form, graph_error
 
 
 @pytest.fixture
@@ -118,26 +45,6 @@ def host() -> FakeHost:
 async def ig(host: FakeHost) -> AsyncIterator[InstagramConnector]:
     async with httpx.AsyncClient() as http:
         yield InstagramConnector(http, media_host=host, poll_interval_s=0, poll_timeout_s=5)
-
-
-def mock_quota(api: respx.MockRouter, used: int = 2, total: int = 100) -> respx.Route:
-    return api.get(f"{GRAPH}/{IG_USER}/content_publishing_limit").respond(
-        200, json={"data": [{"quota_usage": used, "config": {"quota_total": total}}]}
-    )
-
-
-def mock_publish(api: respx.MockRouter) -> dict[str, respx.Route]:
-    return {
-        "publish": api.post(f"{GRAPH}/{IG_USER}/media_publish").respond(200, json={"id": MEDIA_ID}),
-        "receipt": api.get(f"{GRAPH}/{MEDIA_ID}").respond(
-            200,
-            json={
-                "id": MEDIA_ID,
-                "permalink": "https://www.instagram.com/p/Cx1/",
-                "timestamp": "2024-05-01T10:00:00+0000",
-            },
-        ),
-    }
 
 
 # -- publishing ----------------------------------------------------------------------------
@@ -404,225 +311,3 @@ async def test_find_by_marker_for_a_story_takes_the_first_story_since(
     assert found is not None
     assert found.network_post_id == "s1"
     assert stories.called
-
-
-# -- inbox ---------------------------------------------------------------------------------
-async def test_fetch_messages_flattens_comments_and_replies(
-    api: respx.MockRouter, ig: InstagramConnector
-) -> None:
-    route = api.get(f"{GRAPH}/{IG_USER}/media").respond(
-        200,
-        json={
-            "data": [
-                {
-                    "id": MEDIA_ID,
-                    "comments": {
-                        "data": [
-                            {
-                                "id": "180",
-                                "text": "Recipe?",
-                                "username": "ana",
-                                "timestamp": "2024-05-01T10:02:00+0000",
-                                "replies": {
-                                    "data": [
-                                        {
-                                            "id": "181",
-                                            "text": "Soon!",
-                                            "username": "SiarBakery",
-                                            "timestamp": "2024-05-01T10:03:00+0000",
-                                        },
-                                        {
-                                            "id": "182",
-                                            "text": "+1",
-                                            "username": "ben",
-                                            "timestamp": "2024-05-01T10:04:00+0000",
-                                        },
-                                    ]
-                                },
-                            }
-                        ]
-                    },
-                },
-                {"id": "2"},
-            ]
-        },
-    )
-    page = await ig.fetch_messages(ACCOUNT, CREDENTIAL, None)
-    assert "replies{" in route.calls.last.request.url.params["fields"]
-    assert [(m.network_message_id, m.kind, m.author_handle) for m in page.messages] == [
-        ("180", "comment", "ana"),
-        ("182", "reply", "ben"),
-    ]
-    assert page.messages[1].parent_network_id == "180"
-    assert page.messages[1].network_post_id == MEDIA_ID
-    again = await ig.fetch_messages(ACCOUNT, CREDENTIAL, page.cursor)
-    assert again.messages == []
-
-
-# -- engagement ----------------------------------------------------------------------------
-async def test_engagements(api: respx.MockRouter, ig: InstagramConnector) -> None:
-    reply = api.post(f"{GRAPH}/180/replies").respond(200, json={"id": "183"})
-    hide = api.post(f"{GRAPH}/180").respond(200, json={"success": True})
-    delete = api.delete(f"{GRAPH}/180").respond(200, json={"success": True})
-    result = await ig.engage(
-        ACCOUNT, CREDENTIAL, Engagement(action="reply", target_network_id="180", text="Soon!")
-    )
-    assert result.network_id == "183"
-    assert form(reply.calls.last.request) == {"message": "Soon!"}
-    await ig.engage(ACCOUNT, CREDENTIAL, Engagement(action="hide", target_network_id="180"))
-    assert form(hide.calls.last.request) == {"hide": "true"}
-    await ig.engage(ACCOUNT, CREDENTIAL, Engagement(action="delete", target_network_id="180"))
-    assert delete.called
-    for action in ("like", "repost", "dm"):
-        engagement = Engagement.model_validate({"action": action, "target_network_id": "180"})
-        with pytest.raises(PermanentError, match=f"does not support {action}"):
-            await ig.engage(ACCOUNT, CREDENTIAL, engagement)
-
-
-# -- metrics -------------------------------------------------------------------------------
-async def test_account_metrics(api: respx.MockRouter, ig: InstagramConnector) -> None:
-    api.get(f"{GRAPH}/{IG_USER}").respond(
-        200, json={"followers_count": 5000, "follows_count": 80, "media_count": 312}
-    )
-    insights = api.get(f"{GRAPH}/{IG_USER}/insights").respond(
-        200,
-        json={
-            "data": [
-                {"name": "reach", "period": "day", "total_value": {"value": 900}},
-                {"name": "views", "period": "day", "total_value": {"value": 2500}},
-                {"name": "accounts_engaged", "period": "day", "total_value": {"value": 70}},
-            ]
-        },
-    )
-    snapshot = await ig.account_metrics(ACCOUNT, CREDENTIAL)
-    assert snapshot.metrics == {
-        "followers": 5000,
-        "following": 80,
-        "posts": 312,
-        "reach": 900,
-        "views": 2500,
-        "engagements": 70,
-    }
-    assert snapshot.partial  # total_interactions was not returned
-    params = insights.calls.last.request.url.params
-    assert params["metric_type"] == "total_value"
-    assert params["period"] == "day"
-
-
-async def test_post_metrics_are_partial_when_insights_are_refused(
-    api: respx.MockRouter, ig: InstagramConnector
-) -> None:
-    api.get(f"{GRAPH}/{MEDIA_ID}").respond(200, json={"like_count": 12, "comments_count": 3})
-    api.get(f"{GRAPH}/{MEDIA_ID}/insights").mock(
-        side_effect=[
-            httpx.Response(
-                200,
-                json={
-                    "data": [
-                        {"name": n, "period": "lifetime", "values": [{"value": v}]}
-                        for n, v in (
-                            ("reach", 40),
-                            ("views", 60),
-                            ("saved", 2),
-                            ("shares", 1),
-                            ("total_interactions", 18),
-                        )
-                    ]
-                },
-            ),
-            httpx.Response(
-                400, json=graph_error(100, "(#100) metric not supported for this media")
-            ),
-        ]
-    )
-    full = await ig.post_metrics(ACCOUNT, CREDENTIAL, MEDIA_ID)
-    assert full.metrics["saves"] == 2
-    assert not full.partial
-    partial = await ig.post_metrics(ACCOUNT, CREDENTIAL, MEDIA_ID)
-    assert partial.metrics == {"likes": 12, "comments": 3}
-    assert partial.partial
-
-
-def test_webhook_signature(ig: InstagramConnector) -> None:
-    body = b'{"object":"instagram"}'
-    signature = "sha256=" + hmac.new(b"s3", body, hashlib.sha256).hexdigest()
-    assert ig.verify_webhook({"X-Hub-Signature-256": signature}, body, "s3")
-    assert not ig.verify_webhook({"X-Hub-Signature-256": signature}, b"{}", "s3")
-
-
-# -- errors --------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("response", "expected", "text"),
-    [
-        (httpx.Response(401, json={"message": "bad token"}), AuthExpiredError, "bad token"),
-        (
-            httpx.Response(400, json=graph_error(190, "Error validating access token", 460)),
-            AuthExpiredError,
-            "Error validating access token",
-        ),
-        (
-            httpx.Response(400, json=graph_error(4, "Application request limit reached")),
-            RateLimitedError,
-            "Application request limit reached",
-        ),
-        (
-            httpx.Response(400, json=graph_error(9, "Daily publishing limit reached", 2207042)),
-            RateLimitedError,
-            "Daily publishing limit",
-        ),
-        (httpx.Response(502, text="Bad gateway"), RetryableError, "server error"),
-        (httpx.Response(200, text="<!DOCTYPE html><html>"), RetryableError, "not JSON"),
-        (
-            httpx.Response(200, json=graph_error(-2, "It takes too long to download", 2207003)),
-            RetryableError,
-            "too long to download",
-        ),
-        (
-            httpx.Response(400, json=graph_error(36000, "The image size is too large.", 2207004)),
-            PermanentError,
-            "The image size is too large",
-        ),
-    ],
-)
-async def test_errors_are_classified(
-    api: respx.MockRouter,
-    ig: InstagramConnector,
-    response: httpx.Response,
-    expected: type[Exception],
-    text: str,
-) -> None:
-    mock_quota(api)
-    api.post(f"{GRAPH}/{IG_USER}/media").mock(return_value=response)
-    with pytest.raises(expected, match=text) as caught:
-        await ig.publish(ACCOUNT, CREDENTIAL, post())
-    assert type(caught.value) is expected
-
-
-async def test_429_with_retry_after(api: respx.MockRouter, ig: InstagramConnector) -> None:
-    api.get(f"{GRAPH}/{IG_USER}/content_publishing_limit").respond(
-        429, headers={"retry-after": "45"}, text="Too Many Requests"
-    )
-    with pytest.raises(RateLimitedError) as caught:
-        await ig.publish(ACCOUNT, CREDENTIAL, post())
-    assert caught.value.retry_after_s == 45.0
-
-
-async def test_read_timeout_is_retryable(api: respx.MockRouter, ig: InstagramConnector) -> None:
-    mock_quota(api)
-    api.post(f"{GRAPH}/{IG_USER}/media").mock(side_effect=httpx.ReadTimeout("slow"))
-    with pytest.raises(RetryableError, match="in time"):
-        await ig.publish(ACCOUNT, CREDENTIAL, post())
-
-
-async def test_slow_answer_past_the_deadline_is_retryable(
-    api: respx.MockRouter, ig: InstagramConnector
-) -> None:
-    async def trickle(request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(1)
-        return httpx.Response(200, json={"id": "c1"})
-
-    ig.call_deadline_s = 0.05
-    mock_quota(api)
-    api.post(f"{GRAPH}/{IG_USER}/media").mock(side_effect=trickle)
-    with pytest.raises(RetryableError, match="in time"):
-        await ig.publish(ACCOUNT, CREDENTIAL, post())
