@@ -20,9 +20,17 @@ class Problem(Exception):
     """An error a client can act on; rendered as problem+json with a stable ``type``."""
 
     def __init__(
-        self, status: int, kind: str, title: str, detail: str | None = None, **extra: Any
+        self,
+        status: int,
+        kind: str,
+        title: str,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
     ) -> None:
         super().__init__(detail or title)
+        self.headers = headers or {}
         self.status = status
         self.kind = kind
         self.title = title
@@ -51,7 +59,8 @@ def not_found(what: str, detail: str | None = None) -> Problem:
 
 def problem_response(problem: Problem, request: Request) -> JSONResponse:
     """Render a problem for ``request``."""
-    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else {}
+    headers.update(problem.headers)
     return JSONResponse(
         problem.body(request.url.path),
         status_code=problem.status,
@@ -124,8 +133,9 @@ def install_domain_errors(app: FastAPI, base: type[Exception], mapping: ErrorMap
     """Render a service's domain errors (subclasses of ``base``) by ``mapping``.
 
     ``mapping`` gives (status, stable type slug, title) per error class; the error's
-    message becomes the problem's detail, so it must be written for the client, and
-    a ``problem_extra`` dict on the error adds members (e.g. a list of violations).
+    message becomes the problem's detail, so it must be written for the client; a
+    ``problem_extra`` dict on the error adds members (e.g. a list of violations) and a
+    ``problem_headers`` dict adds response headers (e.g. Retry-After).
     """
 
     async def on_error(request: Request, exc: Exception) -> JSONResponse:
@@ -134,6 +144,8 @@ def install_domain_errors(app: FastAPI, base: type[Exception], mapping: ErrorMap
             (500, "internal", "Internal error"),
         )
         extra = getattr(exc, "problem_extra", None) or {}
-        return problem_response(Problem(status, slug, title, str(exc), **extra), request)
+        headers = getattr(exc, "problem_headers", None) or {}
+        problem = Problem(status, slug, title, str(exc), headers=headers, **extra)
+        return problem_response(problem, request)
 
     app.add_exception_handler(base, on_error)

@@ -37,3 +37,12 @@ class NetworkRefused(VaultError):
 
 class InvalidInput(VaultError):
     """A value is malformed (e.g. not an e-mail address)."""
+
+
+class TooManyAttempts(VaultError):
+    """Sign-in is throttled for this account or address; ``retry_after_s`` says for how long."""
+
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+        self.problem_headers = {"Retry-After": str(int(retry_after_s) + 1)}

@@ -11,6 +11,8 @@ from siar_vault.api.routes import router as api_router
 from siar_vault.errors import VaultError
 from siar_vault.handlers import register_handlers
 from siar_vault.service import VaultService
+from siar_vault.sessions import INDEXES as SESSION_INDEXES
+from siar_vault.sessions import LoginThrottle, RefreshTokens
 from siar_vault.settings import Settings
 from siar_vault.store import INDEXES, VaultStore
 from siar_vault.tokens import TokenIssuer
@@ -42,6 +44,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             connectors=runtime.connectors(),
             service_clients=dict(settings.service_clients),
             apps=dict(settings.apps),
+            refresh_tokens=RefreshTokens(runtime.db, ttl_s=settings.refresh_token_ttl_s),
+            throttle=LoginThrottle(
+                runtime.db,
+                per_account=settings.login_failures_per_account,
+                per_address=settings.login_failures_per_address,
+                window_s=settings.login_window_s,
+            ),
             access_ttl_s=settings.access_token_ttl_s,
             service_ttl_s=settings.service_token_ttl_s,
         )
@@ -50,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="vault",
         settings=settings,
         description=DESCRIPTION,
-        indexes=INDEXES,
+        indexes=(*INDEXES, *SESSION_INDEXES),
         on_startup=on_startup,
         subscribe=lambda broker, _service: register_handlers(broker),
         routers=[api_router],

@@ -7,7 +7,7 @@ import hmac
 import json
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -38,6 +38,7 @@ from siar_vault.errors import (
     NotFound,
     UnsupportedNetwork,
 )
+from siar_vault.sessions import LoginThrottle, RefreshTokens
 from siar_vault.store import VaultStore
 from siar_vault.tokens import TokenIssuer
 
@@ -60,6 +61,7 @@ class IssuedToken:
 
     access_token: str
     expires_in: int
+    refresh_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ class VaultService:
         connectors: dict[str, Connector],
         service_clients: dict[str, SecretStr],
         apps: dict[str, AppCredentials] | None = None,
+        refresh_tokens: RefreshTokens,
+        throttle: LoginThrottle,
         access_ttl_s: int,
         service_ttl_s: int,
     ) -> None:
@@ -93,6 +97,8 @@ class VaultService:
         self.connectors = connectors
         self.service_clients = service_clients
         self.apps = apps or {}
+        self.refresh_tokens = refresh_tokens
+        self.throttle = throttle
         self.access_ttl_s = access_ttl_s
         self.service_ttl_s = service_ttl_s
         self.hasher = PasswordHasher()  # argon2id with the library's current defaults
@@ -107,22 +113,35 @@ class VaultService:
         await self.store.insert_user(user, password_hash)
         return user
 
-    async def login(self, *, email: str, password: str) -> IssuedToken:
-        """Check a password and issue a user token carrying the user's roles."""
+    async def login(self, *, email: str, password: str, address: str) -> IssuedToken:
+        """Check a password (throttled) and issue access and refresh tokens."""
         try:
             email = normalise_email(email)
         except InvalidInput:
             email = ""
+        await self.throttle.check(email, address)
         doc = await self.store.user_by_email(email) if email else None
         # Verify against a dummy hash for unknown users so timing does not reveal them.
         stored = str(doc["password_hash"]) if doc else self._dummy_hash
         try:
             await asyncio.to_thread(self.hasher.verify, stored, password)
         except (VerificationError, InvalidHashError) as err:
+            await self.throttle.failed(email, address)
             raise InvalidCredentials("wrong e-mail or password") from err
         if doc is None:
+            await self.throttle.failed(email, address)
             raise InvalidCredentials("wrong e-mail or password")
-        return await self.user_token(str(doc["_id"]))
+        user_id = str(doc["_id"])
+        issued = await self.user_token(user_id)
+        return replace(issued, refresh_token=await self.refresh_tokens.issue(user_id))
+
+    async def refresh_session(self, refresh_token: str) -> IssuedToken:
+        """Rotate a refresh token; the new access token carries the user's current roles."""
+        rotated = await self.refresh_tokens.rotate(refresh_token)
+        if await self.store.user_by_id(rotated.user_id) is None:
+            raise InvalidCredentials("the user no longer exists")
+        issued = await self.user_token(rotated.user_id)
+        return replace(issued, refresh_token=rotated.refresh_token)
 
     async def user_token(self, user_id: str) -> IssuedToken:
         """A fresh token for a user, with their current roles."""

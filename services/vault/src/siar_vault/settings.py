@@ -30,6 +30,18 @@ class Settings(ServiceSettings):
         description="Siar's OAuth app per network, e.g. "
         '{"x": {"client_id": "...", "client_secret": "..."}} (JSON).',
     )
+    refresh_token_ttl_s: int = Field(
+        default=30 * 24 * 3600, ge=3600, description="Life of a refresh token (rotated on use)."
+    )
+    login_failures_per_account: int = Field(
+        default=5, ge=1, description="Failed sign-ins per account per window before 429."
+    )
+    login_failures_per_address: int = Field(
+        default=50, ge=1, description="Failed sign-ins per client address per window before 429."
+    )
+    login_window_s: float = Field(
+        default=900.0, gt=0, description="The sign-in throttling window, in seconds."
+    )
     access_token_ttl_s: int = Field(default=900, ge=60, le=3600, description="User JWT life.")
     service_token_ttl_s: int = Field(default=600, ge=60, le=3600, description="Service JWT life.")
 

@@ -14,4 +14,5 @@ ERRORS: ErrorMap = {
     errors.DecryptionFailed: (500, "decryption-failed", "Credential cannot be decrypted"),
     errors.NetworkRefused: (422, "network-refused", "The network refused the account"),
     errors.InvalidInput: (422, "validation", "Invalid value"),
+    errors.TooManyAttempts: (429, "too-many-attempts", "Too many failed sign-ins"),
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query
+from fastapi import APIRouter, Form, Query, Request
 
 from siar.runtime.auth import CurrentPrincipal, Principal, require, require_scope
 from siar.runtime.problems import Problem
@@ -44,15 +44,20 @@ async def create_user(body: UserCreate, service: Service) -> UserPublic:
 
 @router.post("/v1/auth/token", tags=["auth"], summary="OAuth 2.0 token endpoint")
 async def token(
+    request: Request,
     service: Service,
     grant_type: Annotated[str, Form()],
     username: Annotated[str | None, Form(max_length=254)] = None,
     password: Annotated[str | None, Form(max_length=256)] = None,
     client_id: Annotated[str | None, Form(max_length=100)] = None,
     client_secret: Annotated[str | None, Form(max_length=512)] = None,
+    refresh_token: Annotated[str | None, Form(max_length=200)] = None,
 ) -> TokenResponse:
     if grant_type == "password" and username is not None and password is not None:
-        issued = await service.login(email=username, password=password)
+        address = request.client.host if request.client else "unknown"
+        issued = await service.login(email=username, password=password, address=address)
+    elif grant_type == "refresh_token" and refresh_token:
+        issued = await service.refresh_session(refresh_token)
     elif grant_type == "client_credentials" and client_id and client_secret is not None:
         issued = service.service_token(client_id=client_id, client_secret=client_secret)
     else:
@@ -61,9 +66,14 @@ async def token(
             "unsupported-grant",
             "Unsupported grant",
             "use grant_type=password with username and password, "
+            "grant_type=refresh_token with refresh_token, "
             "or grant_type=client_credentials with client_id and client_secret",
         )
-    return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
+    return TokenResponse(
+        access_token=issued.access_token,
+        expires_in=issued.expires_in,
+        refresh_token=issued.refresh_token,
+    )
 
 
 @router.get("/v1/me", tags=["users"], summary="The signed-in user")

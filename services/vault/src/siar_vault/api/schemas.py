@@ -35,6 +35,7 @@ class TokenResponse(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in: int
+    refresh_token: str | None = None
 
 
 class WorkspaceCreate(BaseModel):

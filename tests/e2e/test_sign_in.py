@@ -1,0 +1,60 @@
+"""Sign-in sessions over HTTP: rotating refresh tokens, reuse detection, throttling."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.e2e.conftest import Stack
+from tests.e2e.flows import new_tenant
+
+
+async def _grant(http: httpx.AsyncClient, vault: str, **form: str) -> httpx.Response:
+    return await http.post(f"{vault}/v1/auth/token", data=form)
+
+
+async def test_refresh_tokens_rotate_and_a_replayed_one_revokes_the_family(
+    stack: Stack, http: httpx.AsyncClient
+) -> None:
+    vault = stack.urls["vault"]
+    tenant = await new_tenant(http, vault)
+    r = await _grant(
+        http, vault, grant_type="password", username=tenant.email, password=tenant.password
+    )
+    first = r.json()["refresh_token"]
+    assert first.startswith("srt_")
+
+    r = await _grant(http, vault, grant_type="refresh_token", refresh_token=first)
+    assert r.status_code == 200, r.text
+    second = r.json()["refresh_token"]
+    assert second != first
+    me = await http.get(
+        f"{vault}/v1/me", headers={"authorization": f"Bearer {r.json()['access_token']}"}
+    )
+    assert me.json()["email"] == tenant.email
+
+    # The first token is spent: presenting it again looks like theft.
+    r = await _grant(http, vault, grant_type="refresh_token", refresh_token=first)
+    assert r.status_code == 401
+    assert "already used" in r.json()["detail"]
+    # ...so the whole family is gone, including the legitimate successor.
+    r = await _grant(http, vault, grant_type="refresh_token", refresh_token=second)
+    assert r.status_code == 401
+
+
+async def test_repeated_wrong_passwords_are_throttled_with_retry_after(
+    stack: Stack, http: httpx.AsyncClient
+) -> None:
+    vault = stack.urls["vault"]
+    tenant = await new_tenant(http, vault)
+    for _ in range(5):
+        r = await _grant(
+            http, vault, grant_type="password", username=tenant.email, password="not it at all!"
+        )
+        assert r.status_code == 401
+    # Now even the right password waits: the account is throttled for the window.
+    r = await _grant(
+        http, vault, grant_type="password", username=tenant.email, password=tenant.password
+    )
+    assert r.status_code == 429, r.text
+    assert r.json()["type"] == "urn:siar:problem:too-many-attempts"
+    assert 0 < int(r.headers["retry-after"]) <= 900
