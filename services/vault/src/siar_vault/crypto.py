@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -14,33 +13,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from jwt.algorithms import ECAlgorithm
 
 from siar_vault.errors import DecryptionFailed
+from siar_vault.kek import Keyring
+
+__all__ = ["Keyring", "decrypt", "encrypt", "rewrap"]
 
 NONCE_BYTES = 12
-
-
-class Keyring:
-    """Versioned key-encryption keys; new secrets are wrapped with the active one."""
-
-    def __init__(self, keys: Mapping[int, bytes], active: int) -> None:
-        if active not in keys:
-            raise ValueError(f"the active KEK version {active} is not configured")
-        for version, key in keys.items():
-            if len(key) != 32:
-                raise ValueError(f"KEK version {version} must be 32 bytes")
-        self._keys = dict(keys)
-        self.active = active
-
-    @classmethod
-    def from_base64(cls, keys: Mapping[int, str], active: int) -> Keyring:
-        """Build from base64 strings (settings)."""
-        return cls({v: base64.b64decode(k) for v, k in keys.items()}, active)
-
-    def kek(self, version: int) -> bytes:
-        """The key of ``version``; a missing version cannot decrypt."""
-        try:
-            return self._keys[version]
-        except KeyError as err:
-            raise DecryptionFailed(f"KEK version {version} is not available") from err
 
 
 def _seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:

@@ -10,6 +10,7 @@ from siar_vault.api.errors import ERRORS
 from siar_vault.api.routes import router as api_router
 from siar_vault.errors import VaultError
 from siar_vault.handlers import register_handlers
+from siar_vault.kek import FileKeks, StaticKeks
 from siar_vault.service import VaultService
 from siar_vault.sessions import INDEXES as SESSION_INDEXES
 from siar_vault.sessions import LoginThrottle, RefreshTokens
@@ -23,9 +24,7 @@ DESCRIPTION = "Users, workspaces, roles, and encrypted account credentials."
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the vault app; clients connect and keys load in the lifespan."""
     settings = settings or Settings()
-    keyring = crypto.Keyring.from_base64(
-        {v: k.get_secret_value() for v, k in settings.kek_keys.items()}, settings.kek_active
-    )
+    keyring = keyring_for(settings)
     issuer = TokenIssuer(
         keyring,
         issuer=settings.platform.jwt_issuer,
@@ -66,6 +65,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         domain_errors=(VaultError, ERRORS),
     )
     return app
+
+
+def keyring_for(settings: Settings) -> crypto.Keyring:
+    """The KEKs from the key file when one is set, else from settings."""
+    if settings.kek_file is not None:
+        return crypto.Keyring(FileKeks(settings.kek_file))
+    keys = {v: k.get_secret_value() for v, k in settings.kek_keys.items()}
+    return crypto.Keyring(StaticKeks.from_base64(keys, settings.kek_active))
 
 
 def run() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr, field_validator
 
 from siar.connectors import AppCredentials
@@ -21,6 +23,10 @@ class Settings(ServiceSettings):
         description="Key-encryption keys by version, each 32 bytes in base64.",
     )
     kek_active: int = Field(default=1, ge=1, description="KEK version used for new secrets.")
+    kek_file: Path | None = Field(
+        default=None,
+        description="JSON key file (see siar vault rotate-kek); used instead of kek_keys.",
+    )
     service_clients: dict[str, SecretStr] = Field(
         default_factory=dict,
         description="Service client id to its client secret, for service tokens.",

@@ -39,6 +39,7 @@ class VaultStore:
         self.accounts = TenantCollection(db["accounts"])
         self.credentials = TenantCollection(db["credentials"])
         self.audit = TenantCollection(db["audit"])
+        self.audit_heads = TenantCollection(db["audit_heads"])
 
     async def insert_user(self, user: User, password_hash: str) -> None:
         """Store a new user; :class:`Conflict` if the e-mail is taken."""
@@ -158,11 +159,25 @@ class VaultStore:
         return AuditEntry.model_validate(docs[0]) if docs else None
 
     async def append_audit(self, entry: AuditEntry) -> bool:
-        """Append one link; False if another writer took that sequence number first."""
+        """Append one link; False if another writer took that sequence number first.
+
+        The chain's head is also kept apart, so cutting entries off the end is detected.
+        """
         try:
             await self.audit.insert(entry.workspace_id, entry.model_dump())
         except DuplicateKeyError:
             return False
+        await self.audit_heads.update_one(
+            entry.workspace_id,
+            {"_id": entry.workspace_id},
+            {"$max": {"seq": entry.seq}},
+            upsert=True,
+        )
+        await self.audit_heads.update_one(
+            entry.workspace_id,
+            {"_id": entry.workspace_id, "seq": entry.seq},
+            {"$set": {"hash": entry.hash}},
+        )
         return True
 
     async def audit_entries(

@@ -1,0 +1,130 @@
+"""``siar vault …``: operator commands that work on the vault's database directly.
+
+- ``siar vault rotate-kek``: add a key-encryption key version (with ``kek_file``) or
+  use the newly configured active one, then re-wrap every data key with it. The
+  ciphertexts are untouched and a running vault keeps working throughout: it reads
+  the key file again when it meets a version it does not know.
+- ``siar vault verify-audit``: walk every workspace's hash chain and report any
+  edited, deleted or truncated entry; exits 1 if the log was tampered with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from siar.runtime.mongo import Document, create_mongo_client
+from siar_vault import crypto
+from siar_vault.domain import GENESIS_HASH, AuditEntry
+from siar_vault.kek import FileKeks
+from siar_vault.main import keyring_for
+from siar_vault.service import credential_aad
+from siar_vault.settings import Settings
+from siar_vault.tokens import SIGNING_AAD
+
+
+async def rotate_kek(settings: Settings) -> dict[str, int]:
+    """Re-wrap every data key with the active KEK (adding a version to the key file)."""
+    if settings.kek_file is not None:
+        version = FileKeks(settings.kek_file).add_version()
+        print(f"added KEK version {version} to {settings.kek_file}")
+    keyring = keyring_for(settings)
+    mongo = create_mongo_client(settings.platform.mongodb_url, app_name="siar-vault-cli")
+    db = mongo[settings.database]
+    counts = {"credentials": 0, "signing_keys": 0, "already_current": 0}
+    try:
+        async for doc in db["credentials"].find({}):
+            aad = credential_aad(str(doc["workspace_id"]), str(doc["account_id"]))
+            counts[
+                "credentials"
+                if await _rewrap(db, "credentials", doc, aad, keyring)
+                else "already_current"
+            ] += 1
+        async for doc in db["signing_keys"].find({}):
+            counts[
+                "signing_keys"
+                if await _rewrap(db, "signing_keys", doc, SIGNING_AAD, keyring)
+                else "already_current"
+            ] += 1
+    finally:
+        await mongo.close()
+    return counts
+
+
+async def _rewrap(
+    db: Any, collection: str, doc: Document, aad: bytes, keyring: crypto.Keyring
+) -> bool:
+    envelope = doc["envelope"]
+    if int(envelope["kek_version"]) == keyring.active:
+        return False
+    rewrapped = crypto.rewrap(keyring, envelope, aad)
+    # Conditional on the old envelope, so a concurrent reconnect is never overwritten.
+    result = await db[collection].update_one(
+        {"_id": doc["_id"], "envelope.kek_version": envelope["kek_version"]},
+        {"$set": {"envelope": rewrapped}},
+    )
+    return bool(result.modified_count)
+
+
+async def verify_audit(settings: Settings) -> list[str]:
+    """Every break in every workspace's audit chain (empty when intact)."""
+    mongo = create_mongo_client(settings.platform.mongodb_url, app_name="siar-vault-cli")
+    db = mongo[settings.database]
+    problems: list[str] = []
+    try:
+        heads = {str(h["_id"]): h async for h in db["audit_heads"].find({})}
+        last: dict[str, AuditEntry] = {}
+        async for doc in db["audit"].find({}, sort=[("workspace_id", 1), ("seq", 1)]):
+            entry = AuditEntry.model_validate(doc)
+            ws = entry.workspace_id
+            prev = last.get(ws)
+            expected_seq = prev.seq + 1 if prev else 1
+            expected_prev = prev.hash if prev else GENESIS_HASH
+            if entry.seq != expected_seq:
+                problems.append(f"{ws}: entries {expected_seq}..{entry.seq - 1} are missing")
+            if entry.prev_hash != expected_prev:
+                problems.append(f"{ws}: entry {entry.seq} does not follow the one before it")
+            if entry.compute_hash() != entry.hash:
+                problems.append(f"{ws}: entry {entry.seq} was altered")
+            last[ws] = entry
+        for ws, head in heads.items():
+            tail = last.get(ws)
+            if tail is None or tail.seq != int(head["seq"]) or tail.hash != head.get("hash"):
+                problems.append(
+                    f"{ws}: the log ends at {tail.seq if tail else 0} "
+                    f"but its head says {head['seq']} (entries were cut off the end)"
+                )
+    finally:
+        await mongo.close()
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``siar``."""
+    parser = argparse.ArgumentParser(prog="siar", description=__doc__.splitlines()[0])
+    area = parser.add_subparsers(dest="area", required=True)
+    vault = area.add_parser("vault", help="vault operations").add_subparsers(
+        dest="command", required=True
+    )
+    vault.add_parser("rotate-kek", help="add a KEK version and re-wrap every data key")
+    vault.add_parser("verify-audit", help="check every workspace's audit hash chain")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    if args.command == "rotate-kek":
+        counts = asyncio.run(rotate_kek(settings))
+        print(
+            f"re-wrapped {counts['credentials']} credentials and {counts['signing_keys']} "
+            f"signing keys ({counts['already_current']} were already current)"
+        )
+        return 0
+    problems = asyncio.run(verify_audit(settings))
+    for problem in problems:
+        print(problem)
+    print("audit log intact" if not problems else f"{len(problems)} problem(s) found")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""Envelope encryption at rest, KEK rotation without downtime, and the audit chain."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pymongo import AsyncMongoClient
+
+from siar.devstack import Infra
+from siar.runtime.mongo import Document
+from siar.runtime.settings import PlatformSettings
+from siar_vault.cli import rotate_kek, verify_audit
+from siar_vault.kek import FileKeks
+from siar_vault.main import create_app
+from siar_vault.settings import Settings
+from tests.integration.conftest import unique
+
+PASSWORD = "a long enough passphrase 42"
+
+
+@pytest.fixture
+async def vault(infra: Infra, tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Settings]]:
+    """A vault app in-process on the real stack, with its KEKs in a key file."""
+    key_file = tmp_path / "keks.json"
+    FileKeks(key_file).add_version()
+    settings = Settings(
+        database=unique("siar_it_vault"),
+        consumer_group=unique("it-vault"),
+        kek_file=key_file,
+        service_clients={"publisher": "publisher-secret"},
+        platform=PlatformSettings(
+            env="test",
+            kafka_bootstrap=infra.kafka_bootstrap,
+            mongodb_url=infra.mongodb_url,
+            kafka_idempotent_producer=infra.idempotent_producer,
+            mongo_serialize_transactions=infra.kind == "embedded",
+        ),
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://vault") as client:
+            yield client, settings
+
+
+async def _owner_with_accounts(client: httpx.AsyncClient, n: int) -> tuple[str, list[str]]:
+    email = f"{unique('owner')}@example.com"
+    r = await client.post("/v1/users", json={"email": email, "password": PASSWORD, "name": "O"})
+    assert r.status_code == 201, r.text
+    form = {"grant_type": "password", "username": email, "password": PASSWORD}
+    token = (await client.post("/v1/auth/token", data=form)).json()["access_token"]
+    r = await client.post(
+        "/v1/workspaces", json={"name": "W"}, headers={"authorization": f"Bearer {token}"}
+    )
+    ws = r.json()["id"]
+    token = (await client.post("/v1/auth/token", data=form)).json()["access_token"]
+    accounts = []
+    for _ in range(n):
+        r = await client.post(
+            f"/v1/workspaces/{ws}/accounts",
+            json={"network": "sandbox", "handle": unique("brand")},
+            headers={"authorization": f"Bearer {token}"},
+        )
+        assert r.status_code == 201, r.text
+        accounts.append(r.json()["id"])
+    return ws, accounts
+
+
+async def _lease(client: httpx.AsyncClient, ws: str, account_id: str) -> httpx.Response:
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": "publisher",
+        "client_secret": "publisher-secret",
+    }
+    token = (await client.post("/v1/auth/token", data=form)).json()["access_token"]
+    return await client.post(
+        f"/v1/internal/workspaces/{ws}/accounts/{account_id}:lease",
+        json={"purpose": "test"},
+        headers={"authorization": f"Bearer {token}"},
+    )
+
+
+async def test_no_plaintext_at_rest_and_ciphertexts_are_bound_to_their_account(
+    vault: tuple[httpx.AsyncClient, Settings], mongo: AsyncMongoClient[Document]
+) -> None:
+    client, settings = vault
+    ws, (first, second) = await _owner_with_accounts(client, 2)
+    lease = await _lease(client, ws, first)
+    token = lease.json()["access_token"]
+    assert token.startswith("sbx_")
+
+    db = mongo[settings.database]
+    for name in await db.list_collection_names():
+        async for doc in db[name].find({}):
+            assert token not in repr(doc), f"plaintext token in {name}"
+            assert token.encode() not in json.dumps(doc, default=repr).encode()
+
+    # Move the first account's ciphertext onto the second: it must not decrypt there.
+    moved = await db["credentials"].find_one({"_id": first})
+    assert moved is not None
+    await db["credentials"].update_one({"_id": second}, {"$set": {"envelope": moved["envelope"]}})
+    r = await _lease(client, ws, second)
+    assert r.status_code == 500
+    assert r.json()["type"] == "urn:siar:problem:decryption-failed"
+    assert token not in r.text
+
+
+async def test_rotating_the_kek_rewraps_everything_while_the_vault_runs(
+    vault: tuple[httpx.AsyncClient, Settings], mongo: AsyncMongoClient[Document]
+) -> None:
+    client, settings = vault
+    ws, accounts = await _owner_with_accounts(client, 2)
+    before = {a: (await _lease(client, ws, a)).json()["access_token"] for a in accounts}
+
+    counts = await rotate_kek(settings)
+
+    assert counts["credentials"] == 2
+    assert counts["signing_keys"] >= 1
+    db = mongo[settings.database]
+    versions = {d["envelope"]["kek_version"] async for d in db["credentials"].find({})}
+    assert versions == {2}
+    # The running vault, configured before the rotation, still reads every secret.
+    after = {a: (await _lease(client, ws, a)).json()["access_token"] for a in accounts}
+    assert after == before
+    # Version 1 can now be retired from the file without losing anything.
+    assert settings.kek_file is not None
+    raw: dict[str, Any] = json.loads(settings.kek_file.read_text())
+    assert raw["active"] == 2
+    assert len(base64.b64decode(raw["keys"]["2"])) == 32
+
+
+async def test_verify_audit_detects_edits_deletions_and_truncation(
+    vault: tuple[httpx.AsyncClient, Settings], mongo: AsyncMongoClient[Document]
+) -> None:
+    client, settings = vault
+    ws, (account,) = await _owner_with_accounts(client, 1)
+    for _ in range(4):
+        assert (await _lease(client, ws, account)).status_code == 200
+    assert await verify_audit(settings) == []
+    audit = mongo[settings.database]["audit"]
+
+    await audit.update_one({"workspace_id": ws, "seq": 2}, {"$set": {"actor": "someone else"}})
+    assert any("entry 2 was altered" in p for p in await verify_audit(settings))
+    await audit.delete_one({"workspace_id": ws, "seq": 2})
+    problems = await verify_audit(settings)
+    assert any("entries 2..2 are missing" in p for p in problems)
+
+    await audit.delete_one({"workspace_id": ws, "seq": 5})
+    problems = await verify_audit(settings)
+    assert any("cut off the end" in p for p in problems)
