@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
+from siar_vault import totp
 from tests.e2e.conftest import Stack
 from tests.e2e.flows import new_tenant
 
@@ -58,3 +61,35 @@ async def test_repeated_wrong_passwords_are_throttled_with_retry_after(
     assert r.status_code == 429, r.text
     assert r.json()["type"] == "urn:siar:problem:too-many-attempts"
     assert 0 < int(r.headers["retry-after"]) <= 900
+
+
+async def test_two_factor_sign_in_needs_a_fresh_code_each_time(
+    stack: Stack, http: httpx.AsyncClient
+) -> None:
+    vault = stack.urls["vault"]
+    tenant = await new_tenant(http, vault)
+    auth = tenant.auth
+    r = await http.post(f"{vault}/v1/me/totp", headers=auth)
+    assert r.status_code == 201, r.text
+    secret = r.json()["secret"]
+    assert r.json()["otpauth_uri"].startswith("otpauth://totp/Siar")
+    now = time.time()
+    r = await http.post(
+        f"{vault}/v1/me/totp:confirm", json={"code": totp.code_at(secret, now)}, headers=auth
+    )
+    assert r.status_code == 204, r.text
+
+    password = {"grant_type": "password", "username": tenant.email, "password": tenant.password}
+    r = await _grant(http, vault, **password)
+    assert r.status_code == 401
+    assert r.json()["type"] == "urn:siar:problem:totp-required"
+
+    # The confirming code is spent; the next step's code (within the allowed drift) works once.
+    r = await _grant(http, vault, **password, totp=totp.code_at(secret, now))
+    assert r.status_code == 401
+    next_code = totp.code_at(secret, now + 30)
+    r = await _grant(http, vault, **password, totp=next_code)
+    assert r.status_code == 200, r.text
+    r = await _grant(http, vault, **password, totp=next_code)
+    assert r.status_code == 401
+    assert "already used" in r.json()["detail"]

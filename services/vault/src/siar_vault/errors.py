@@ -46,3 +46,7 @@ class TooManyAttempts(VaultError):
         super().__init__(message)
         self.retry_after_s = retry_after_s
         self.problem_headers = {"Retry-After": str(int(retry_after_s) + 1)}
+
+
+class TotpRequired(VaultError):
+    """The password was right, but the account needs its two-factor code too."""

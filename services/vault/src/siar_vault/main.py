@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from siar.runtime.app import Runtime, create_service_app, serve
 from siar_vault import crypto
 from siar_vault.api.errors import ERRORS
+from siar_vault.api.me_routes import router as me_router
 from siar_vault.api.routes import router as api_router
 from siar_vault.errors import VaultError
 from siar_vault.handlers import register_handlers
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         indexes=(*INDEXES, *SESSION_INDEXES),
         on_startup=on_startup,
         subscribe=lambda broker, _service: register_handlers(broker),
-        routers=[api_router],
+        routers=[api_router, me_router],
         domain_errors=(VaultError, ERRORS),
     )
     return app

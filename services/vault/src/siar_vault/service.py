@@ -38,6 +38,7 @@ from siar_vault.errors import (
     NotFound,
     UnsupportedNetwork,
 )
+from siar_vault.mfa import TwoFactor
 from siar_vault.sessions import LoginThrottle, RefreshTokens
 from siar_vault.store import VaultStore
 from siar_vault.tokens import TokenIssuer
@@ -99,6 +100,7 @@ class VaultService:
         self.apps = apps or {}
         self.refresh_tokens = refresh_tokens
         self.throttle = throttle
+        self.two_factor = TwoFactor(store.users, keyring)
         self.access_ttl_s = access_ttl_s
         self.service_ttl_s = service_ttl_s
         self.hasher = PasswordHasher()  # argon2id with the library's current defaults
@@ -113,7 +115,9 @@ class VaultService:
         await self.store.insert_user(user, password_hash)
         return user
 
-    async def login(self, *, email: str, password: str, address: str) -> IssuedToken:
+    async def login(
+        self, *, email: str, password: str, address: str, totp_code: str | None = None
+    ) -> IssuedToken:
         """Check a password (throttled) and issue access and refresh tokens."""
         try:
             email = normalise_email(email)
@@ -131,6 +135,11 @@ class VaultService:
         if doc is None:
             await self.throttle.failed(email, address)
             raise InvalidCredentials("wrong e-mail or password")
+        try:
+            await self.two_factor.check_sign_in(doc, totp_code)
+        except InvalidCredentials:
+            await self.throttle.failed(email, address)
+            raise
         user_id = str(doc["_id"])
         issued = await self.user_token(user_id)
         return replace(issued, refresh_token=await self.refresh_tokens.issue(user_id))

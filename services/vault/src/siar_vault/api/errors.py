@@ -14,5 +14,6 @@ ERRORS: ErrorMap = {
     errors.DecryptionFailed: (500, "decryption-failed", "Credential cannot be decrypted"),
     errors.NetworkRefused: (422, "network-refused", "The network refused the account"),
     errors.InvalidInput: (422, "validation", "Invalid value"),
+    errors.TotpRequired: (401, "totp-required", "Two-factor code required"),
     errors.TooManyAttempts: (429, "too-many-attempts", "Too many failed sign-ins"),
 }

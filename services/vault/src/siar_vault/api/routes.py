@@ -52,10 +52,13 @@ async def token(
     client_id: Annotated[str | None, Form(max_length=100)] = None,
     client_secret: Annotated[str | None, Form(max_length=512)] = None,
     refresh_token: Annotated[str | None, Form(max_length=200)] = None,
+    totp: Annotated[str | None, Form(max_length=10)] = None,
 ) -> TokenResponse:
     if grant_type == "password" and username is not None and password is not None:
         address = request.client.host if request.client else "unknown"
-        issued = await service.login(email=username, password=password, address=address)
+        issued = await service.login(
+            email=username, password=password, address=address, totp_code=totp
+        )
     elif grant_type == "refresh_token" and refresh_token:
         issued = await service.refresh_session(refresh_token)
     elif grant_type == "client_credentials" and client_id and client_secret is not None:
