@@ -93,3 +93,43 @@ async def test_two_factor_sign_in_needs_a_fresh_code_each_time(
     r = await _grant(http, vault, **password, totp=next_code)
     assert r.status_code == 401
     assert "already used" in r.json()["detail"]
+
+
+async def test_api_keys_act_only_within_their_permissions_until_revoked(
+    stack: Stack, http: httpx.AsyncClient
+) -> None:
+    vault, scheduler = stack.urls["vault"], stack.urls["scheduler"]
+    tenant = await new_tenant(http, vault)
+    ws = tenant.workspace_id
+    r = await http.post(
+        f"{vault}/v1/me/api-keys",
+        json={"name": "reporting script", "permissions": ["posts.read"], "workspace_ids": [ws]},
+        headers=tenant.auth,
+    )
+    assert r.status_code == 201, r.text
+    key_id, key = r.json()["id"], r.json()["key"]
+    assert key.startswith("sak_")
+    listed = (await http.get(f"{vault}/v1/me/api-keys", headers=tenant.auth)).json()
+    assert [k["key"] for k in listed] == [None]
+
+    r = await _grant(http, vault, grant_type="api_key", api_key=key)
+    assert r.status_code == 200, r.text
+    scoped = {"authorization": f"Bearer {r.json()['access_token']}"}
+    window = {"from": "2026-01-01T00:00:00Z", "to": "2026-12-31T00:00:00Z"}
+    r = await http.get(f"{scheduler}/v1/workspaces/{ws}/posts", params=window, headers=scoped)
+    assert r.status_code == 200, r.text
+    r = await http.post(
+        f"{scheduler}/v1/workspaces/{ws}/posts",
+        json={"text": "from a key", "account_ids": [tenant.account_id]},
+        headers=scoped,
+    )
+    assert r.status_code == 403
+    assert "does not allow posts.publish" in r.json()["detail"]
+
+    assert (
+        await http.delete(f"{vault}/v1/me/api-keys/{key_id}", headers=tenant.auth)
+    ).status_code == 204
+    r = await _grant(http, vault, grant_type="api_key", api_key=key)
+    assert r.status_code == 401
+    r = await _grant(http, vault, grant_type="api_key", api_key=key[:-2] + "xx")
+    assert r.status_code == 401

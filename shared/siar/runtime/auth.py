@@ -162,6 +162,11 @@ def require(permission: Permission) -> Any:
             raise Problem(
                 403, "forbidden", "Not allowed", f"role {role.value} lacks {permission.value}"
             )
+        # An API key's token carries the permissions it was limited to.
+        if principal.scopes and permission.value not in principal.scopes:
+            raise Problem(
+                403, "forbidden", "Not allowed", f"this API key does not allow {permission.value}"
+            )
         return principal
 
     return Depends(check)

@@ -9,6 +9,7 @@ from siar_vault import crypto
 from siar_vault.api.errors import ERRORS
 from siar_vault.api.me_routes import router as me_router
 from siar_vault.api.routes import router as api_router
+from siar_vault.apikeys import INDEXES as API_KEY_INDEXES
 from siar_vault.errors import VaultError
 from siar_vault.handlers import register_handlers
 from siar_vault.kek import FileKeks, StaticKeks
@@ -59,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="vault",
         settings=settings,
         description=DESCRIPTION,
-        indexes=(*INDEXES, *SESSION_INDEXES),
+        indexes=(*INDEXES, *SESSION_INDEXES, *API_KEY_INDEXES),
         on_startup=on_startup,
         subscribe=lambda broker, _service: register_handlers(broker),
         routers=[api_router, me_router],

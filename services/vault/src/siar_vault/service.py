@@ -21,6 +21,7 @@ from siar.contracts import AccountConnected, utcnow
 from siar.runtime.roles import Role
 from siar.runtime.uow import UnitOfWork
 from siar_vault import crypto
+from siar_vault.apikeys import ApiKeys
 from siar_vault.domain import (
     GENESIS_HASH,
     Account,
@@ -101,6 +102,7 @@ class VaultService:
         self.refresh_tokens = refresh_tokens
         self.throttle = throttle
         self.two_factor = TwoFactor(store.users, keyring)
+        self.api_keys = ApiKeys(store.api_keys)
         self.access_ttl_s = access_ttl_s
         self.service_ttl_s = service_ttl_s
         self.hasher = PasswordHasher()  # argon2id with the library's current defaults
@@ -156,6 +158,21 @@ class VaultService:
         """A fresh token for a user, with their current roles."""
         roles = {m.workspace_id: m.role.value for m in await self.store.memberships_of(user_id)}
         token = self.issuer.issue(user_id, "user", self.access_ttl_s, ws=roles)
+        return IssuedToken(token, self.access_ttl_s)
+
+    async def api_key_token(self, presented: str) -> IssuedToken:
+        """A short-lived token limited to an API key's permissions and workspaces."""
+        user_id, key = await self.api_keys.check(presented)
+        memberships = await self.store.memberships_of(user_id)
+        roles = {
+            m.workspace_id: m.role.value
+            for m in memberships
+            if not key.workspace_ids or m.workspace_id in key.workspace_ids
+        }
+        scope = " ".join(p.value for p in key.permissions)
+        token = self.issuer.issue(
+            user_id, "user", self.access_ttl_s, ws=roles, scope=scope, akid=key.id
+        )
         return IssuedToken(token, self.access_ttl_s)
 
     def service_token(self, *, client_id: str, client_secret: str) -> IssuedToken:

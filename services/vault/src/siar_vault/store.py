@@ -34,6 +34,7 @@ class VaultStore:
         # Users and signing keys are global: a person spans workspaces.
         self.users = db["users"]
         self.signing_keys = db["signing_keys"]
+        self.api_keys = db["api_keys"]
         self.workspaces = db["workspaces"]
         self.members = TenantCollection(db["members"])
         self.accounts = TenantCollection(db["accounts"])

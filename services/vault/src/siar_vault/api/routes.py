@@ -53,12 +53,15 @@ async def token(
     client_secret: Annotated[str | None, Form(max_length=512)] = None,
     refresh_token: Annotated[str | None, Form(max_length=200)] = None,
     totp: Annotated[str | None, Form(max_length=10)] = None,
+    api_key: Annotated[str | None, Form(max_length=200)] = None,
 ) -> TokenResponse:
     if grant_type == "password" and username is not None and password is not None:
         address = request.client.host if request.client else "unknown"
         issued = await service.login(
             email=username, password=password, address=address, totp_code=totp
         )
+    elif grant_type == "api_key" and api_key:
+        issued = await service.api_key_token(api_key)
     elif grant_type == "refresh_token" and refresh_token:
         issued = await service.refresh_session(refresh_token)
     elif grant_type == "client_credentials" and client_id and client_secret is not None:
@@ -69,7 +72,7 @@ async def token(
             "unsupported-grant",
             "Unsupported grant",
             "use grant_type=password with username and password, "
-            "grant_type=refresh_token with refresh_token, "
+            "grant_type=refresh_token with refresh_token, grant_type=api_key with api_key, "
             "or grant_type=client_credentials with client_id and client_secret",
         )
     return TokenResponse(
