@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
@@ -15,7 +16,7 @@ from pymongo import AsyncMongoClient
 from siar.devstack import Infra
 from siar.runtime.mongo import Document
 from siar.runtime.settings import PlatformSettings
-from siar_vault.cli import rotate_kek, verify_audit
+from siar_vault.cli import rotate_kek, rotate_signing_key, verify_audit
 from siar_vault.kek import FileKeks
 from siar_vault.main import create_app
 from siar_vault.settings import Settings
@@ -154,3 +155,31 @@ async def test_verify_audit_detects_edits_deletions_and_truncation(
     await audit.delete_one({"workspace_id": ws, "seq": 5})
     problems = await verify_audit(settings)
     assert any("cut off the end" in p for p in problems)
+
+
+async def test_a_rotated_signing_key_is_published_first_and_used_after_its_grace(
+    vault: tuple[httpx.AsyncClient, Settings],
+) -> None:
+    client, settings = vault
+    app: Any = client._transport.app  # type: ignore[attr-defined]
+    issuer = app.state.service.issuer
+    old_kids = {k["kid"] for k in (await client.get("/.well-known/jwks.json")).json()["keys"]}
+    assert len(old_kids) == 1
+
+    async def reload() -> None:
+        # What the vault's SigningKeyReloader does every few seconds.
+        await issuer.load(app.state.service.store.signing_keys)
+        app.state.token_verifier.jwks.set_keys(issuer.jwks())
+
+    new_kid, retired = await rotate_signing_key(settings, activate_after_s=0.5)
+    assert retired == 0
+    await reload()
+    published = {k["kid"] for k in (await client.get("/.well-known/jwks.json")).json()["keys"]}
+    assert published == old_kids | {new_kid}
+    assert issuer.active_kid in old_kids  # still in its grace period
+
+    await asyncio.sleep(0.6)
+    await reload()
+    assert issuer.active_kid == new_kid
+    ws, (account,) = await _owner_with_accounts(client, 1)
+    assert (await _lease(client, ws, account)).status_code == 200

@@ -4,6 +4,8 @@
   use the newly configured active one, then re-wrap every data key with it. The
   ciphertexts are untouched and a running vault keeps working throughout: it reads
   the key file again when it meets a version it does not know.
+- ``siar vault rotate-signing-key``: publish a new JWT signing key now, sign with it
+  after a grace period, and retire keys no live token can still need.
 - ``siar vault verify-audit``: walk every workspace's hash chain and report any
   edited, deleted or truncated entry; exits 1 if the log was tampered with.
 """
@@ -12,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import sys
+import time
 from typing import Any
 
 from siar.runtime.mongo import Document, create_mongo_client
@@ -22,7 +26,7 @@ from siar_vault.kek import FileKeks
 from siar_vault.main import keyring_for
 from siar_vault.service import credential_aad
 from siar_vault.settings import Settings
-from siar_vault.tokens import SIGNING_AAD
+from siar_vault.tokens import SIGNING_AAD, TokenIssuer
 
 
 async def rotate_kek(settings: Settings) -> dict[str, int]:
@@ -68,6 +72,37 @@ async def _rewrap(
     return bool(result.modified_count)
 
 
+async def rotate_signing_key(settings: Settings, *, activate_after_s: float) -> tuple[str, int]:
+    """Add a signing key (used after ``activate_after_s``); retire long-superseded ones.
+
+    A key is retired once its successor has been active longer than any token lives,
+    so no valid token is ever left without its public key.
+    """
+    issuer = TokenIssuer(
+        keyring_for(settings),
+        issuer=settings.platform.jwt_issuer,
+        audience=settings.platform.jwt_audience,
+    )
+    mongo = create_mongo_client(settings.platform.mongodb_url, app_name="siar-vault-cli")
+    keys = mongo[settings.database]["signing_keys"]
+    try:
+        kid = await issuer.add_key(keys, activate_after_s=activate_after_s)
+        longest = max(settings.access_token_ttl_s, settings.service_token_ttl_s)
+        docs = sorted(
+            await keys.find({"retired": False}).to_list(),
+            key=lambda d: float(d.get("activate_ts", 0.0)),
+        )
+        now = time.time()
+        retired = 0
+        for older, newer in itertools.pairwise(docs):
+            if float(newer.get("activate_ts", 0.0)) + longest < now:
+                await keys.update_one({"_id": older["_id"]}, {"$set": {"retired": True}})
+                retired += 1
+    finally:
+        await mongo.close()
+    return kid, retired
+
+
 async def verify_audit(settings: Settings) -> list[str]:
     """Every break in every workspace's audit chain (empty when intact)."""
     mongo = create_mongo_client(settings.platform.mongodb_url, app_name="siar-vault-cli")
@@ -110,6 +145,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     vault.add_parser("rotate-kek", help="add a KEK version and re-wrap every data key")
     vault.add_parser("verify-audit", help="check every workspace's audit hash chain")
+    signing = vault.add_parser("rotate-signing-key", help="add a JWT signing key")
+    signing.add_argument(
+        "--activate-after-s",
+        type=float,
+        default=120.0,
+        help="publish now, sign with it after this many seconds (default 120)",
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     if args.command == "rotate-kek":
@@ -118,6 +160,12 @@ def main(argv: list[str] | None = None) -> int:
             f"re-wrapped {counts['credentials']} credentials and {counts['signing_keys']} "
             f"signing keys ({counts['already_current']} were already current)"
         )
+        return 0
+    if args.command == "rotate-signing-key":
+        kid, retired = asyncio.run(
+            rotate_signing_key(settings, activate_after_s=args.activate_after_s)
+        )
+        print(f"added signing key {kid}; retired {retired} superseded key(s)")
         return 0
     problems = asyncio.run(verify_audit(settings))
     for problem in problems:

@@ -18,7 +18,7 @@ from siar_vault.sessions import INDEXES as SESSION_INDEXES
 from siar_vault.sessions import LoginThrottle, RefreshTokens
 from siar_vault.settings import Settings
 from siar_vault.store import INDEXES, VaultStore
-from siar_vault.tokens import TokenIssuer
+from siar_vault.tokens import SigningKeyReloader, TokenIssuer
 
 DESCRIPTION = "Users, workspaces, roles, and encrypted account credentials."
 
@@ -56,12 +56,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             service_ttl_s=settings.service_token_ttl_s,
         )
 
+    async def after_broker_start(runtime: Runtime) -> None:
+        reloader = SigningKeyReloader(
+            issuer, VaultStore(runtime.db).signing_keys, app.state.token_verifier.jwks
+        )
+        runtime.spawn("signing-keys", reloader.run, reloader.stop)
+
     app, _ = create_service_app(
         name="vault",
         settings=settings,
         description=DESCRIPTION,
         indexes=(*INDEXES, *SESSION_INDEXES, *API_KEY_INDEXES),
         on_startup=on_startup,
+        after_broker_start=after_broker_start,
         subscribe=lambda broker, _service: register_handlers(broker),
         routers=[api_router, me_router],
         domain_errors=(VaultError, ERRORS),
