@@ -67,13 +67,13 @@ class Runtime:
             sandbox_comment_delay_s=self.settings.platform.sandbox_comment_delay_s,
         )
 
-    def vault_client(self, client_id: str) -> VaultClient:
+    def vault_client(self, client_id: str, *, lease_cache_s: float = 0.0) -> VaultClient:
         """The vault's internal API, called with this service's own service token."""
         url = self.settings.platform.vault_url
         tokens = ServiceTokenClient(
             self.http, url, client_id, self.settings.service_secret.get_secret_value()
         )
-        return VaultClient(self.http, url, tokens)
+        return VaultClient(self.http, url, tokens, lease_cache_s=lease_cache_s)
 
     def media_client(self, client_id: str) -> MediaClient:
         """The scheduler's media library, read with this service's own service token."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -18,10 +19,21 @@ class VaultUnavailable(DependencyUnavailable):
 class VaultClient:
     """Account look-ups and credential leases, authenticated as a service."""
 
-    def __init__(self, http: httpx.AsyncClient, vault_url: str, tokens: ServiceTokenClient):
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        vault_url: str,
+        tokens: ServiceTokenClient,
+        *,
+        lease_cache_s: float = 0.0,
+    ):
         self.http = http
         self.base = vault_url.rstrip("/") + "/v1/internal/workspaces"
         self.tokens = tokens
+        # Reusing a lease briefly spares the vault (and its audit log) a read per post
+        # when one account publishes in bursts; 0 turns it off.
+        self.lease_cache_s = lease_cache_s
+        self._leases: dict[tuple[str, str], tuple[float, tuple[AccountRef, Credential]]] = {}
 
     async def _call(
         self, method: str, url: str, *, refusal_ok: bool = False, **kwargs: Any
@@ -57,21 +69,37 @@ class VaultClient:
         self, workspace_id: str, account_id: str, purpose: str
     ) -> tuple[AccountRef, Credential] | None:
         """Lease an account's credential (audited by the vault), or None if unknown."""
+        cached = self._leases.get((workspace_id, account_id))
+        if cached and time.monotonic() - cached[0] < self.lease_cache_s:
+            return cached[1]
         response = await self._call(
             "POST",
             f"{self.base}/{workspace_id}/accounts/{account_id}:lease",
             json={"purpose": purpose},
         )
-        return None if response is None else _leased(workspace_id, account_id, response)
+        if response is None:
+            self._leases.pop((workspace_id, account_id), None)
+            return None
+        return self._remember(workspace_id, account_id, _leased(workspace_id, account_id, response))
+
+    def _remember(
+        self, workspace_id: str, account_id: str, lease: tuple[AccountRef, Credential]
+    ) -> tuple[AccountRef, Credential]:
+        if self.lease_cache_s > 0:
+            self._leases[(workspace_id, account_id)] = (time.monotonic(), lease)
+        return lease
 
     async def refresh(
         self, workspace_id: str, account_id: str
     ) -> tuple[AccountRef, Credential] | None:
         """Have the vault refresh an expired credential; None if it cannot be refreshed."""
+        self._leases.pop((workspace_id, account_id), None)
         response = await self._call(
             "POST", f"{self.base}/{workspace_id}/accounts/{account_id}:refresh", refusal_ok=True
         )
-        return None if response is None else _leased(workspace_id, account_id, response)
+        if response is None:
+            return None
+        return self._remember(workspace_id, account_id, _leased(workspace_id, account_id, response))
 
 
 def _leased(

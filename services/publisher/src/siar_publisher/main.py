@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     async def on_startup(runtime: Runtime) -> None:
-        vault = runtime.vault_client("publisher")
+        vault = runtime.vault_client("publisher", lease_cache_s=settings.credential_cache_s)
         connectors = runtime.connectors()
         retry = RetryPolicy(
             max_attempts=settings.max_attempts,

@@ -28,6 +28,11 @@ class Settings(ServiceSettings):
         description="How long a delivery may wait for our own rate-limit bucket before it "
         "is retried later instead.",
     )
+    credential_cache_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="How long a leased credential is reused for further posts of the account.",
+    )
     claim_lease_s: float = Field(
         default=15.0,
         gt=0,
