@@ -31,7 +31,3 @@ class BreaksNetworkRules(SchedulerError):
         more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
         super().__init__(f"{first['network']}: {first['message']}{more}")
         self.problem_extra = {"violations": violations}
-
-
-class UnknownMedia(SchedulerError):
-    """A media id is not in this workspace's library."""

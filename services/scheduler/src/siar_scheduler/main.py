@@ -5,11 +5,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from siar.runtime.app import Runtime, create_service_app, serve
+from siar.runtime.problems import install_domain_errors
 from siar_scheduler.api.errors import ERRORS
+from siar_scheduler.api.media_routes import MEDIA_ERRORS
+from siar_scheduler.api.media_routes import router as media_router
 from siar_scheduler.api.routes import router as api_router
 from siar_scheduler.dispatch import Dispatcher
 from siar_scheduler.errors import SchedulerError
 from siar_scheduler.handlers import register_handlers
+from siar_scheduler.media import MediaError, MediaLibrary, UploadLimits
+from siar_scheduler.media_store import MEDIA_INDEXES, MediaStore
 from siar_scheduler.service import SchedulerService
 from siar_scheduler.settings import Settings
 from siar_scheduler.store import INDEXES, SchedulerStore
@@ -22,12 +27,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     async def on_startup(runtime: Runtime) -> None:
+        media = MediaLibrary(
+            MediaStore(runtime.db),
+            UploadLimits(settings.media_max_image_bytes, settings.media_max_video_bytes),
+        )
+        app.state.media = media
         app.state.service = SchedulerService(
             store=SchedulerStore(runtime.db),
             uow=runtime.uow,
             lookup_account=runtime.vault_client("scheduler").account,
             min_lead_s=settings.min_lead_s,
             connectors=runtime.connectors(),
+            describe_media=media.describe,
         )
 
     async def after_broker_start(runtime: Runtime) -> None:
@@ -45,13 +56,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="scheduler",
         settings=settings,
         description=DESCRIPTION,
-        indexes=INDEXES,
+        indexes=[*INDEXES, *MEDIA_INDEXES],
         on_startup=on_startup,
         after_broker_start=after_broker_start,
         subscribe=lambda broker, service: register_handlers(broker, settings, service),
-        routers=[api_router],
+        routers=[api_router, media_router],
         domain_errors=(SchedulerError, ERRORS),
     )
+    install_domain_errors(app, MediaError, MEDIA_ERRORS)  # found before SchedulerError's (MRO)
     return app
 
 

@@ -26,8 +26,8 @@ from siar_scheduler.errors import (
     PostLocked,
     PostNotFound,
     UnknownAccount,
-    UnknownMedia,
 )
+from siar_scheduler.media_domain import UnknownMedia
 from siar_scheduler.store import SchedulerStore
 
 AccountLookup = Callable[[str, str], Awaitable[dict[str, str] | None]]
@@ -40,7 +40,7 @@ MAX_OPTIMISTIC_RETRIES = 20
 
 
 async def _no_media(workspace_id: str, media_ids: list[str]) -> list[MediaItem]:
-    raise UnknownMedia(f"no media library is wired; unknown media {', '.join(media_ids)}")
+    raise UnknownMedia(media_ids)
 
 
 class SchedulerService:

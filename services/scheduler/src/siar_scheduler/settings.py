@@ -24,6 +24,12 @@ class Settings(ServiceSettings):
     min_lead_s: float = Field(
         default=1.0, ge=0, description="A scheduled time must be at least this far ahead."
     )
+    media_max_image_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1, description="Largest image the media library accepts."
+    )
+    media_max_video_bytes: int = Field(
+        default=512 * 1024 * 1024, ge=1, description="Largest video the media library accepts."
+    )
 
     def required_secrets(self) -> tuple[str, ...]:
         """The scheduler needs its service secret to ask the vault about accounts."""

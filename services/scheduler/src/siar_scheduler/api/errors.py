@@ -10,6 +10,5 @@ ERRORS: ErrorMap = {
     errors.UnknownAccount: (422, "unknown-account", "Unknown account"),
     errors.InvalidSchedule: (422, "invalid-schedule", "Invalid schedule"),
     errors.PostLocked: (409, "post-locked", "Post can no longer change"),
-    errors.UnknownMedia: (422, "unknown-media", "Unknown media"),
     errors.BreaksNetworkRules: (422, "network-rules", "The post breaks a network's rules"),
 }
