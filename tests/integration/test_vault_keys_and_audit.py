@@ -50,6 +50,13 @@ async def vault(infra: Infra, tmp_path: Path) -> AsyncIterator[tuple[httpx.Async
             yield client, settings
 
 
+_OWNER_TOKENS: dict[str, dict[str, str]] = {}
+
+
+async def _owner_token_for(client: httpx.AsyncClient, ws: str) -> dict[str, str]:
+    return _OWNER_TOKENS[ws]
+
+
 async def _owner_with_accounts(client: httpx.AsyncClient, n: int) -> tuple[str, list[str]]:
     email = f"{unique('owner')}@example.com"
     r = await client.post("/v1/users", json={"email": email, "password": PASSWORD, "name": "O"})
@@ -61,6 +68,7 @@ async def _owner_with_accounts(client: httpx.AsyncClient, n: int) -> tuple[str, 
     )
     ws = r.json()["id"]
     token = (await client.post("/v1/auth/token", data=form)).json()["access_token"]
+    _OWNER_TOKENS[ws] = {"authorization": f"Bearer {token}"}
     accounts = []
     for _ in range(n):
         r = await client.post(
@@ -183,3 +191,60 @@ async def test_a_rotated_signing_key_is_published_first_and_used_after_its_grace
     assert issuer.active_kid == new_kid
     ws, (account,) = await _owner_with_accounts(client, 1)
     assert (await _lease(client, ws, account)).status_code == 200
+
+
+async def test_a_manual_token_connects_any_network_and_is_never_shown_back(
+    vault: tuple[httpx.AsyncClient, Settings],
+) -> None:
+    client, _ = vault
+    ws, _accounts = await _owner_with_accounts(client, 0)
+    email_token = await _owner_token_for(client, ws)
+    body = {
+        "network": "mastodon",
+        "handle": "brand@mastodon.example",
+        "manual_token": {
+            "access_token": "mastodon-token-123",
+            "network_account_id": "109876",
+            "extra": {"instance": "https://mastodon.example"},
+        },
+    }
+    r = await client.post(f"/v1/workspaces/{ws}/accounts", json=body, headers=email_token)
+    assert r.status_code == 201, r.text
+    assert "mastodon-token-123" not in r.text
+    account = r.json()["id"]
+    lease = (await _lease(client, ws, account)).json()
+    assert lease["access_token"] == "mastodon-token-123"
+    assert lease["extra"] == {"instance": "https://mastodon.example"}
+    assert lease["network_account_id"] == "109876"
+
+    r = await client.post(
+        f"/v1/workspaces/{ws}/accounts",
+        json={"network": "x", "handle": "brand"},
+        headers=email_token,
+    )
+    assert r.status_code == 422
+    assert "OAuth or a manual token" in r.json()["detail"]
+
+
+async def test_the_audit_log_filters_and_exports_as_csv(
+    vault: tuple[httpx.AsyncClient, Settings],
+) -> None:
+    client, _ = vault
+    ws, (account,) = await _owner_with_accounts(client, 1)
+    for _ in range(3):
+        assert (await _lease(client, ws, account)).status_code == 200
+    owner = await _owner_token_for(client, ws)
+    r = await client.get(
+        f"/v1/workspaces/{ws}/audit", params={"action": "credential.leased"}, headers=owner
+    )
+    leased = r.json()["items"]
+    assert [e["action"] for e in leased] == ["credential.leased"] * 3
+    assert {e["actor"] for e in leased} == {"service:publisher"}
+
+    r = await client.get(f"/v1/workspaces/{ws}/audit.csv", headers=owner)
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/csv")
+    lines = r.text.strip().splitlines()
+    assert lines[0] == "seq,at,actor,action,target,details,prev_hash,hash"
+    assert len(lines) == 1 + 4  # account.connected and three leases
+    assert lines[2].split(",")[3] == "credential.leased"

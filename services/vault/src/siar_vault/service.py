@@ -15,15 +15,23 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import SecretStr
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from siar.connectors import AccountRef, AppCredentials, Connector, ConnectorError, Credential
+from siar.connectors import (
+    AccountRef,
+    AppCredentials,
+    ConnectedAccount,
+    Connector,
+    ConnectorError,
+    Credential,
+)
+from siar.connectors.bluesky import BlueskyConnector
 from siar.connectors.sandbox import SandboxConnector
 from siar.contracts import AccountConnected, utcnow
 from siar.runtime.roles import Role
 from siar.runtime.uow import UnitOfWork
 from siar_vault import crypto
 from siar_vault.apikeys import ApiKeys
+from siar_vault.audit import AuditTrail
 from siar_vault.domain import (
-    GENESIS_HASH,
     Account,
     AuditEntry,
     Membership,
@@ -103,6 +111,7 @@ class VaultService:
         self.throttle = throttle
         self.two_factor = TwoFactor(store.users, keyring)
         self.api_keys = ApiKeys(store.api_keys)
+        self.audit_trail = AuditTrail(store)
         self.access_ttl_s = access_ttl_s
         self.service_ttl_s = service_ttl_s
         self.hasher = PasswordHasher()  # argon2id with the library's current defaults
@@ -220,14 +229,35 @@ class VaultService:
         return membership
 
     async def connect_account(
-        self, *, workspace_id: str, network: str, handle: str, actor: str
+        self,
+        *,
+        workspace_id: str,
+        network: str,
+        handle: str,
+        actor: str,
+        app_password: str | None = None,
+        manual: ConnectedAccount | None = None,
     ) -> Account:
-        """Sign an account in on its network, store its credential encrypted, announce it."""
+        """Sign an account in on its network, store its credential encrypted, announce it.
+
+        Three ways in: the sandbox by handle, Bluesky by handle and app password, and
+        a manual token (e.g. a long-lived page token) for any network.
+        """
         connector = self.connectors.get(network)
-        if not isinstance(connector, SandboxConnector):
-            raise UnsupportedNetwork(f"network {network!r} cannot be connected by handle")
+        if connector is None:
+            raise UnsupportedNetwork(f"no connector for network {network!r}")
         try:
-            connected = await connector.sign_in(handle)
+            if manual is not None:
+                connected = manual
+            elif isinstance(connector, SandboxConnector):
+                connected = await connector.sign_in(handle)
+            elif isinstance(connector, BlueskyConnector) and app_password:
+                connected = await connector.sign_in(handle, app_password)
+            else:
+                raise UnsupportedNetwork(
+                    f"{connector.display_name} accounts connect with OAuth or a manual token"
+                    + (" or an app password" if isinstance(connector, BlueskyConnector) else "")
+                )
         except ConnectorError as err:
             raise NetworkRefused(err.reason) from err
         existing = await self.store.account_by_network_id(
@@ -347,28 +377,8 @@ class VaultService:
         target: str,
         details: dict[str, Any] | None = None,
     ) -> AuditEntry:
-        """Append to the workspace's hash chain (retrying if another writer raced us)."""
-        while True:
-            head = await self.store.last_audit(workspace_id)
-            now = utcnow()
-            entry = AuditEntry(
-                workspace_id=workspace_id,
-                seq=(head.seq + 1) if head else 1,
-                # Millisecond precision: what MongoDB stores, so the hash re-verifies.
-                at=now.replace(microsecond=now.microsecond // 1000 * 1000),
-                actor=actor,
-                action=action,
-                target=target,
-                details=details or {},
-                prev_hash=head.hash if head else GENESIS_HASH,
-            )
-            entry = entry.model_copy(update={"hash": entry.compute_hash()})
-            if await self.store.append_audit(entry):
-                return entry
-
-    async def audit_log(self, workspace_id: str, *, limit: int, after_seq: int) -> list[AuditEntry]:
-        """A page of the audit log."""
-        return await self.store.audit_entries(workspace_id, limit=limit, after_seq=after_seq)
+        """Append to the workspace's hash-chained audit log."""
+        return await self.audit_trail.append(workspace_id, actor, action, target, details)
 
     def account_ref(self, account: Account) -> AccountRef:
         """The connector's view of an account."""

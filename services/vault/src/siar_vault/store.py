@@ -181,13 +181,11 @@ class VaultStore:
         )
         return True
 
-    async def audit_entries(
-        self, workspace_id: str, *, limit: int, after_seq: int
+    async def audit_query(
+        self, workspace_id: str, query: dict[str, Any], *, limit: int
     ) -> list[AuditEntry]:
-        """Audit entries in order."""
-        docs = await self.audit.find(
-            workspace_id, {"seq": {"$gt": after_seq}}, sort=[("seq", ASCENDING)], limit=limit
-        )
+        """Audit entries matching ``query``, in sequence order."""
+        docs = await self.audit.find(workspace_id, query, sort=[("seq", ASCENDING)], limit=limit)
         return [AuditEntry.model_validate(d) for d in docs]
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import AwareDatetime
 
+from siar.connectors import ConnectedAccount, Credential
 from siar.runtime.auth import CurrentPrincipal, Principal, require, require_scope
 from siar.runtime.problems import Problem
 from siar.runtime.roles import Permission, Role
@@ -149,8 +152,27 @@ async def connect_account(
     service: Service,
     principal: Annotated[Principal, require(Permission.ACCOUNTS_MANAGE)],
 ) -> AccountPublic:
+    manual = None
+    if body.manual_token is not None:
+        token = body.manual_token
+        manual = ConnectedAccount(
+            handle=body.handle,
+            display_name=token.display_name,
+            network_account_id=token.network_account_id,
+            credential=Credential(
+                access_token=token.access_token,
+                refresh_token=token.refresh_token,
+                expires_at=token.expires_at,
+                extra=token.extra,
+            ),
+        )
     account = await service.connect_account(
-        workspace_id=ws, network=body.network, handle=body.handle, actor=principal.subject
+        workspace_id=ws,
+        network=body.network,
+        handle=body.handle,
+        actor=principal.subject,
+        app_password=body.app_password.get_secret_value() if body.app_password else None,
+        manual=manual,
     )
     return _public(account)
 
@@ -232,15 +254,29 @@ def _lease_response(lease: Lease) -> LeaseResponse:
     )
 
 
+AuditFilters = dict[str, Any]
+
+
+def _audit_filters(
+    action: Annotated[str | None, Query(max_length=100)] = None,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    target: Annotated[str | None, Query(max_length=200)] = None,
+    since: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    until: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+) -> AuditFilters:
+    return {"action": action, "actor": actor, "target": target, "since": since, "until": until}
+
+
 @router.get("/v1/workspaces/{ws}/audit", tags=["audit"], summary="The audit log (owners)")
 async def audit_log(
     ws: str,
     service: Service,
     _: Annotated[Principal, require(Permission.AUDIT_READ)],
+    filters: Annotated[AuditFilters, Depends(_audit_filters)],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     after_seq: Annotated[int, Query(ge=0)] = 0,
 ) -> Items[AuditEntryPublic]:
-    entries = await service.audit_log(ws, limit=limit, after_seq=after_seq)
+    entries = await service.audit_trail.page(ws, limit=limit, after_seq=after_seq, **filters)
     return Items(
         items=[
             AuditEntryPublic(
@@ -255,4 +291,18 @@ async def audit_log(
             )
             for e in entries
         ]
+    )
+
+
+@router.get("/v1/workspaces/{ws}/audit.csv", tags=["audit"], summary="Export the audit log")
+async def audit_export(
+    ws: str,
+    service: Service,
+    _: Annotated[Principal, require(Permission.AUDIT_READ)],
+    filters: Annotated[AuditFilters, Depends(_audit_filters)],
+) -> StreamingResponse:
+    return StreamingResponse(
+        service.audit_trail.csv_rows(ws, **filters),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="siar-audit-{ws}.csv"'},
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
 
 from siar.runtime.roles import Role
 
@@ -69,12 +69,26 @@ class MemberPublic(BaseModel):
     role: Role
 
 
+class ManualToken(BaseModel):
+    """A token obtained outside Siar (e.g. a long-lived page token)."""
+
+    model_config = ConfigDict(extra="forbid")
+    access_token: SecretStr = Field(min_length=1, max_length=4096)
+    refresh_token: SecretStr | None = Field(default=None, max_length=4096)
+    expires_at: AwareDatetime | None = None
+    network_account_id: str = Field(min_length=1, max_length=200)
+    display_name: str | None = Field(default=None, max_length=200)
+    extra: dict[str, str] = Field(default_factory=dict, max_length=20)
+
+
 class AccountConnect(BaseModel):
-    """Connect an account by handle (the sandbox network)."""
+    """Connect an account: sandbox by handle, Bluesky with an app password, or a token."""
 
     model_config = ConfigDict(extra="forbid")
     network: str = Field(min_length=1, max_length=40)
     handle: str = Field(min_length=1, max_length=100)
+    app_password: SecretStr | None = Field(default=None, max_length=200)
+    manual_token: ManualToken | None = None
 
 
 class AccountPublic(BaseModel):
