@@ -133,3 +133,40 @@ async def test_api_keys_act_only_within_their_permissions_until_revoked(
     assert r.status_code == 401
     r = await _grant(http, vault, grant_type="api_key", api_key=key[:-2] + "xx")
     assert r.status_code == 401
+
+
+async def test_an_invitation_link_works_once_for_the_invited_person(
+    stack: Stack, http: httpx.AsyncClient
+) -> None:
+    vault = stack.urls["vault"]
+    owner = await new_tenant(http, vault)
+    guest = await new_tenant(http, vault)
+    stranger = await new_tenant(http, vault)
+    r = await http.post(
+        f"{vault}/v1/workspaces/{owner.workspace_id}/invitations",
+        json={"role": "approver", "email": guest.email, "expires_in_hours": 1},
+        headers=owner.auth,
+    )
+    assert r.status_code == 201, r.text
+    accept = f"{vault}{r.json()['accept_path']}"
+
+    r = await http.post(accept, headers=stranger.auth)
+    assert r.status_code == 410
+    assert "another e-mail" in r.json()["detail"]
+    r = await http.post(accept, headers=guest.auth)
+    assert r.status_code == 200, r.text
+    r = await http.post(accept, headers=guest.auth)
+    assert r.status_code == 410
+    assert "already used" in r.json()["detail"]
+
+    # A fresh token carries the new role in the owner's workspace.
+    r = await _grant(
+        http, vault, grant_type="password", username=guest.email, password=guest.password
+    )
+    token = {"authorization": f"Bearer {r.json()['access_token']}"}
+    roles = {
+        w["id"]: w["role"]
+        for w in (await http.get(f"{vault}/v1/workspaces", headers=token)).json()["items"]
+    }
+    assert roles[owner.workspace_id] == "approver"
+    assert roles[guest.workspace_id] == "owner"

@@ -50,3 +50,7 @@ class TooManyAttempts(VaultError):
 
 class TotpRequired(VaultError):
     """The password was right, but the account needs its two-factor code too."""
+
+
+class InvitationInvalid(VaultError):
+    """The invitation cannot be used (expired, used, withdrawn, or for someone else)."""

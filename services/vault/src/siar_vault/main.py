@@ -7,11 +7,14 @@ from fastapi import FastAPI
 from siar.runtime.app import Runtime, create_service_app, serve
 from siar_vault import crypto
 from siar_vault.api.errors import ERRORS
+from siar_vault.api.invitation_routes import router as invitation_router
 from siar_vault.api.me_routes import router as me_router
 from siar_vault.api.routes import router as api_router
 from siar_vault.apikeys import INDEXES as API_KEY_INDEXES
 from siar_vault.errors import VaultError
 from siar_vault.handlers import register_handlers
+from siar_vault.invitations import INDEXES as INVITATION_INDEXES
+from siar_vault.invitations import Invitations
 from siar_vault.kek import FileKeks, StaticKeks
 from siar_vault.service import VaultService
 from siar_vault.sessions import INDEXES as SESSION_INDEXES
@@ -35,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     async def on_startup(runtime: Runtime) -> None:
         store = VaultStore(runtime.db)
+        app.state.invitations = Invitations(runtime.db["invitations"])
         await issuer.load(store.signing_keys)
         app.state.token_verifier.jwks.set_keys(issuer.jwks())
         app.state.service = VaultService(
@@ -66,11 +70,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="vault",
         settings=settings,
         description=DESCRIPTION,
-        indexes=(*INDEXES, *SESSION_INDEXES, *API_KEY_INDEXES),
+        indexes=(*INDEXES, *SESSION_INDEXES, *API_KEY_INDEXES, *INVITATION_INDEXES),
         on_startup=on_startup,
         after_broker_start=after_broker_start,
         subscribe=lambda broker, _service: register_handlers(broker),
-        routers=[api_router, me_router],
+        routers=[api_router, me_router, invitation_router],
         domain_errors=(VaultError, ERRORS),
     )
     return app
