@@ -6,14 +6,17 @@ import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from pymongo import AsyncMongoClient
 
-from siar.devstack import Infra
+from siar.devstack import Infra, free_port
+from siar.runtime import webhooks
 from siar.runtime.mongo import Document
 from siar.runtime.settings import PlatformSettings
 from siar_vault.cli import rotate_kek, rotate_signing_key, verify_audit
@@ -248,3 +251,90 @@ async def test_the_audit_log_filters_and_exports_as_csv(
     assert lines[0] == "seq,at,actor,action,target,details,prev_hash,hash"
     assert len(lines) == 1 + 4  # account.connected and three leases
     assert lines[2].split(",")[3] == "credential.leased"
+
+
+async def _expire_soon(mongo: AsyncMongoClient[Document], settings: Settings, account: str) -> None:
+    accounts = mongo[settings.database]["accounts"]
+    doc = await accounts.find_one({"_id": account})
+    assert doc is not None
+    doc["token_expires_at"] = datetime.now(UTC) + timedelta(minutes=5)
+    await accounts.replace_one({"_id": account}, doc)
+
+
+async def test_tokens_are_refreshed_ahead_of_expiry_and_failures_reach_the_workspace(
+    vault: tuple[httpx.AsyncClient, Settings], mongo: AsyncMongoClient[Document]
+) -> None:
+    client, settings = vault
+    app: Any = client._transport.app  # type: ignore[attr-defined]
+    ws, (sandbox,) = await _owner_with_accounts(client, 1)
+    owner = await _owner_token_for(client, ws)
+    r = await client.post(
+        f"/v1/workspaces/{ws}/accounts",
+        json={
+            "network": "mastodon",
+            "handle": "brand@mastodon.example",
+            "manual_token": {"access_token": "no-refresh-here", "network_account_id": "7"},
+        },
+        headers=owner,
+    )
+    stuck = r.json()["id"]
+    await _expire_soon(mongo, settings, sandbox)
+    await _expire_soon(mongo, settings, stuck)
+
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    async def receiver(scope: Any, receive: Any, send: Any) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        received.append(({k.decode(): v.decode() for k, v in scope["headers"]}, body))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(receiver, host="127.0.0.1", port=port, log_config=None))
+    serving = asyncio.create_task(server.serve())
+    try:
+        for _ in range(200):  # uvicorn offers no event for "listening"
+            if server.started:
+                break
+            await asyncio.sleep(0.05)
+        secret = "a webhook secret of some length"
+        r = await client.put(
+            f"/v1/workspaces/{ws}/webhook",
+            json={"url": f"http://127.0.0.1:{port}/hook", "secret": secret},
+            headers=owner,
+        )
+        assert r.status_code == 200, r.text
+        assert secret not in r.text
+
+        counts = await app.state.refresher.refresh_due()
+    finally:
+        server.should_exit = True
+        await serving
+
+    assert counts == {"refreshed": 1, "failed": 1}
+    accounts = {
+        a["id"]: a
+        for a in (await client.get(f"/v1/workspaces/{ws}/accounts", headers=owner)).json()["items"]
+    }
+    assert accounts[stuck]["status"] == "needs_reconnect"
+    assert accounts[sandbox]["status"] == "healthy"
+    assert datetime.fromisoformat(accounts[sandbox]["token_expires_at"]) > datetime.now(
+        UTC
+    ) + timedelta(days=30)
+
+    [(headers, body)] = received
+    assert webhooks.verify(secret, headers["x-siar-timestamp"], body, headers["x-siar-signature"])
+    message = json.loads(body)
+    assert message["kind"] == "account.needs_reconnect"
+    assert "must be reconnected" in message["text"]
+    assert message["data"]["account_id"] == stuck
+    outbox = mongo[settings.database]["outbox"]
+    events = [
+        json.loads(d["payload"]) async for d in outbox.find({"topic": "account.disconnected"})
+    ]
+    assert [e["account_id"] for e in events] == [stuck]

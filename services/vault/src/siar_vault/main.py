@@ -10,12 +10,14 @@ from siar_vault.api.errors import ERRORS
 from siar_vault.api.invitation_routes import router as invitation_router
 from siar_vault.api.me_routes import router as me_router
 from siar_vault.api.routes import router as api_router
+from siar_vault.api.webhook_routes import router as webhook_router
 from siar_vault.apikeys import INDEXES as API_KEY_INDEXES
 from siar_vault.errors import VaultError
 from siar_vault.handlers import register_handlers
 from siar_vault.invitations import INDEXES as INVITATION_INDEXES
 from siar_vault.invitations import Invitations
 from siar_vault.kek import FileKeks, StaticKeks
+from siar_vault.refresher import TokenRefresher
 from siar_vault.service import VaultService
 from siar_vault.sessions import INDEXES as SESSION_INDEXES
 from siar_vault.sessions import LoginThrottle, RefreshTokens
@@ -65,6 +67,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             issuer, VaultStore(runtime.db).signing_keys, app.state.token_verifier.jwks
         )
         runtime.spawn("signing-keys", reloader.run, reloader.stop)
+        refresher = TokenRefresher(
+            app.state.service,
+            runtime.http,
+            ahead_s=settings.token_refresh_ahead_s,
+            every_s=settings.token_refresh_every_s,
+        )
+        app.state.refresher = refresher
+        runtime.spawn("token-refresher", refresher.run, refresher.stop)
 
     app, _ = create_service_app(
         name="vault",
@@ -74,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         on_startup=on_startup,
         after_broker_start=after_broker_start,
         subscribe=lambda broker, _service: register_handlers(broker),
-        routers=[api_router, me_router, invitation_router],
+        routers=[api_router, me_router, invitation_router, webhook_router],
         domain_errors=(VaultError, ERRORS),
     )
     return app

@@ -36,6 +36,14 @@ class Settings(ServiceSettings):
         description="Siar's OAuth app per network, e.g. "
         '{"x": {"client_id": "...", "client_secret": "..."}} (JSON).',
     )
+    token_refresh_ahead_s: float = Field(
+        default=24 * 3600.0,
+        gt=0,
+        description="Account tokens expiring within this are refreshed in the background.",
+    )
+    token_refresh_every_s: float = Field(
+        default=300.0, gt=0, description="How often expiring account tokens are looked for."
+    )
     refresh_token_ttl_s: int = Field(
         default=30 * 24 * 3600, ge=3600, description="Life of a refresh token (rotated on use)."
     )

@@ -139,6 +139,20 @@ class VaultStore:
             workspace_id, {"_id": account_id}, {"$set": {"status": status}}
         )
 
+    async def accounts_expiring(self, before: Any) -> list[Account]:
+        """Healthy accounts across all workspaces whose token expires before ``before``.
+
+        Deliberately unscoped: refreshing tokens is a system task that spans tenants.
+        """
+        docs = await self.accounts.raw.find(
+            {"status": "healthy", "token_expires_at": {"$ne": None, "$lt": before}}
+        ).to_list()
+        return [Account.model_validate(d) for d in docs]
+
+    async def set_webhook(self, workspace_id: str, webhook: dict[str, Any] | None) -> None:
+        """Set or clear the workspace's webhook (URL and encrypted secret)."""
+        await self.workspaces.update_one({"_id": workspace_id}, {"$set": {"webhook": webhook}})
+
     async def list_accounts(self, workspace_id: str) -> list[Account]:
         """Accounts of a workspace, by network then handle."""
         docs = await self.accounts.find(workspace_id, sort=[("network", 1), ("handle", 1)])
