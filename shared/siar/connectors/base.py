@@ -13,6 +13,7 @@ from siar.connectors.models import (
     Credential,
     Engagement,
     EngagementResult,
+    Identity,
     MetricsSnapshot,
     OutgoingPost,
     Page,
@@ -75,6 +76,10 @@ class Connector(ABC):
     ) -> MetricsSnapshot:
         """Likes, comments, shares, impressions and the like for one post."""
         raise self.unsupported("post metrics")
+
+    async def identify(self, credential: Credential) -> Identity:
+        """The account a freshly granted credential belongs to (after OAuth)."""
+        raise self.unsupported("looking up the signed-in account")
 
     async def refresh_credential(
         self, credential: Credential, app: AppCredentials | None

@@ -94,6 +94,17 @@ class FetchedMessage(BaseModel):
     sent_at: datetime
 
 
+class Identity(BaseModel):
+    """Who a credential belongs to on the network."""
+
+    network_account_id: str
+    handle: str
+    display_name: str | None = None
+    extra: dict[str, str] = Field(
+        default_factory=dict, description="Per-account settings to keep (e.g. an instance URL)."
+    )
+
+
 class ConnectedAccount(BaseModel):
     """The result of signing an account in: who it is and its credential."""
 
