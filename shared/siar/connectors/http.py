@@ -13,7 +13,8 @@ import asyncio
 import email.utils
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
+from urllib.parse import urlencode
 
 import httpx
 from pydantic import SecretStr
@@ -62,6 +63,8 @@ class HttpConnector(Connector):
     """Base of connectors that talk to a network's HTTP API with httpx."""
 
     api_base: str = ""
+    oauth_client_type: ClassVar[type[OAuthClient]]
+    """The token-endpoint client; a network whose endpoint deviates sets its own."""
     call_deadline_s: float = 60.0
     upload_deadline_s: float = 600.0
 
@@ -102,6 +105,31 @@ class HttpConnector(Connector):
             )
         return PermanentError(f"{where} refused the request ({status}): {_short(reason)}")
 
+    def oauth_client(self, app: AppCredentials) -> OAuthClient:
+        """This network's token-endpoint client for Siar's app."""
+        client_type = getattr(type(self), "oauth_client_type", OAuthClient)
+        return client_type(self, app.client_id, app.client_secret.get_secret_value())
+
+    def authorize_url(
+        self, app: AppCredentials, *, redirect_uri: str, state: str, code_challenge: str | None
+    ) -> str:
+        """Where to send a person to grant Siar access (authorization-code flow)."""
+        if self.oauth is None:
+            raise PermanentError(f"{self.display_name} does not connect with OAuth")
+        params = {
+            "response_type": "code",
+            self.oauth.client_id_param: app.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": self.oauth.scope_separator.join(self.oauth.scopes),
+            "state": state,
+            **self.oauth.extra_authorize_params,
+        }
+        if self.oauth.pkce and code_challenge:
+            params["code_challenge"] = code_challenge
+            params["code_challenge_method"] = "S256"
+        separator = "&" if "?" in self.oauth.authorize_url else "?"
+        return self.oauth.authorize_url + separator + urlencode(params)
+
     async def refresh_credential(
         self, credential: Credential, app: AppCredentials | None
     ) -> Credential:
@@ -109,8 +137,7 @@ class HttpConnector(Connector):
         refresh = credential.refresh_token
         if self.oauth is None or not self.oauth.refreshable or refresh is None or app is None:
             return await super().refresh_credential(credential, app)
-        client = OAuthClient(self, app.client_id, app.client_secret.get_secret_value())
-        grant = await client.refresh(refresh.get_secret_value())
+        grant = await self.oauth_client(app).refresh(refresh.get_secret_value())
         expires = (
             datetime.now(UTC) + timedelta(seconds=grant.expires_in_s)
             if grant.expires_in_s

@@ -97,4 +97,5 @@ class OAuthConfig:
     refreshable: bool = True
     scope_separator: str = " "
     revoke_url: str | None = None
+    client_id_param: str = "client_id"
     extra_authorize_params: dict[str, str] = field(default_factory=dict)

@@ -54,3 +54,7 @@ class TotpRequired(VaultError):
 
 class InvitationInvalid(VaultError):
     """The invitation cannot be used (expired, used, withdrawn, or for someone else)."""
+
+
+class OAuthRefused(VaultError):
+    """An OAuth callback cannot complete (bad, replayed or expired state; refusal)."""

@@ -9,6 +9,7 @@ from siar_vault import crypto
 from siar_vault.api.errors import ERRORS
 from siar_vault.api.invitation_routes import router as invitation_router
 from siar_vault.api.me_routes import router as me_router
+from siar_vault.api.oauth_routes import router as oauth_router
 from siar_vault.api.routes import router as api_router
 from siar_vault.api.webhook_routes import router as webhook_router
 from siar_vault.apikeys import INDEXES as API_KEY_INDEXES
@@ -17,6 +18,8 @@ from siar_vault.handlers import register_handlers
 from siar_vault.invitations import INDEXES as INVITATION_INDEXES
 from siar_vault.invitations import Invitations
 from siar_vault.kek import FileKeks, StaticKeks
+from siar_vault.oauth_flow import INDEXES as OAUTH_INDEXES
+from siar_vault.oauth_flow import OAuthFlows
 from siar_vault.refresher import TokenRefresher
 from siar_vault.service import VaultService
 from siar_vault.sessions import INDEXES as SESSION_INDEXES
@@ -61,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             access_ttl_s=settings.access_token_ttl_s,
             service_ttl_s=settings.service_token_ttl_s,
         )
+        app.state.oauth_flows = OAuthFlows(app.state.service, runtime.db["oauth_states"])
 
     async def after_broker_start(runtime: Runtime) -> None:
         reloader = SigningKeyReloader(
@@ -80,11 +84,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="vault",
         settings=settings,
         description=DESCRIPTION,
-        indexes=(*INDEXES, *SESSION_INDEXES, *API_KEY_INDEXES, *INVITATION_INDEXES),
+        indexes=(
+            *INDEXES,
+            *SESSION_INDEXES,
+            *API_KEY_INDEXES,
+            *INVITATION_INDEXES,
+            *OAUTH_INDEXES,
+        ),
         on_startup=on_startup,
         after_broker_start=after_broker_start,
         subscribe=lambda broker, _service: register_handlers(broker),
-        routers=[api_router, me_router, invitation_router, webhook_router],
+        routers=[api_router, me_router, invitation_router, webhook_router, oauth_router],
         domain_errors=(VaultError, ERRORS),
     )
     return app

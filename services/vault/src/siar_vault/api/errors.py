@@ -14,6 +14,7 @@ ERRORS: ErrorMap = {
     errors.DecryptionFailed: (500, "decryption-failed", "Credential cannot be decrypted"),
     errors.NetworkRefused: (422, "network-refused", "The network refused the account"),
     errors.InvalidInput: (422, "validation", "Invalid value"),
+    errors.OAuthRefused: (400, "oauth-refused", "The account could not be connected"),
     errors.InvitationInvalid: (410, "invitation-invalid", "Invitation cannot be used"),
     errors.TotpRequired: (401, "totp-required", "Two-factor code required"),
     errors.TooManyAttempts: (429, "too-many-attempts", "Too many failed sign-ins"),

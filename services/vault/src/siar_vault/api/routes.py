@@ -133,7 +133,8 @@ async def add_member(
     return MemberPublic(user_id=membership.user_id, role=membership.role)
 
 
-def _public(account: Account) -> AccountPublic:
+def account_public(account: Account) -> AccountPublic:
+    """An account as people see it: never a secret."""
     return AccountPublic(
         id=account.id,
         network=account.network,
@@ -174,14 +175,14 @@ async def connect_account(
         app_password=body.app_password.get_secret_value() if body.app_password else None,
         manual=manual,
     )
-    return _public(account)
+    return account_public(account)
 
 
 @router.get("/v1/workspaces/{ws}/accounts", tags=["accounts"], summary="Connected accounts")
 async def list_accounts(
     ws: str, service: Service, _: Annotated[Principal, require(Permission.ACCOUNTS_READ)]
 ) -> Items[AccountPublic]:
-    return Items(items=[_public(a) for a in await service.accounts(ws)])
+    return Items(items=[account_public(a) for a in await service.accounts(ws)])
 
 
 @router.get("/v1/workspaces/{ws}/accounts/{account_id}", tags=["accounts"])
@@ -191,7 +192,7 @@ async def get_account(
     service: Service,
     _: Annotated[Principal, require(Permission.ACCOUNTS_READ)],
 ) -> AccountPublic:
-    return _public(await service.account(ws, account_id))
+    return account_public(await service.account(ws, account_id))
 
 
 @router.get(
@@ -205,7 +206,7 @@ async def service_get_account(
     service: Service,
     _: Annotated[Principal, require_scope("accounts:read")],
 ) -> AccountPublic:
-    return _public(await service.account(ws, account_id))
+    return account_public(await service.account(ws, account_id))
 
 
 @router.post(
