@@ -22,6 +22,7 @@ import httpx
 from pydantic import SecretStr
 
 from siar.connectors.errors import ConnectorError, PermanentError, RetryableError
+from siar.connectors.facebook_identity import PAGE_FIELDS, page_identity
 from siar.connectors.facebook_media import upload_photo, upload_video
 from siar.connectors.meta_connector import GraphConnector
 from siar.connectors.meta_graph import (
@@ -42,6 +43,7 @@ from siar.connectors.models import (
     Engagement,
     EngagementResult,
     FetchedMessage,
+    Identity,
     MediaItem,
     MetricsSnapshot,
     OutgoingPost,
@@ -176,6 +178,16 @@ class FacebookPagesConnector(GraphConnector):
                     )
                 )
         return pages
+
+    async def identify(self, credential: Credential) -> Identity:
+        """The first Page the user token manages (``GET /me/accounts``); all in extra["pages"].
+
+        Publishing uses the stored credential itself as the Page token and reads none from
+        ``extra``, so none is put there: the Page's token comes from :meth:`managed_pages`.
+        """
+        params = {"fields": PAGE_FIELDS, "limit": "100"}
+        body = await self.graph("GET", "/me/accounts", credential, params=params)
+        return page_identity(body)
 
     # -- publishing ------------------------------------------------------------------
     async def publish(

@@ -46,6 +46,7 @@ from siar.connectors.models import (
     Engagement,
     EngagementResult,
     FetchedMessage,
+    Identity,
     MetricsSnapshot,
     OutgoingPost,
     Page,
@@ -174,6 +175,28 @@ class InstagramConnector(GraphConnector):
         if not account.network_account_id:
             raise PermanentError("the Instagram account id is unknown; reconnect the account")
         return account.network_account_id
+
+    async def identify(self, credential: Credential) -> Identity:
+        """The first Instagram professional account linked to a Page the user manages."""
+        body = await self.graph(
+            "GET",
+            "/me/accounts",
+            credential,
+            params={"fields": "instagram_business_account{id,username,name}", "limit": "100"},
+        )
+        for page in nodes(body):
+            ig = page.get("instagram_business_account")
+            if isinstance(ig, dict) and isinstance(ig.get("id"), str | int) and str(ig["id"]):
+                name = ig.get("name")
+                return Identity(
+                    network_account_id=str(ig["id"]),
+                    handle=str(ig.get("username") or ig["id"]),
+                    display_name=name if isinstance(name, str) and name else None,
+                )
+        raise PermanentError(
+            "no Instagram professional account is linked to a Facebook Page this app was "
+            "granted: link one to a Page and reconnect"
+        )
 
     async def publishing_quota(
         self, account: AccountRef, credential: Credential

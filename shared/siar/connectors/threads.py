@@ -21,7 +21,12 @@ from typing import Any
 
 import httpx
 
-from siar.connectors.errors import ConnectorError, PermanentError, RateLimitedError
+from siar.connectors.errors import (
+    ConnectorError,
+    PermanentError,
+    RateLimitedError,
+    RetryableError,
+)
 from siar.connectors.http import OAuthClient
 from siar.connectors.meta_connector import GraphConnector, MediaHost
 from siar.connectors.meta_graph import (
@@ -41,6 +46,7 @@ from siar.connectors.models import (
     Engagement,
     EngagementResult,
     FetchedMessage,
+    Identity,
     MetricsSnapshot,
     OutgoingPost,
     Page,
@@ -189,6 +195,19 @@ class ThreadsConnector(GraphConnector):
     @staticmethod
     def _user_id(account: AccountRef) -> str:
         return account.network_account_id or "me"
+
+    async def identify(self, credential: Credential) -> Identity:
+        """The Threads profile the token belongs to (``GET /me``)."""
+        body = await self.graph("GET", "/me", credential, params={"fields": "id,username,name"})
+        user_id = body.get("id")
+        if not isinstance(user_id, str | int) or not str(user_id):
+            raise RetryableError("Threads did not say which profile the token belongs to")
+        name = body.get("name")
+        return Identity(
+            network_account_id=str(user_id),
+            handle=str(body.get("username") or user_id),
+            display_name=name if isinstance(name, str) and name else None,
+        )
 
     async def publishing_quota(
         self, account: AccountRef, credential: Credential
