@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from siar.connectors import linkedin_insights, linkedin_media
+from siar.connectors import linkedin_identity, linkedin_insights, linkedin_media
 from siar.connectors.errors import (
     AuthExpiredError,
     ConnectorError,
@@ -36,6 +36,7 @@ from siar.connectors.models import (
     Credential,
     Engagement,
     EngagementResult,
+    Identity,
     MetricsSnapshot,
     OutgoingPost,
     Page,
@@ -230,6 +231,10 @@ class LinkedInConnector(HttpConnector):
                 "reconnect it"
             )
         return urn
+
+    async def identify(self, credential: Credential) -> Identity:
+        """The member the token belongs to (OpenID ``GET /v2/userinfo``), as a person URN."""
+        return await linkedin_identity.identify(self, credential)
 
     def _text(self, post: OutgoingPost) -> str:
         # A link rides as an article card on a text post; with media it joins the text.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -33,6 +34,7 @@ from siar.connectors.models import (
     Credential,
     Engagement,
     EngagementResult,
+    Identity,
     MetricsSnapshot,
     OutgoingPost,
     Page,
@@ -199,6 +201,27 @@ class MastodonConnector(HttpConnector):
         if not isinstance(body, dict) or not isinstance(body.get("id"), str):
             raise RetryableError("Mastodon did not say who the account is")
         return body
+
+    async def identify(self, credential: Credential) -> Identity:
+        """The account the token belongs to on its instance (``verify_credentials``).
+
+        The instance is ``credential.extra["instance"]`` (else this connector's), and is
+        kept in the identity's ``extra`` so every later call goes there.
+        """
+        instance = credential.extra.get("instance") or self.instance
+        base = instance_base(instance)
+        me = await self._me(base, credential)
+        username = me.get("username") or me.get("acct")
+        if not isinstance(username, str) or not username:
+            raise RetryableError("Mastodon did not give the account's username")
+        host = urlsplit(base).netloc
+        name = me.get("display_name")
+        return Identity(
+            network_account_id=me["id"],
+            handle=username if "@" in username else f"{username}@{host}",
+            display_name=name if isinstance(name, str) and name else None,
+            extra={**credential.extra, "instance": instance},
+        )
 
     async def _account_id(self, base: str, account: AccountRef, credential: Credential) -> str:
         return account.network_account_id or str((await self._me(base, credential))["id"])

@@ -30,6 +30,7 @@ from siar.connectors.models import (
     Credential,
     Engagement,
     EngagementResult,
+    Identity,
     MetricsSnapshot,
     OutgoingPost,
     PublishedPost,
@@ -175,6 +176,25 @@ class PinterestConnector(HttpConnector):
         status = body["code"] if 400 <= body["code"] < 600 else 400
         stand_in = httpx.Response(status, request=httpx.Request("GET", self.api_base))
         return self.classify(status, body, stand_in)
+
+    async def identify(self, credential: Credential) -> Identity:
+        """The Pinterest account the token belongs to (``GET /user_account``).
+
+        The board to pin to (``extra["board_id"]``) is still to be chosen afterwards.
+        """
+        user = await self.call("GET", "/user_account", credential=credential)
+        user = user if isinstance(user, dict) else {}
+        user_id, username = user.get("id"), user.get("username")
+        if not isinstance(username, str) or not username:
+            raise RetryableError("Pinterest did not say which account the token belongs to")
+        # The numeric account id is stable; a username can change (older answers lack id).
+        account_id = str(user_id) if isinstance(user_id, str | int) and str(user_id) else username
+        business = user.get("business_name")
+        return Identity(
+            network_account_id=account_id,
+            handle=username,
+            display_name=business if isinstance(business, str) and business else None,
+        )
 
     @staticmethod
     def _board(credential: Credential) -> str:

@@ -33,6 +33,7 @@ from siar.connectors.http import HttpConnector, OAuthClient
 from siar.connectors.models import (
     AccountRef,
     Credential,
+    Identity,
     MetricsSnapshot,
     OutgoingPost,
     PublishedPost,
@@ -184,6 +185,38 @@ class TikTokConnector(HttpConnector):
         return PermanentError(
             f"TikTok: the account did not grant a permission Siar needs ({code}): "
             f"{message}; reconnect it and allow every permission"
+        )
+
+    # -- the account -------------------------------------------------------------------
+    async def identify(self, credential: Credential) -> Identity:
+        """The TikTok account the token belongs to.
+
+        ``GET /v2/user/info/`` gives the ``open_id`` and display name (``user.info.basic``).
+        TikTok moved ``username`` to ``user.info.profile``, which Siar does not ask for
+        (asking for the field without the scope fails the call), so the username, which
+        permalinks need, comes from the creator info direct posting reads anyway.
+        """
+        body = await self.call(
+            "GET",
+            "/v2/user/info/",
+            credential=credential,
+            params={"fields": "open_id,union_id,display_name"},
+        )
+        data = body.get("data") if isinstance(body, dict) else None
+        user = data.get("user") if isinstance(data, dict) else None
+        user = user if isinstance(user, dict) else {}
+        open_id = user.get("open_id")
+        if not isinstance(open_id, str) or not open_id:
+            raise RetryableError("TikTok did not say which account the token belongs to")
+        creator = await self._creator_info(credential)
+        username = creator.get("creator_username")
+        if not isinstance(username, str) or not username:
+            raise RetryableError("TikTok did not give the account's username")
+        name = user.get("display_name") or creator.get("creator_nickname")
+        return Identity(
+            network_account_id=open_id,
+            handle=username.lstrip("@"),
+            display_name=name if isinstance(name, str) and name else None,
         )
 
     # -- publishing --------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from siar.connectors import x_auth, x_inbox, x_media
+from siar.connectors import x_auth, x_identity, x_inbox, x_media
 from siar.connectors.errors import (
     ConnectorError,
     PartiallyPublishedError,
@@ -32,6 +32,7 @@ from siar.connectors.models import (
     Credential,
     Engagement,
     EngagementResult,
+    Identity,
     MetricsSnapshot,
     OutgoingPost,
     Page,
@@ -288,6 +289,10 @@ class XConnector(HttpConnector):
         if not isinstance(data, dict) or not data.get("id"):
             raise RetryableError("X did not say who the account is")
         return str(data["id"])
+
+    async def identify(self, credential: Credential) -> Identity:
+        """The X user the token belongs to (``GET /2/users/me``)."""
+        return await x_identity.identify(self, credential)
 
     async def find_by_marker(
         self, account: AccountRef, credential: Credential, post: OutgoingPost, since: datetime

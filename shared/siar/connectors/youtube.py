@@ -28,6 +28,7 @@ from siar.connectors.models import (
     Credential,
     Engagement,
     EngagementResult,
+    Identity,
     MetricsSnapshot,
     OutgoingPost,
     Page,
@@ -279,6 +280,26 @@ class YouTubeConnector(HttpConnector):
             raise PermanentError("the account has no YouTube channel")
         channel: dict[str, Any] = items[0]
         return channel
+
+    async def identify(self, credential: Credential) -> Identity:
+        """The channel the token belongs to (``channels.list`` with ``mine=true``).
+
+        The handle is the channel's custom URL (its ``@handle``, without the ``@``), or
+        its title where it has none.
+        """
+        channel = await self._mine(credential, "snippet")
+        channel_id = channel.get("id")
+        if not isinstance(channel_id, str) or not channel_id:
+            raise PermanentError("YouTube did not give the channel's id")
+        snippet = channel.get("snippet")
+        snippet = snippet if isinstance(snippet, dict) else {}
+        title = str(snippet.get("title") or "")
+        custom = str(snippet.get("customUrl") or "")
+        return Identity(
+            network_account_id=channel_id,
+            handle=custom.lstrip("@") or title or channel_id,
+            display_name=title or None,
+        )
 
     async def _uploads_playlist(self, credential: Credential) -> str:
         channel = await self._mine(credential, "contentDetails")
