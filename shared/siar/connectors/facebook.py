@@ -28,6 +28,7 @@ from siar.connectors.meta_connector import GraphConnector
 from siar.connectors.meta_graph import (
     GRAPH_VERSION,
     MB,
+    FacebookLoginClient,
     after_cursor,
     facebook_login,
     message_page,
@@ -96,6 +97,7 @@ class FacebookPagesConnector(GraphConnector):
     """Connector for Facebook Pages (see the module docstring)."""
 
     network = "facebook"
+    oauth_client_type = FacebookLoginClient
     display_name = "Facebook"
     capabilities = frozenset(
         {

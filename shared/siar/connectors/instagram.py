@@ -31,6 +31,7 @@ from siar.connectors.meta_connector import GraphConnector, MediaHost
 from siar.connectors.meta_graph import (
     GRAPH_VERSION,
     MB,
+    FacebookLoginClient,
     after_cursor,
     facebook_login,
     message_page,
@@ -93,6 +94,7 @@ class InstagramConnector(GraphConnector):
     """Connector for Instagram professional accounts (see the module docstring)."""
 
     network = "instagram"
+    oauth_client_type = FacebookLoginClient
     display_name = "Instagram"
     capabilities = frozenset(
         {

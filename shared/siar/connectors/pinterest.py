@@ -113,6 +113,7 @@ class PinterestConnector(HttpConnector):
     """Connector for Pinterest (see the module docstring)."""
 
     network = "pinterest"
+    oauth_client_type = PinterestOAuthClient
     display_name = "Pinterest"
     capabilities = frozenset(
         {

@@ -121,6 +121,7 @@ class ThreadsConnector(GraphConnector):
     """Connector for Threads (see the module docstring)."""
 
     network = "threads"
+    oauth_client_type = ThreadsOAuthClient
     display_name = "Threads"
     graph_host = THREADS_HOST
     capabilities = frozenset(

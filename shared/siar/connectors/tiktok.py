@@ -102,6 +102,7 @@ class TikTokConnector(HttpConnector):
     """Connector for TikTok (see the module docstring)."""
 
     network = "tiktok"
+    oauth_client_type = TikTokOAuthClient
     display_name = "TikTok"
     capabilities = frozenset(
         {
@@ -141,6 +142,7 @@ class TikTokConnector(HttpConnector):
         pkce=False,
         scope_separator=",",
         revoke_url=f"{API_BASE}/v2/oauth/revoke/",
+        client_id_param="client_key",
     )
 
     def __init__(

@@ -98,6 +98,7 @@ class XConnector(HttpConnector):
     """Connector for X (see the module docstring)."""
 
     network = "x"
+    oauth_client_type = x_auth.XOAuthClient
     display_name = "X"
     capabilities = frozenset(
         {

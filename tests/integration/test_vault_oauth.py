@@ -1,0 +1,163 @@
+"""Connecting an account through a network's consent screen (X's documented OAuth 2.0)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+import respx
+
+from siar.devstack import Infra
+from siar.runtime.settings import PlatformSettings
+from siar_vault.main import create_app
+from siar_vault.settings import Settings
+from tests.integration.conftest import unique
+
+PASSWORD = "a long enough passphrase 42"
+X_API = "https://api.x.com"
+REDIRECT = "https://console.siar.example/oauth/return"
+
+
+@pytest.fixture
+async def vault(infra: Infra) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(
+        database=unique("siar_it_oauth"),
+        consumer_group=unique("it-oauth"),
+        kek_keys={1: base64.b64encode(b"k" * 32).decode()},
+        apps={"x": {"client_id": "siar-x-client", "client_secret": "siar-x-secret"}},
+        platform=PlatformSettings(
+            env="test",
+            kafka_bootstrap=infra.kafka_bootstrap,
+            mongodb_url=infra.mongodb_url,
+            kafka_idempotent_producer=infra.idempotent_producer,
+            mongo_serialize_transactions=infra.kind == "embedded",
+        ),
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://vault") as client:
+            yield client
+
+
+async def _owner(client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
+    email = f"{unique('owner')}@example.com"
+    await client.post("/v1/users", json={"email": email, "password": PASSWORD, "name": "O"})
+    form = {"grant_type": "password", "username": email, "password": PASSWORD}
+    token = (await client.post("/v1/auth/token", data=form)).json()["access_token"]
+    r = await client.post(
+        "/v1/workspaces", json={"name": "W"}, headers={"authorization": f"Bearer {token}"}
+    )
+    ws = r.json()["id"]
+    token = (await client.post("/v1/auth/token", data=form)).json()["access_token"]
+    return ws, {"authorization": f"Bearer {token}"}
+
+
+async def _start(client: httpx.AsyncClient, ws: str, auth: dict[str, str]) -> dict[str, str]:
+    r = await client.post(
+        f"/v1/workspaces/{ws}/accounts:authorize",
+        json={"network": "x", "redirect_uri": REDIRECT},
+        headers=auth,
+    )
+    assert r.status_code == 200, r.text
+    url = urlparse(r.json()["authorize_url"])
+    assert f"{url.scheme}://{url.netloc}{url.path}" == "https://x.com/i/oauth2/authorize"
+    return {k: v[0] for k, v in parse_qs(url.query).items()}
+
+
+async def test_the_consent_flow_connects_an_x_account_with_pkce_and_a_single_use_state(
+    vault: httpx.AsyncClient,
+) -> None:
+    ws, auth = await _owner(vault)
+    params = await _start(vault, ws, auth)
+    assert params["client_id"] == "siar-x-client"
+    assert params["redirect_uri"] == REDIRECT
+    assert params["code_challenge_method"] == "S256"
+    assert "tweet.write" in params["scope"].split(" ")
+
+    token_calls: list[httpx.Request] = []
+
+    def token_endpoint(request: httpx.Request) -> httpx.Response:
+        token_calls.append(request)
+        return httpx.Response(
+            200,
+            json={
+                "token_type": "bearer",
+                "access_token": "x-access-1",
+                "refresh_token": "x-refresh-1",
+                "expires_in": 7200,
+                "scope": params["scope"],
+            },
+        )
+
+    with respx.mock(assert_all_called=True) as network:
+        network.post(f"{X_API}/2/oauth2/token").mock(side_effect=token_endpoint)
+        me = network.get(f"{X_API}/2/users/me").mock(
+            return_value=httpx.Response(
+                200, json={"data": {"id": "1234", "username": "siarbrand", "name": "Siar Brand"}}
+            )
+        )
+        r = await vault.get(
+            "/v1/oauth/callback/x", params={"state": params["state"], "code": "the-code"}
+        )
+        assert r.status_code == 201, r.text
+        assert me.calls.last.request.headers["authorization"] == "Bearer x-access-1"
+
+    account = r.json()
+    assert (account["network"], account["handle"]) == ("x", "siarbrand")
+    assert "x-access-1" not in r.text
+    form = parse_qs(token_calls[0].content.decode())
+    assert form["grant_type"] == ["authorization_code"]
+    assert form["code"] == ["the-code"]
+    verifier = form["code_verifier"][0]
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    assert challenge.decode().rstrip("=") == params["code_challenge"]
+    basic = base64.b64encode(b"siar-x-client:siar-x-secret").decode()
+    assert token_calls[0].headers["authorization"] == f"Basic {basic}"
+
+    # The state was spent: a replay is refused before any call to the network.
+    with respx.mock(assert_all_mocked=True):
+        r = await vault.get(
+            "/v1/oauth/callback/x", params={"state": params["state"], "code": "the-code"}
+        )
+    assert r.status_code == 400
+    assert r.json()["type"] == "urn:siar:problem:oauth-refused"
+
+
+async def test_a_refusal_at_the_network_is_reported_and_spends_the_state(
+    vault: httpx.AsyncClient,
+) -> None:
+    ws, auth = await _owner(vault)
+    params = await _start(vault, ws, auth)
+    query: dict[str, Any] = {
+        "state": params["state"],
+        "error": "access_denied",
+        "error_description": "The user denied access",
+    }
+    r = await vault.get("/v1/oauth/callback/x", params=query)
+    assert r.status_code == 400
+    assert "The user denied access" in r.json()["detail"]
+    r = await vault.get("/v1/oauth/callback/x", params={"state": params["state"], "code": "c"})
+    assert r.status_code == 400
+    r = await vault.get(
+        "/v1/oauth/callback/x", params={"state": "not-a-state-we-made", "code": "c"}
+    )
+    assert r.status_code == 400
+    r = await vault.get(f"/v1/workspaces/{ws}/accounts", headers=auth)
+    assert r.json()["items"] == []
+
+
+async def test_a_network_without_siars_app_cannot_be_started(vault: httpx.AsyncClient) -> None:
+    ws, auth = await _owner(vault)
+    r = await vault.post(
+        f"/v1/workspaces/{ws}/accounts:authorize",
+        json={"network": "linkedin", "redirect_uri": REDIRECT},
+        headers=auth,
+    )
+    assert r.status_code == 422
+    assert "SIAR_VAULT_APPS" in r.json()["detail"]
