@@ -184,8 +184,8 @@ class FacebookPagesConnector(GraphConnector):
     async def identify(self, credential: Credential) -> Identity:
         """The first Page the user token manages (``GET /me/accounts``); all in extra["pages"].
 
-        Publishing uses the stored credential itself as the Page token and reads none from
-        ``extra``, so none is put there: the Page's token comes from :meth:`managed_pages`.
+        Publishing uses the stored credential as the Page token, so the Page's own token
+        is returned for the vault to store instead of the user token.
         """
         params = {"fields": PAGE_FIELDS, "limit": "100"}
         body = await self.graph("GET", "/me/accounts", credential, params=params)

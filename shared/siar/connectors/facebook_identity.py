@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import SecretStr
+
 from siar.connectors.errors import PermanentError
 from siar.connectors.meta_graph import nodes
 from siar.connectors.models import Identity
 
-# /me/accounts fields: no access_token, as the Page token is neither kept nor needed here.
-PAGE_FIELDS = "id,name,username"
+# The Page's own token is what publishing to the Page needs; the user token is not.
+PAGE_FIELDS = "id,name,username,access_token"
 
 
 def _listed(name: str) -> str:
@@ -38,4 +40,5 @@ def page_identity(body: dict[str, Any]) -> Identity:
         handle=str(first.get("username") or page_id),
         display_name=name if isinstance(name, str) and name else None,
         extra={"pages": listing},
+        access_token=SecretStr(str(first["access_token"])) if first.get("access_token") else None,
     )

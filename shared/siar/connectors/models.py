@@ -103,6 +103,11 @@ class Identity(BaseModel):
     extra: dict[str, str] = Field(
         default_factory=dict, description="Per-account settings to keep (e.g. an instance URL)."
     )
+    access_token: SecretStr | None = Field(
+        default=None,
+        repr=False,
+        description="A token to store instead of the granted one (e.g. a Facebook Page token).",
+    )
 
 
 class ConnectedAccount(BaseModel):

@@ -76,8 +76,13 @@ async def test_facebook_identify_takes_the_first_page_and_lists_all(
         200,
         json={
             "data": [
-                {"id": "1015", "name": "Siar Bakery", "username": "siarbakery"},
-                {"id": "1016", "name": "Cakes; Pies"},
+                {
+                    "id": "1015",
+                    "name": "Siar Bakery",
+                    "username": "siarbakery",
+                    "access_token": "page-token-1015",
+                },
+                {"id": "1016", "name": "Cakes; Pies", "access_token": "page-token-1016"},
             ],
             "paging": {"cursors": {"before": "QVFI", "after": "QVFJ"}},
         },
@@ -86,17 +91,20 @@ async def test_facebook_identify_takes_the_first_page_and_lists_all(
     request = sent(route)
     assert str(request.url.copy_with(query=None)) == f"{GRAPH}/me/accounts"
     assert dict(request.url.params) == {
-        "fields": "id,name,username",
+        "fields": "id,name,username,access_token",
         "limit": "100",
         "appsecret_proof": PROOF,
     }
-    # Publishing reads no Page token from extra, so none is asked for or kept.
-    assert who == Identity(
+    # Publishing to a Page needs the Page's own token: it replaces the user token.
+    assert who.access_token is not None
+    assert who.access_token.get_secret_value() == "page-token-1015"
+    assert who.model_copy(update={"access_token": None}) == Identity(
         network_account_id="1015",
         handle="siarbakery",
         display_name="Siar Bakery",
         extra={"pages": "1015:Siar Bakery;1016:Cakes, Pies"},
     )
+    assert "page-token" not in repr(who)
 
 
 async def test_facebook_identify_without_pages_is_permanent(

@@ -146,7 +146,13 @@ class OAuthFlows:
             handle=who.handle,
             display_name=who.display_name,
             network_account_id=who.network_account_id,
-            credential=credential.model_copy(update={"extra": who.extra}),
+            credential=credential.model_copy(
+                update={
+                    "extra": who.extra,
+                    # A network may hand back a narrower token to keep (a Page's own).
+                    **({"access_token": who.access_token} if who.access_token else {}),
+                }
+            ),
         )
         return await self.service.connect_account(
             workspace_id=str(flow["workspace_id"]),
