@@ -233,6 +233,7 @@ class BlueskyConnector(HttpConnector):
             "com.atproto.repo.createRecord",
             credential,
             json={"repo": did, "collection": collection, "record": record},
+            creates=True,
         )
         if not isinstance(body.get("uri"), str) or not isinstance(body.get("cid"), str):
             raise RetryableError("Bluesky did not say which record it created")

@@ -237,7 +237,7 @@ class FacebookPagesConnector(GraphConnector):
                 self, page_id, credential, image, caption=None, published=False
             )
             form[f"attached_media[{index}]"] = json.dumps({"media_fbid": photo["id"]})
-        body = await self.graph("POST", f"/{page_id}/feed", credential, data=form)
+        body = await self.graph("POST", f"/{page_id}/feed", credential, data=form, creates=True)
         post_id = body.get("id")
         if not isinstance(post_id, str):
             raise RetryableError("Facebook accepted the post but returned no id")

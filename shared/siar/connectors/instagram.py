@@ -225,7 +225,11 @@ class InstagramConnector(GraphConnector):
             )
         container_id = await build_container(self, user_id, credential, post)
         body = await self.graph(
-            "POST", f"/{user_id}/media_publish", credential, data={"creation_id": container_id}
+            "POST",
+            f"/{user_id}/media_publish",
+            credential,
+            data={"creation_id": container_id},
+            creates=True,
         )
         media_id = body.get("id")
         if not isinstance(media_id, str):

@@ -291,7 +291,9 @@ class LinkedInConnector(HttpConnector):
         }
 
     async def _create(self, credential: Credential, body: dict[str, Any]) -> str:
-        response = await self.api("POST", "/rest/posts", credential, json=body, expect_json=False)
+        response = await self.api(
+            "POST", "/rest/posts", credential, json=body, expect_json=False, creates=True
+        )
         urn = _restli_id(response)
         if not urn:
             raise RetryableError("LinkedIn answered the post without its URN")

@@ -228,7 +228,9 @@ class PinterestConnector(HttpConnector):
             payload["alt_text"] = alt[:500]
         started = datetime.now(UTC)
         try:
-            pin = await self.call("POST", "/pins", credential=credential, json=payload)
+            pin = await self.call(
+                "POST", "/pins", credential=credential, json=payload, creates=True
+            )
         except RetryableError as err:
             # A timeout or 5xx here may hide a created Pin: look for it before the
             # caller retries, or the retry would pin twice.

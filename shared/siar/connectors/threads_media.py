@@ -89,7 +89,11 @@ async def publish_container(
 ) -> str:
     """Publish a FINISHED container; the new post's id."""
     body = await th.graph(
-        "POST", f"/{user_id}/threads_publish", credential, data={"creation_id": container}
+        "POST",
+        f"/{user_id}/threads_publish",
+        credential,
+        data={"creation_id": container},
+        creates=True,
     )
     media_id = body.get("id")
     if not isinstance(media_id, str):

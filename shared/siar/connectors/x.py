@@ -242,7 +242,9 @@ class XConnector(HttpConnector):
         return parts
 
     async def _create(self, credential: Credential, payload: dict[str, Any]) -> str:
-        body = await self.call("POST", "/2/tweets", credential=credential, json=payload)
+        body = await self.call(
+            "POST", "/2/tweets", credential=credential, json=payload, creates=True
+        )
         data = _data(body)
         if not isinstance(data, dict) or not data.get("id"):
             raise RetryableError("X answered the post without its id")

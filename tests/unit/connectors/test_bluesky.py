@@ -18,6 +18,7 @@ from siar.connectors import (
     AccountRef,
     AuthExpiredError,
     Credential,
+    OutcomeUnknownError,
     OutgoingPost,
     PermanentError,
     RateLimitedError,
@@ -210,7 +211,8 @@ def publish_text(bsky: BlueskyConnector) -> Any:
         ),
         (
             httpx.Response(500, json={"error": "InternalServerError", "message": "boom"}),
-            RetryableError,
+            # A 5xx on the create call may have created it: look before retrying.
+            OutcomeUnknownError,
             "server error",
         ),
         (

@@ -10,7 +10,13 @@ import httpx
 import pytest
 import respx
 
-from siar.connectors import AuthExpiredError, PermanentError, RateLimitedError, RetryableError
+from siar.connectors import (
+    AuthExpiredError,
+    OutcomeUnknownError,
+    PermanentError,
+    RateLimitedError,
+    RetryableError,
+)
 from siar.connectors.facebook import FacebookPagesConnector
 from tests.unit.connectors.facebook_fakes import (
     ACCOUNT,
@@ -53,7 +59,7 @@ async def fb() -> AsyncIterator[FacebookPagesConnector]:
         ),
         (
             httpx.Response(500, json=graph_error(2, "Service unavailable")),
-            RetryableError,
+            OutcomeUnknownError,  # the feed call may have posted: look first
             "Service",
         ),
         (

@@ -22,6 +22,7 @@ from siar.connectors import (
     Engagement,
     MediaItem,
     MediaKind,
+    OutcomeUnknownError,
     OutgoingPost,
     PermanentError,
     RateLimitedError,
@@ -292,7 +293,12 @@ async def test_token_endpoint_uses_basic_client_authentication(
             PermanentError,
             "board not found",
         ),
-        (httpx.Response(503, json={"code": 503, "message": "Unavailable"}), RetryableError, ""),
+        # A 5xx on the create call may have made the pin: look before retrying.
+        (
+            httpx.Response(503, json={"code": 503, "message": "Unavailable"}),
+            OutcomeUnknownError,
+            "",
+        ),
         (httpx.Response(200, text="<html>Pinterest</html>"), RetryableError, "not JSON"),
         (
             httpx.Response(200, json={"code": 403, "message": "Not authorized to access board."}),
