@@ -170,3 +170,19 @@ async def test_an_invitation_link_works_once_for_the_invited_person(
     }
     assert roles[owner.workspace_id] == "approver"
     assert roles[guest.workspace_id] == "owner"
+
+
+async def test_signing_out_revokes_the_refresh_token(stack: Stack, http: httpx.AsyncClient) -> None:
+    vault = stack.urls["vault"]
+    tenant = await new_tenant(http, vault)
+    r = await _grant(
+        http, vault, grant_type="password", username=tenant.email, password=tenant.password
+    )
+    refresh = r.json()["refresh_token"]
+    assert (await http.post(f"{vault}/v1/auth/revoke", data={"token": refresh})).status_code == 200
+    r = await _grant(http, vault, grant_type="refresh_token", refresh_token=refresh)
+    assert r.status_code == 401
+    # Unknown tokens get the same answer (RFC 7009), so the endpoint reveals nothing.
+    assert (
+        await http.post(f"{vault}/v1/auth/revoke", data={"token": "srt_nope"})
+    ).status_code == 200

@@ -129,6 +129,10 @@ async def test_rotating_the_kek_rewraps_everything_while_the_vault_runs(
     client, settings = vault
     ws, accounts = await _owner_with_accounts(client, 2)
     before = {a: (await _lease(client, ws, a)).json()["access_token"] for a in accounts}
+    owner = await _owner_token_for(client, ws)
+    assert (await client.post("/v1/me/totp", headers=owner)).status_code == 201
+    hook = {"url": "https://hooks.example/siar", "secret": "a webhook secret of some length"}
+    assert (await client.put(f"/v1/workspaces/{ws}/webhook", json=hook, headers=owner)).is_success
 
     counts = await rotate_kek(settings)
 
@@ -137,6 +141,15 @@ async def test_rotating_the_kek_rewraps_everything_while_the_vault_runs(
     db = mongo[settings.database]
     versions = {d["envelope"]["kek_version"] async for d in db["credentials"].find({})}
     assert versions == {2}
+    assert counts["other_secrets"] == 2
+    user = await db["users"].find_one({"totp": {"$exists": True}})
+    workspace = await db["workspaces"].find_one({"_id": ws})
+    assert user is not None
+    assert workspace is not None
+    assert user["totp"]["envelope"]["kek_version"] == 2
+    assert workspace["webhook"]["envelope"]["kek_version"] == 2
+    app: Any = client._transport.app  # type: ignore[attr-defined]
+    assert await app.state.service.webhook_target(ws) == (hook["url"], hook["secret"])
     # The running vault, configured before the rotation, still reads every secret.
     after = {a: (await _lease(client, ws, a)).json()["access_token"] for a in accounts}
     assert after == before

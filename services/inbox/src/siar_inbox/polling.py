@@ -8,11 +8,20 @@ import logging
 import time
 from typing import Any
 
-from siar.connectors import AccountRef, AuthExpiredError, Connector, ConnectorError, Credential
+from siar.connectors import (
+    AccountRef,
+    AuthExpiredError,
+    Capability,
+    Connector,
+    ConnectorError,
+    Credential,
+)
 from siar.runtime.vault_client import VaultClient, VaultUnavailable
 from siar_inbox.service import InboxService
 
 log = logging.getLogger(__name__)
+
+READABLE = frozenset({Capability.FETCH_COMMENTS, Capability.FETCH_DMS})
 
 
 class Poller:
@@ -49,7 +58,8 @@ class Poller:
         """Fetch and ingest one account's new messages; returns how many were new."""
         ws, account_id = str(poller["workspace_id"]), str(poller["_id"])
         connector = self.connectors.get(str(poller["network"]))
-        if connector is None:
+        # Networks that offer no way to read comments or DMs are not polled at all.
+        if connector is None or not connector.capabilities & READABLE:
             return 0
         account, credential = await self._lease(ws, account_id)
         try:

@@ -37,37 +37,50 @@ async def rotate_kek(settings: Settings) -> dict[str, int]:
     keyring = keyring_for(settings)
     mongo = create_mongo_client(settings.platform.mongodb_url, app_name="siar-vault-cli")
     db = mongo[settings.database]
-    counts = {"credentials": 0, "signing_keys": 0, "already_current": 0}
+    counts = {"credentials": 0, "signing_keys": 0, "other_secrets": 0, "already_current": 0}
     try:
         async for doc in db["credentials"].find({}):
             aad = credential_aad(str(doc["workspace_id"]), str(doc["account_id"]))
-            counts[
-                "credentials"
-                if await _rewrap(db, "credentials", doc, aad, keyring)
-                else "already_current"
-            ] += 1
+            done = await _rewrap(db, "credentials", doc, aad, keyring)
+            counts["credentials" if done else "already_current"] += 1
         async for doc in db["signing_keys"].find({}):
-            counts[
-                "signing_keys"
-                if await _rewrap(db, "signing_keys", doc, SIGNING_AAD, keyring)
-                else "already_current"
-            ] += 1
+            done = await _rewrap(db, "signing_keys", doc, SIGNING_AAD, keyring)
+            counts["signing_keys" if done else "already_current"] += 1
+        # Two-factor secrets and webhook secrets are envelopes too.
+        async for doc in db["users"].find({"totp": {"$exists": True}}):
+            aad = f"siar-totp:{doc['_id']}".encode()
+            done = await _rewrap(db, "users", doc, aad, keyring, field="totp.envelope")
+            counts["other_secrets" if done else "already_current"] += 1
+        async for doc in db["workspaces"].find({}):
+            if not doc.get("webhook"):
+                continue
+            aad = f"siar-webhook:{doc['_id']}".encode()
+            done = await _rewrap(db, "workspaces", doc, aad, keyring, field="webhook.envelope")
+            counts["other_secrets" if done else "already_current"] += 1
     finally:
         await mongo.close()
     return counts
 
 
 async def _rewrap(
-    db: Any, collection: str, doc: Document, aad: bytes, keyring: crypto.Keyring
+    db: Any,
+    collection: str,
+    doc: Document,
+    aad: bytes,
+    keyring: crypto.Keyring,
+    *,
+    field: str = "envelope",
 ) -> bool:
-    envelope = doc["envelope"]
+    envelope: Any = doc
+    for part in field.split("."):
+        envelope = envelope[part]
     if int(envelope["kek_version"]) == keyring.active:
         return False
     rewrapped = crypto.rewrap(keyring, envelope, aad)
     # Conditional on the old envelope, so a concurrent reconnect is never overwritten.
     result = await db[collection].update_one(
-        {"_id": doc["_id"], "envelope.kek_version": envelope["kek_version"]},
-        {"$set": {"envelope": rewrapped}},
+        {"_id": doc["_id"], f"{field}.kek_version": envelope["kek_version"]},
+        {"$set": {field: rewrapped}},
     )
     return bool(result.modified_count)
 
@@ -157,8 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "rotate-kek":
         counts = asyncio.run(rotate_kek(settings))
         print(
-            f"re-wrapped {counts['credentials']} credentials and {counts['signing_keys']} "
-            f"signing keys ({counts['already_current']} were already current)"
+            f"re-wrapped {counts['credentials']} credentials, {counts['signing_keys']} "
+            f"signing keys and {counts['other_secrets']} two-factor and webhook secrets "
+            f"({counts['already_current']} were already current)"
         )
         return 0
     if args.command == "rotate-signing-key":

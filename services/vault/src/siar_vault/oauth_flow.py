@@ -149,8 +149,13 @@ class OAuthFlows:
             credential=credential.model_copy(
                 update={
                     "extra": who.extra,
-                    # A network may hand back a narrower token to keep (a Page's own).
-                    **({"access_token": who.access_token} if who.access_token else {}),
+                    # A network may hand back a narrower token to keep (a Page's own, which
+                    # does not expire when granted from a long-lived user token).
+                    **(
+                        {"access_token": who.access_token, "expires_at": None}
+                        if who.access_token
+                        else {}
+                    ),
                 }
             ),
         )

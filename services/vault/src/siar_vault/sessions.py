@@ -87,6 +87,12 @@ class RefreshTokens:
         successor = await self.issue(str(spent["user_id"]), family=str(spent["family"]))
         return Rotated(user_id=str(spent["user_id"]), refresh_token=successor)
 
+    async def revoke(self, token: str) -> None:
+        """Sign out: revoke the token's whole family (unknown tokens are ignored, RFC 7009)."""
+        known = await self.tokens.find_one({"_id": _digest(token)})
+        if known is not None:
+            await self.tokens.update_many({"family": known["family"]}, {"$set": {"revoked": True}})
+
     async def revoke_user(self, user_id: str) -> None:
         """Sign a user out everywhere."""
         await self.tokens.update_many({"user_id": user_id}, {"$set": {"revoked": True}})

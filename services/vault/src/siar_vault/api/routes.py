@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
@@ -85,6 +85,15 @@ async def token(
     )
 
 
+@router.post("/v1/auth/revoke", tags=["auth"], summary="Sign out: revoke a refresh token")
+async def revoke(
+    service: Service, token: Annotated[str, Form(min_length=1, max_length=200)]
+) -> Response:
+    # RFC 7009: the answer is the same whether or not the token was known.
+    await service.refresh_tokens.revoke(token)
+    return Response(status_code=200)
+
+
 @router.get("/v1/me", tags=["users"], summary="The signed-in user")
 async def me(principal: CurrentPrincipal, service: Service) -> UserPublic:
     user = await service.store.user_by_id(principal.subject)
@@ -127,9 +136,12 @@ async def add_member(
     ws: str,
     body: MemberAdd,
     service: Service,
-    _: Annotated[Principal, require(Permission.MEMBERS_MANAGE)],
+    principal: Annotated[Principal, require(Permission.MEMBERS_MANAGE)],
 ) -> MemberPublic:
     membership = await service.add_member(workspace_id=ws, email=body.email, role=body.role)
+    await service.audit(
+        ws, principal.subject, "member.added", membership.user_id, {"role": membership.role}
+    )
     return MemberPublic(user_id=membership.user_id, role=membership.role)
 
 
