@@ -351,3 +351,28 @@ async def test_tokens_are_refreshed_ahead_of_expiry_and_failures_reach_the_works
         json.loads(d["payload"]) async for d in outbox.find({"topic": "account.disconnected"})
     ]
     assert [e["account_id"] for e in events] == [stuck]
+
+
+async def test_account_settings_change_encrypted_and_a_disconnect_is_announced(
+    vault: tuple[httpx.AsyncClient, Settings], mongo: AsyncMongoClient[Document]
+) -> None:
+    client, settings = vault
+    ws, (account,) = await _owner_with_accounts(client, 1)
+    owner = await _owner_token_for(client, ws)
+    r = await client.patch(
+        f"/v1/workspaces/{ws}/accounts/{account}",
+        json={"settings": {"board_id": "board-42"}},
+        headers=owner,
+    )
+    assert r.status_code == 200, r.text
+    lease = (await _lease(client, ws, account)).json()
+    assert lease["extra"]["board_id"] == "board-42"
+    assert lease["extra"]["handle"]  # what was there is kept
+
+    r = await client.delete(f"/v1/workspaces/{ws}/accounts/{account}", headers=owner)
+    assert r.status_code == 204
+    assert (await _lease(client, ws, account)).status_code == 404
+    db = mongo[settings.database]
+    assert await db["credentials"].count_documents({"_id": account}) == 0
+    topics = [d["topic"] async for d in db["outbox"].find({"workspace_id": ws})]
+    assert topics.count("account.disconnected") == 1

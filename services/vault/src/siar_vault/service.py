@@ -268,7 +268,7 @@ class VaultService:
             workspace_id, network, connected.network_account_id
         )
         account_id = existing.id if existing else f"acc_{uuid.uuid4().hex[:20]}"
-        envelope = self._seal(workspace_id, account_id, connected.credential)
+        envelope = self.seal_credential(workspace_id, account_id, connected.credential)
         if existing:
             await self.store.replace_credential(
                 workspace_id, account_id, envelope, connected.credential.expires_at
@@ -321,7 +321,7 @@ class VaultService:
         envelope = await self.store.credential_envelope(workspace_id, account_id)
         if envelope is None:
             raise NotFound("credential")
-        credential = self._open(workspace_id, account_id, envelope)
+        credential = self.open_credential(workspace_id, account_id, envelope)
         await self.audit(
             workspace_id, service, "credential.leased", account_id, {"purpose": purpose}
         )
@@ -337,7 +337,7 @@ class VaultService:
         connector = self.connectors.get(account.network)
         if envelope is None or connector is None:
             raise NotFound("credential")
-        current = self._open(workspace_id, account_id, envelope)
+        current = self.open_credential(workspace_id, account_id, envelope)
         try:
             fresh = await connector.refresh_credential(current, self.apps.get(account.network))
         except ConnectorError as err:
@@ -351,12 +351,18 @@ class VaultService:
             )
             raise NetworkRefused(err.reason) from err
         await self.store.replace_credential(
-            workspace_id, account_id, self._seal(workspace_id, account_id, fresh), fresh.expires_at
+            workspace_id,
+            account_id,
+            self.seal_credential(workspace_id, account_id, fresh),
+            fresh.expires_at,
         )
         await self.audit(workspace_id, service, "credential.refreshed", account_id)
         return Lease(account=await self.account(workspace_id, account_id), credential=fresh)
 
-    def _seal(self, workspace_id: str, account_id: str, credential: Credential) -> dict[str, Any]:
+    def seal_credential(
+        self, workspace_id: str, account_id: str, credential: Credential
+    ) -> dict[str, Any]:
+        """A credential encrypted for storage, bound to its workspace and account."""
         secret = json.dumps(
             {
                 "access_token": credential.access_token.get_secret_value(),
@@ -369,7 +375,8 @@ class VaultService:
         ).encode()
         return crypto.encrypt(self.keyring, secret, credential_aad(workspace_id, account_id))
 
-    def _open(self, workspace_id: str, account_id: str, envelope: Any) -> Credential:
+    def open_credential(self, workspace_id: str, account_id: str, envelope: Any) -> Credential:
+        """A stored credential decrypted (it fails if moved to another account)."""
         plain = crypto.decrypt(self.keyring, envelope, credential_aad(workspace_id, account_id))
         return Credential.model_validate(json.loads(plain))
 

@@ -133,6 +133,13 @@ class VaultStore:
             doc.update(token_expires_at=expires, status="healthy")
             await self.accounts.replace_one(workspace_id, {"_id": account_id}, doc)
 
+    async def remove_account(
+        self, workspace_id: str, account_id: str, session: AsyncClientSession
+    ) -> None:
+        """Delete an account and its encrypted credential together."""
+        await self.credentials.delete_one(workspace_id, {"_id": account_id}, session=session)
+        await self.accounts.delete_one(workspace_id, {"_id": account_id}, session=session)
+
     async def set_account_status(self, workspace_id: str, account_id: str, status: str) -> None:
         """Mark an account's health (e.g. ``needs_reconnect``)."""
         await self.accounts.update_one(

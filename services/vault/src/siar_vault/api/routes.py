@@ -6,12 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from siar.connectors import ConnectedAccount, Credential
 from siar.runtime.auth import CurrentPrincipal, Principal, require, require_scope
 from siar.runtime.problems import Problem
 from siar.runtime.roles import Permission, Role
+from siar_vault import account_changes
 from siar_vault.api.deps import Service
 from siar_vault.api.schemas import (
     AccountConnect,
@@ -205,6 +206,44 @@ async def get_account(
     _: Annotated[Principal, require(Permission.ACCOUNTS_READ)],
 ) -> AccountPublic:
     return account_public(await service.account(ws, account_id))
+
+
+class AccountSettings(BaseModel):
+    """Per-network settings of an account (e.g. {"board_id": "..."} on Pinterest)."""
+
+    model_config = ConfigDict(extra="forbid")
+    settings: dict[str, str] = Field(max_length=20)
+
+
+@router.patch("/v1/workspaces/{ws}/accounts/{account_id}", tags=["accounts"])
+async def update_account(
+    ws: str,
+    account_id: str,
+    body: AccountSettings,
+    service: Service,
+    principal: Annotated[Principal, require(Permission.ACCOUNTS_MANAGE)],
+) -> AccountPublic:
+    account = await account_changes.update_settings(
+        service,
+        workspace_id=ws,
+        account_id=account_id,
+        settings=body.settings,
+        actor=principal.subject,
+    )
+    return account_public(account)
+
+
+@router.delete("/v1/workspaces/{ws}/accounts/{account_id}", status_code=204, tags=["accounts"])
+async def disconnect_account(
+    ws: str,
+    account_id: str,
+    service: Service,
+    principal: Annotated[Principal, require(Permission.ACCOUNTS_MANAGE)],
+) -> Response:
+    await account_changes.disconnect(
+        service, workspace_id=ws, account_id=account_id, actor=principal.subject
+    )
+    return Response(status_code=204)
 
 
 @router.get(
