@@ -35,7 +35,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     infra = start_infra(root / "data", log_dir=log_dir)
     run = uuid.uuid4().hex[:8]
     names = ("vault", "scheduler", "publisher", "inbox", "analytics")
+    ports = {n: free_port() for n in names}
     extra = {
+        "SIAR_SCHEDULER_PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['scheduler']}",
+        "SIAR_SCHEDULER_MEDIA_URL_SECRET": uuid.uuid4().hex,
         # Separate databases per run, so an external MongoDB is never shared with dev data.
         **{f"SIAR_{n.upper()}_DATABASE": f"siar_e2e_{run}_{n}" for n in names},
         "SIAR_INBOX_POLL_INTERVAL_S": "0.5",
@@ -48,7 +51,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         infra,
         DevSecrets.generate(),
         log_dir,
-        ports={n: free_port() for n in names},
+        ports=ports,
         extra_env=extra,
     )
     try:

@@ -103,3 +103,45 @@ async def test_an_image_from_the_library_is_published_with_the_post(
             "sha256": hashlib.sha256(image).hexdigest(),
         }
     ]
+
+
+async def test_signed_public_media_urls_work_until_they_expire_and_cannot_be_forged(
+    stack: Stack, http: httpx.AsyncClient
+) -> None:
+    scheduler, vault = stack.urls["scheduler"], stack.urls["vault"]
+    tenant = await new_tenant(http, vault)
+    ws = tenant.workspace_id
+    image = _png(800, 800)
+    r = await http.post(
+        f"{scheduler}/v1/workspaces/{ws}/media",
+        files={"file": ("square.png", image, "image/png")},
+        headers=tenant.auth,
+    )
+    media_id = r.json()["id"]
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": "publisher",
+        "client_secret": stack.platform.secrets.service_secrets["publisher"],
+    }
+    service = (await http.post(f"{vault}/v1/auth/token", data=form)).json()["access_token"]
+    r = await http.get(
+        f"{scheduler}/v1/internal/workspaces/{ws}/media/{media_id}:public-url",
+        headers={"authorization": f"Bearer {service}"},
+    )
+    assert r.status_code == 200, r.text
+    url = r.json()["url"]
+
+    fetched = await http.get(url)  # no credentials: this is what Meta's servers do
+    assert fetched.status_code == 200
+    assert fetched.content == image
+    assert fetched.headers["content-type"] == "image/png"
+    forged = url.replace(f"/{media_id}?", "/med_0000000000000000?")
+    assert (await http.get(forged)).status_code == 404
+    stale = url.split("expires=")[0] + "expires=1000&" + url.split("&", 1)[1]
+    assert (await http.get(stale)).status_code == 404
+    # A person's token cannot mint URLs: only services with media:read.
+    r = await http.get(
+        f"{scheduler}/v1/internal/workspaces/{ws}/media/{media_id}:public-url",
+        headers=tenant.auth,
+    )
+    assert r.status_code == 403

@@ -14,6 +14,7 @@ from siar.connectors.http import HttpConnector
 from siar.connectors.instagram import InstagramConnector
 from siar.connectors.linkedin import LinkedInConnector
 from siar.connectors.mastodon import MastodonConnector
+from siar.connectors.media_host import ItemUrlHost
 from siar.connectors.pinterest import PinterestConnector
 from siar.connectors.sandbox import SandboxConnector
 from siar.connectors.threads import ThreadsConnector
@@ -44,5 +45,9 @@ def build_connectors(
 ) -> dict[str, Connector]:
     """Every connector available in this build, keyed by network name."""
     connectors: dict[str, Connector] = {cls.network: cls(http) for cls in NETWORK_CONNECTORS}
+    # Meta pulls Instagram images and Threads media from the signed URL the media
+    # library gives each item.
+    connectors["instagram"] = InstagramConnector(http, media_host=ItemUrlHost())
+    connectors["threads"] = ThreadsConnector(http, media_host=ItemUrlHost())
     connectors["sandbox"] = SandboxConnector(mongo, comment_delay_s=sandbox_comment_delay_s)
     return connectors

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import httpx
 
 from siar.connectors import MediaItem, MediaKind
@@ -51,6 +53,11 @@ class MediaClient:
         url = f"{self.base}/{workspace_id}/media/{media_id}"
         meta = (await self._get(url)).json()
         content = (await self._get(f"{url}/content")).content
+        public_url: str | None = None
+        # Missing when no public base URL is configured: networks that pull media
+        # themselves then refuse the post with a reason saying so.
+        with contextlib.suppress(MediaMissing):
+            public_url = str((await self._get(f"{url}:public-url")).json()["url"])
         if len(content) != int(meta["size_bytes"]) or len(content) > MAX_MEDIA_BYTES:
             raise MediaUnavailable(f"media {media_id} came back incomplete")
         return MediaItem(
@@ -62,5 +69,6 @@ class MediaClient:
             height=meta.get("height"),
             duration_s=meta.get("duration_s"),
             alt_text=meta.get("alt_text"),
+            url=public_url,
             content=content,
         )

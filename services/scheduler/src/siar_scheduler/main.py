@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from fastapi import FastAPI
 
 from siar.runtime.app import Runtime, create_service_app, serve
@@ -9,6 +11,7 @@ from siar.runtime.problems import install_domain_errors
 from siar_scheduler.api.errors import ERRORS
 from siar_scheduler.api.media_routes import MEDIA_ERRORS
 from siar_scheduler.api.media_routes import router as media_router
+from siar_scheduler.api.public_media import router as public_media_router
 from siar_scheduler.api.routes import router as api_router
 from siar_scheduler.dispatch import Dispatcher
 from siar_scheduler.errors import SchedulerError
@@ -32,6 +35,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             UploadLimits(settings.media_max_image_bytes, settings.media_max_video_bytes),
         )
         app.state.media = media
+        # An unset secret still signs (with a per-process random key) so URLs never verify
+        # across restarts by accident; set one to keep them valid across replicas.
+        secret = settings.media_url_secret.get_secret_value() or secrets.token_hex(32)
+        app.state.public_media = (settings.public_base_url, secret)
         app.state.service = SchedulerService(
             store=SchedulerStore(runtime.db),
             uow=runtime.uow,
@@ -60,7 +67,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         on_startup=on_startup,
         after_broker_start=after_broker_start,
         subscribe=lambda broker, service: register_handlers(broker, settings, service),
-        routers=[api_router, media_router],
+        routers=[
+            api_router,
+            public_media_router,
+            media_router,
+        ],  # ":public-url" before "{media_id}",
         domain_errors=(SchedulerError, ERRORS),
     )
     install_domain_errors(app, MediaError, MEDIA_ERRORS)  # found before SchedulerError's (MRO)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from siar.runtime.settings import ServiceSettings, service_config
 
@@ -23,6 +23,14 @@ class Settings(ServiceSettings):
     )
     min_lead_s: float = Field(
         default=1.0, ge=0, description="A scheduled time must be at least this far ahead."
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        description="Where networks reach this service to fetch media by signed URL "
+        "(Instagram images, Threads media); unset, those posts cannot carry media.",
+    )
+    media_url_secret: SecretStr = Field(
+        default=SecretStr(""), description="Key that signs public media URLs."
     )
     media_max_image_bytes: int = Field(
         default=20 * 1024 * 1024, ge=1, description="Largest image the media library accepts."
