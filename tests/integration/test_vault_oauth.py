@@ -161,3 +161,67 @@ async def test_a_network_without_siars_app_cannot_be_started(vault: httpx.AsyncC
     )
     assert r.status_code == 422
     assert "SIAR_VAULT_APPS" in r.json()["detail"]
+
+
+OAUTH_NETWORKS = (
+    "x",
+    "linkedin",
+    "tiktok",
+    "youtube",
+    "pinterest",
+    "mastodon",
+    "facebook",
+    "instagram",
+    "threads",
+)
+
+
+@pytest.fixture
+async def vault_all(infra: Infra) -> AsyncIterator[httpx.AsyncClient]:
+    """A vault with Siar's app registered on every OAuth network."""
+    apps = {n: {"client_id": f"siar-{n}", "client_secret": f"secret-{n}"} for n in OAUTH_NETWORKS}
+    settings = Settings(
+        database=unique("siar_it_oauth_all"),
+        consumer_group=unique("it-oauth-all"),
+        kek_keys={1: base64.b64encode(b"k" * 32).decode()},
+        apps=apps,
+        platform=PlatformSettings(
+            env="test",
+            kafka_bootstrap=infra.kafka_bootstrap,
+            mongodb_url=infra.mongodb_url,
+            kafka_idempotent_producer=infra.idempotent_producer,
+            mongo_serialize_transactions=infra.kind == "embedded",
+        ),
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://vault") as client:
+            yield client
+
+
+async def test_every_oauth_network_gets_an_authorize_url_with_state_and_its_pkce(
+    vault_all: httpx.AsyncClient,
+) -> None:
+    app: Any = vault_all._transport.app  # type: ignore[attr-defined]
+    connectors = app.state.service.connectors
+    ws, auth = await _owner(vault_all)
+    states = set()
+    for network in OAUTH_NETWORKS:
+        r = await vault_all.post(
+            f"/v1/workspaces/{ws}/accounts:authorize",
+            json={"network": network, "redirect_uri": REDIRECT},
+            headers=auth,
+        )
+        assert r.status_code == 200, (network, r.text)
+        url = urlparse(r.json()["authorize_url"])
+        config = connectors[network].oauth
+        assert r.json()["authorize_url"].startswith(config.authorize_url), network
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        assert query[config.client_id_param] == f"siar-{network}", network
+        assert query["redirect_uri"] == REDIRECT
+        assert query["response_type"] == "code"
+        assert query["scope"] == config.scope_separator.join(config.scopes), network
+        assert ("code_challenge" in query) == config.pkce, network
+        states.add(query["state"])
+    assert len(states) == len(OAUTH_NETWORKS)
