@@ -86,7 +86,12 @@ async def test_bad_requests_get_problems_and_write_nothing(
     r = await http.post(
         posts, json={**good, "scheduled_at": "2030-01-01T09:00:00"}, headers=tenant.auth
     )
-    _assert_problem(r, 422, "validation")
+    body = _assert_problem(r, 422, "invalid-schedule")
+    assert "timezone" in body["detail"]
+    spring_forward = {"scheduled_at": "2027-03-14T02:30:00", "timezone": "America/New_York"}
+    r = await http.post(posts, json={**good, **spring_forward}, headers=tenant.auth)
+    body = _assert_problem(r, 422, "invalid-schedule")
+    assert "does not exist in America/New_York" in body["detail"]
 
     r = await http.post(posts, json={**good, "account_ids": ["acc_nope"]}, headers=tenant.auth)
     body = _assert_problem(r, 422, "unknown-account")

@@ -141,3 +141,22 @@ async def test_the_sandbox_comment_is_stored_once(stack: Stack, http: httpx.Asyn
     assert len(r.json()["items"]) == 1
     assert r.json()["items"][0]["message_count"] == 1
     assert convs[0]["id"] == r.json()["items"][0]["id"]
+
+
+async def test_a_wall_clock_time_in_the_accounts_zone_is_stored_in_utc(
+    stack: Stack, http: httpx.AsyncClient
+) -> None:
+    tenant = await new_tenant(http, stack.urls["vault"])
+    r = await http.post(
+        f"{stack.urls['scheduler']}/v1/workspaces/{tenant.workspace_id}/posts",
+        json={
+            "text": "Selamat pagi",
+            "account_ids": [tenant.account_id],
+            "scheduled_at": "2027-07-01T09:00:00",
+            "timezone": "Asia/Jakarta",
+        },
+        headers=tenant.auth,
+    )
+    assert r.status_code == 201, r.text
+    stored = datetime.fromisoformat(r.json()["scheduled_at"])
+    assert stored == datetime(2027, 7, 1, 2, 0, tzinfo=UTC)

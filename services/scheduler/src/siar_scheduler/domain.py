@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -69,6 +70,38 @@ class Post(BaseModel):
     def locked(self) -> bool:
         """After dispatch a post can no longer be edited or cancelled."""
         return self.status not in (PostStatus.DRAFT, PostStatus.SCHEDULED)
+
+
+def resolve_local_time(at: datetime, zone_name: str | None) -> datetime:
+    """An aware time from what a person typed: an offset, or a wall-clock time in a zone.
+
+    A wall-clock time that does not exist in the zone (the hour skipped when clocks go
+    forward) is refused, and one that happens twice (when clocks go back) needs an
+    explicit offset to say which.
+    """
+    if at.tzinfo is not None and at.utcoffset() is not None:
+        return at
+    if not zone_name:
+        raise InvalidSchedule(
+            "scheduled_at needs a timezone offset (2026-05-01T09:00:00+07:00) "
+            "or a timezone (e.g. Asia/Jakarta)"
+        )
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise InvalidSchedule(f"unknown time zone {zone_name!r}; use an IANA name") from err
+    first, second = at.replace(tzinfo=zone, fold=0), at.replace(tzinfo=zone, fold=1)
+    wall = at.strftime("%Y-%m-%d %H:%M")
+    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != at:
+        raise InvalidSchedule(
+            f"{wall} does not exist in {zone_name}: the clocks skip that hour; pick another time"
+        )
+    if first.utcoffset() != second.utcoffset():
+        raise InvalidSchedule(
+            f"{wall} happens twice in {zone_name} (the clocks go back): "
+            f"add the offset, {first.isoformat()} or {second.isoformat()}"
+        )
+    return first
 
 
 def check_schedule(at: datetime, *, now: datetime, min_lead: timedelta) -> None:

@@ -13,7 +13,7 @@ from siar.runtime.problems import Problem
 from siar.runtime.roles import Permission
 from siar_scheduler.api.deps import Service
 from siar_scheduler.api.schemas import PostCreate, PostList, PostPublic, PostUpdate
-from siar_scheduler.domain import Post
+from siar_scheduler.domain import Post, resolve_local_time
 
 router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["posts"])
 
@@ -36,7 +36,9 @@ async def create_post(
         author=principal.subject,
         text=body.text,
         account_ids=body.account_ids,
-        scheduled_at=body.scheduled_at,
+        scheduled_at=resolve_local_time(body.scheduled_at, body.timezone)
+        if body.scheduled_at
+        else None,
         link=body.link,
         media_ids=body.media_ids,
     )

@@ -16,7 +16,13 @@ class PostCreate(BaseModel):
     text: str = Field(min_length=1, max_length=20_000)
     account_ids: list[str] = Field(min_length=1, max_length=50)
     media_ids: list[str] = Field(default_factory=list, max_length=20)
-    scheduled_at: AwareDatetime | None = None
+    scheduled_at: datetime | None = Field(
+        default=None,
+        description="With an offset, or a wall-clock time read in ``timezone``.",
+    )
+    timezone: str | None = Field(
+        default=None, max_length=64, description="IANA zone for a wall-clock scheduled_at."
+    )
     link: str | None = Field(default=None, max_length=2048)
 
 
