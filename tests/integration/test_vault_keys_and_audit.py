@@ -23,6 +23,7 @@ from siar_vault.cli import rotate_kek, rotate_signing_key, verify_audit
 from siar_vault.kek import FileKeks
 from siar_vault.main import create_app
 from siar_vault.settings import Settings
+from siar_vault.workspace_webhook import webhook_target
 from tests.integration.conftest import unique
 
 PASSWORD = "a long enough passphrase 42"
@@ -149,7 +150,7 @@ async def test_rotating_the_kek_rewraps_everything_while_the_vault_runs(
     assert user["totp"]["envelope"]["kek_version"] == 2
     assert workspace["webhook"]["envelope"]["kek_version"] == 2
     app: Any = client._transport.app  # type: ignore[attr-defined]
-    assert await app.state.service.webhook_target(ws) == (hook["url"], hook["secret"])
+    assert await webhook_target(app.state.service, ws) == (hook["url"], hook["secret"])
     # The running vault, configured before the rotation, still reads every secret.
     after = {a: (await _lease(client, ws, a)).json()["access_token"] for a in accounts}
     assert after == before

@@ -19,6 +19,7 @@ from siar.contracts import AccountDisconnected, utcnow
 from siar.runtime import webhooks
 from siar_vault.errors import NetworkRefused, VaultError
 from siar_vault.service import VaultService
+from siar_vault.workspace_webhook import webhook_target
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class TokenRefresher:
             await self.service.uow.outbox.add(event, session=session)
 
         await self.service.uow.run(work)
-        hook = await self.service.webhook_target(workspace_id)
+        hook = await webhook_target(self.service, workspace_id)
         if hook is not None:
             url, secret = hook
             await webhooks.send(

@@ -60,10 +60,6 @@ SERVICE_SCOPES = {
 }
 
 
-def _webhook_aad(workspace_id: str) -> bytes:
-    return f"siar-webhook:{workspace_id}".encode()
-
-
 def credential_aad(workspace_id: str, account_id: str) -> bytes:
     """Associated data binding a credential to its workspace and account."""
     return f"siar-credential:{workspace_id}:{account_id}".encode()
@@ -390,23 +386,6 @@ class VaultService:
     ) -> AuditEntry:
         """Append to the workspace's hash-chained audit log."""
         return await self.audit_trail.append(workspace_id, actor, action, target, details)
-
-    async def set_webhook(self, workspace_id: str, url: str | None, secret: str | None) -> None:
-        """Where the workspace is told about problems (Slack-compatible, HMAC-signed)."""
-        if url is None or secret is None:
-            await self.store.set_webhook(workspace_id, None)
-            return
-        envelope = crypto.encrypt(self.keyring, secret.encode(), _webhook_aad(workspace_id))
-        await self.store.set_webhook(workspace_id, {"url": url, "envelope": envelope})
-
-    async def webhook_target(self, workspace_id: str) -> tuple[str, str] | None:
-        """The workspace's webhook URL and secret, if one is set."""
-        doc = await self.store.workspaces.find_one({"_id": workspace_id})
-        hook = (doc or {}).get("webhook")
-        if not hook:
-            return None
-        secret = crypto.decrypt(self.keyring, hook["envelope"], _webhook_aad(workspace_id))
-        return str(hook["url"]), secret.decode()
 
     def account_ref(self, account: Account) -> AccountRef:
         """The connector's view of an account."""

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr
 
 from siar.runtime.auth import Principal, require
 from siar.runtime.roles import Permission
+from siar_vault import workspace_webhook
 from siar_vault.api.deps import Service
 
 router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["workspaces"])
@@ -29,13 +30,13 @@ class WebhookPublic(BaseModel):
 
 
 @router.put("/webhook", summary="Set the workspace's webhook")
-async def set_webhook(
+async def put_webhook(
     ws: str,
     body: WebhookSet,
     service: Service,
     principal: Annotated[Principal, require(Permission.WORKSPACE_MANAGE)],
 ) -> WebhookPublic:
-    await service.set_webhook(ws, str(body.url), body.secret.get_secret_value())
+    await workspace_webhook.set_webhook(service, ws, str(body.url), body.secret.get_secret_value())
     await service.audit(ws, principal.subject, "webhook.set", ws, {"url": str(body.url)})
     return WebhookPublic(url=str(body.url))
 
@@ -46,7 +47,7 @@ async def get_webhook(
     service: Service,
     _: Annotated[Principal, require(Permission.WORKSPACE_MANAGE)],
 ) -> WebhookPublic:
-    target = await service.webhook_target(ws)
+    target = await workspace_webhook.webhook_target(service, ws)
     return WebhookPublic(url=target[0] if target else None)
 
 
@@ -56,6 +57,6 @@ async def delete_webhook(
     service: Service,
     principal: Annotated[Principal, require(Permission.WORKSPACE_MANAGE)],
 ) -> Response:
-    await service.set_webhook(ws, None, None)
+    await workspace_webhook.set_webhook(service, ws, None, None)
     await service.audit(ws, principal.subject, "webhook.removed", ws)
     return Response(status_code=204)
