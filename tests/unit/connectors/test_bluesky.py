@@ -12,12 +12,9 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from pydantic import SecretStr
 
 from siar.connectors import (
-    AccountRef,
     AuthExpiredError,
-    Credential,
     OutcomeUnknownError,
     OutgoingPost,
     PermanentError,
@@ -25,24 +22,17 @@ from siar.connectors import (
     RetryableError,
 )
 from siar.connectors.bluesky import BlueskyConnector
+from tests.unit.connectors.bluesky_fakes import (
+    ACCOUNT,
+    CREDENTIAL,
+    DID,
+    PDS,
+    body_of,
+    created,
+    xrpc,
+)
 
 ENTRYWAY = "https://bsky.social"
-PDS = "https://morel.us-east.host.bsky.network"
-DID = "did:plc:z72i7hdynmk6r22z27h6tvur"
-ACCESS = "access-jwt"
-ACCOUNT = AccountRef(
-    workspace_id="ws_1", account_id="acc_1", network="bluesky", handle="alice.bsky.social"
-)
-CREDENTIAL = Credential(
-    access_token=SecretStr(ACCESS),
-    refresh_token=SecretStr("refresh-jwt"),
-    extra={"did": DID, "handle": "alice.bsky.social", "pds": PDS},
-)
-CID = "bafyreig2fjxi3rptqdgylg7e5hmjl6mcke7rn2b6cugzlqq3i4zu6rq52q"
-
-
-def xrpc(nsid: str) -> str:
-    return f"{PDS}/xrpc/{nsid}"
 
 
 def jwt(exp: int) -> str:
@@ -50,18 +40,6 @@ def jwt(exp: int) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
     return f"{part({'typ': 'at+jwt', 'alg': 'ES256K'})}.{part({'sub': DID, 'exp': exp})}.sig"
-
-
-def created(rkey: str = "3l6oveex3ii2l") -> httpx.Response:
-    return httpx.Response(
-        200,
-        json={
-            "uri": f"at://{DID}/app.bsky.feed.post/{rkey}",
-            "cid": CID,
-            "commit": {"cid": "bafyreib", "rev": "3l6ovef"},
-            "validationStatus": "valid",
-        },
-    )
 
 
 @pytest.fixture
@@ -74,10 +52,6 @@ def api() -> Iterator[respx.MockRouter]:
 async def bsky() -> AsyncIterator[BlueskyConnector]:
     async with httpx.AsyncClient() as http:
         yield BlueskyConnector(http)
-
-
-def body_of(request: httpx.Request) -> Any:
-    return json.loads(request.content)
 
 
 # -- sessions --------------------------------------------------------------------------

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -13,7 +12,6 @@ import respx
 from pydantic import SecretStr
 
 from siar.connectors import (
-    AccountRef,
     Credential,
     MediaItem,
     MediaKind,
@@ -22,32 +20,15 @@ from siar.connectors import (
     RetryableError,
 )
 from siar.connectors.mastodon import MastodonConnector
-
-BASE = "https://fosstodon.org"
-TOKEN = "ZA-Yj3aBD8U8Cm7lKUp-lm9O9BmDgdhHzDeqsY8tlL0"
-ACCOUNT = AccountRef(
-    workspace_id="ws_1",
-    account_id="acc_1",
-    network="mastodon",
-    handle="@siar@fosstodon.org",
-    network_account_id="109302",
+from tests.unit.connectors.mastodon_fakes import (
+    ACCOUNT,
+    BASE,
+    CREDENTIAL,
+    NOW,
+    TOKEN,
+    body_of,
+    status,
 )
-CREDENTIAL = Credential(access_token=SecretStr(TOKEN), extra={"instance": "fosstodon.org"})
-NOW = datetime.now(UTC)
-
-
-def status(sid: str = "1133", content: str = "<p>Hello</p>", **extra: Any) -> dict[str, Any]:
-    return {
-        "id": sid,
-        "created_at": NOW.isoformat().replace("+00:00", "Z"),
-        "in_reply_to_id": None,
-        "in_reply_to_account_id": None,
-        "visibility": "public",
-        "url": f"{BASE}/@siar/{sid}",
-        "content": content,
-        "account": {"id": "109302", "acct": "siar", "followers_count": 12},
-        **extra,
-    }
 
 
 def image(size: int = 100, mime: str = "image/png", alt: str | None = "A sunset") -> MediaItem:
@@ -77,10 +58,6 @@ async def masto() -> AsyncIterator[MastodonConnector]:
         connector = MastodonConnector(http)
         connector.media_poll_s = 0
         yield connector
-
-
-def body_of(request: httpx.Request) -> Any:
-    return json.loads(request.content)
 
 
 # -- publishing ------------------------------------------------------------------------

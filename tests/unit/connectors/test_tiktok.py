@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,65 +13,30 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from pydantic import SecretStr
 
 from siar.connectors import (
-    AccountRef,
     AuthExpiredError,
     ConnectorError,
-    Credential,
-    MediaItem,
-    MediaKind,
-    OutgoingPost,
     PermanentError,
     RateLimitedError,
     RetryableError,
 )
 from siar.connectors.tiktok import TikTokConnector, TikTokOAuthClient
 from siar.connectors.tiktok_media import MIN_CHUNK
-
-API = "https://open.tiktokapis.com"
-TOKEN = "act.example12345"
-ACCOUNT = AccountRef(workspace_id="ws_1", account_id="acc_1", network="tiktok", handle="siar_demo")
-CREDENTIAL = Credential(access_token=SecretStr(TOKEN))
-CREATOR = {
-    "creator_avatar_url": "https://p16.tiktokcdn.com/a.jpeg",
-    "creator_username": "siar_demo",
-    "creator_nickname": "Siar Demo",
-    "privacy_level_options": ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"],
-    "comment_disabled": False,
-    "duet_disabled": True,
-    "stitch_disabled": False,
-    "max_video_post_duration_sec": 300,
-}
-
-
-def ok(data: dict[str, Any]) -> dict[str, Any]:
-    return {"data": data, "error": {"code": "ok", "message": "", "log_id": "202401010000"}}
+from tests.unit.connectors.tiktok_fakes import (
+    ACCOUNT,
+    API,
+    CREATOR,
+    CREDENTIAL,
+    TOKEN,
+    body_of,
+    ok,
+    video_post,
+)
 
 
 def failed(code: str, message: str) -> dict[str, Any]:
     return {"data": {}, "error": {"code": code, "message": message, "log_id": "202401010001"}}
-
-
-def video(size: int, duration_s: float | None = 12.0) -> MediaItem:
-    return MediaItem(
-        kind=MediaKind.VIDEO,
-        mime_type="video/mp4",
-        size_bytes=size,
-        duration_s=duration_s,
-        content=bytes(range(256)) * (size // 256) + b"\x00" * (size % 256),
-    )
-
-
-def video_post(size: int = 1000, **changes: Any) -> OutgoingPost:
-    fields: dict[str, Any] = {
-        "text": "Behind the scenes #siar",
-        "marker": "dlv_1",
-        "media": [video(size)],
-    }
-    fields.update(changes)
-    return OutgoingPost(**fields)
 
 
 @pytest.fixture
@@ -85,10 +49,6 @@ def api() -> Iterator[respx.MockRouter]:
 async def tiktok() -> AsyncIterator[TikTokConnector]:
     async with httpx.AsyncClient() as http:
         yield TikTokConnector(http, chunk_size=MIN_CHUNK, poll_interval_s=0, publish_wait_s=5)
-
-
-def body_of(request: httpx.Request) -> Any:
-    return json.loads(request.content)
 
 
 # -- finding a post again --------------------------------------------------------------

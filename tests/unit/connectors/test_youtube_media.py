@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 import pytest
@@ -13,67 +12,32 @@ import respx
 from pydantic import SecretStr
 
 from siar.connectors import (
-    AccountRef,
     Credential,
-    MediaItem,
-    MediaKind,
-    OutgoingPost,
     PermanentError,
     PostFormat,
     RetryableError,
 )
 from siar.connectors.youtube import YouTubeConnector
 from siar.connectors.youtube_media import CHUNK_UNIT, UploadSessionExpired, next_offset
+from tests.unit.connectors.youtube_fakes import (
+    ACCOUNT,
+    API,
+    CREDENTIAL,
+    SIZE,
+    TOKEN,
+    google_error,
+    post,
+    video,
+)
 
-API = "https://www.googleapis.com/youtube/v3"
 UPLOAD = "https://www.googleapis.com/upload/youtube/v3/videos"
 SESSION = f"{UPLOAD}?uploadType=resumable&upload_id=xa298sd_f"
-TOKEN = "ya29.token"
-CHANNEL = "UCchannel"
-ACCOUNT = AccountRef(
-    workspace_id="ws_1",
-    account_id="acc_1",
-    network="youtube",
-    handle="@siar",
-    network_account_id=CHANNEL,
-)
-CREDENTIAL = Credential(access_token=SecretStr(TOKEN), extra={"privacy_status": "unlisted"})
-SIZE = 2 * CHUNK_UNIT + CHUNK_UNIT // 2
 VIDEO_RESOURCE = {
     "kind": "youtube#video",
     "id": "dQw4w9WgXcQ",
     "snippet": {"publishedAt": "2024-05-01T10:00:00Z", "title": "Launch day"},
     "status": {"uploadStatus": "uploaded", "privacyStatus": "unlisted"},
 }
-
-
-def video(size: int = SIZE) -> MediaItem:
-    return MediaItem(
-        kind=MediaKind.VIDEO,
-        mime_type="video/mp4",
-        size_bytes=size,
-        content=bytes(i % 251 for i in range(size)),
-    )
-
-
-def post(**changes: Any) -> OutgoingPost:
-    fields: dict[str, Any] = {
-        "text": "Launch day\nWe shipped it. #launch #siar",
-        "marker": "dlv_1",
-        "media": [video()],
-    }
-    fields.update(changes)
-    return OutgoingPost(**fields)
-
-
-def google_error(code: int, reason: str, message: str) -> dict[str, Any]:
-    return {
-        "error": {
-            "code": code,
-            "message": message,
-            "errors": [{"message": message, "domain": "youtube.quota", "reason": reason}],
-        }
-    }
 
 
 @pytest.fixture
