@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
@@ -57,6 +58,17 @@ class Conversation(BaseModel):
     message_count: int = 0
     last_message_at: datetime
     last_message_text: str = ""
+    assignee: str | None = None
+    tags: list[str] = Field(default_factory=list)
+
+
+def render_saved_reply(template: str, values: dict[str, str]) -> str:
+    """Fill ``{{first_name}}``-style variables; unknown ones are left for a person to see."""
+
+    def fill(match: re.Match[str]) -> str:
+        return values.get(match.group(1), match.group(0))
+
+    return re.sub(r"\{\{\s*([a-z_]+)\s*\}\}", fill, template)
 
 
 def conversation_id(workspace_id: str, account_id: str, kind: str, thread_key: str) -> str:

@@ -13,3 +13,7 @@ class ConversationNotFound(InboxError):
 
 class NothingToReplyTo(InboxError):
     """The conversation has no message from the network to answer."""
+
+
+class SavedReplyNotFound(InboxError):
+    """No such saved reply in this workspace."""

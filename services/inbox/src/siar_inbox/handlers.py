@@ -25,7 +25,9 @@ def register_handlers(
     """Start/stop polling with account events; thread comments to published posts."""
 
     async def on_account_connected(event: AccountConnected) -> None:
-        await service().start_polling(event.workspace_id, event.account_id, event.network)
+        await service().start_polling(
+            event.workspace_id, event.account_id, event.network, event.handle
+        )
 
     async def on_account_disconnected(event: AccountDisconnected) -> None:
         await service().stop_polling(event.workspace_id, event.account_id)

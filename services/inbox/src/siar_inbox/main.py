@@ -7,12 +7,15 @@ from fastapi import FastAPI
 from siar.runtime.app import Runtime, create_service_app, serve
 from siar_inbox.api.routes import ERRORS
 from siar_inbox.api.routes import router as api_router
+from siar_inbox.api.triage_routes import router as triage_router
 from siar_inbox.errors import InboxError
 from siar_inbox.handlers import register_handlers
 from siar_inbox.polling import Poller
 from siar_inbox.service import InboxService
 from siar_inbox.settings import Settings
 from siar_inbox.store import INDEXES, InboxStore
+from siar_inbox.triage import INDEXES as TRIAGE_INDEXES
+from siar_inbox.triage import Triage
 
 DESCRIPTION = "Comments, mentions and DMs from every network in one inbox."
 
@@ -23,6 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     async def on_startup(runtime: Runtime) -> None:
         app.state.service = InboxService(store=InboxStore(runtime.db), uow=runtime.uow)
+        app.state.triage = Triage(app.state.service)
 
     async def after_broker_start(runtime: Runtime) -> None:
         poller = Poller(
@@ -38,11 +42,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="inbox",
         settings=settings,
         description=DESCRIPTION,
-        indexes=INDEXES,
+        indexes=(*INDEXES, *TRIAGE_INDEXES),
         on_startup=on_startup,
         after_broker_start=after_broker_start,
         subscribe=lambda broker, service: register_handlers(broker, settings, service),
-        routers=[api_router],
+        routers=[api_router, triage_router],
         domain_errors=(InboxError, ERRORS),
     )
     return app

@@ -192,10 +192,14 @@ class InboxService:
             event.workspace_id, event.network_post_id, event.post_id
         )
 
-    async def start_polling(self, workspace_id: str, account_id: str, network: str) -> None:
+    async def start_polling(
+        self, workspace_id: str, account_id: str, network: str, handle: str = ""
+    ) -> None:
         """Poll a newly connected account."""
         await self.store.set_poller(
-            workspace_id, account_id, {"network": network, "active": True, "since": utcnow()}
+            workspace_id,
+            account_id,
+            {"network": network, "handle": handle, "active": True, "since": utcnow()},
         )
 
     async def stop_polling(self, workspace_id: str, account_id: str) -> None:

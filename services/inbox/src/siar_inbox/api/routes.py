@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from siar.runtime.auth import Principal, require
 from siar.runtime.problems import ErrorMap
 from siar.runtime.roles import Permission
 from siar_inbox import errors
 from siar_inbox.api.deps import Service
+from siar_inbox.api.triage_routes import triage
 from siar_inbox.domain import Conversation, Message
 
 router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["inbox"])
@@ -19,14 +20,22 @@ router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["inbox"])
 ERRORS: ErrorMap = {
     errors.ConversationNotFound: (404, "not-found", "Conversation not found"),
     errors.NothingToReplyTo: (409, "nothing-to-reply-to", "Nothing to reply to"),
+    errors.SavedReplyNotFound: (404, "not-found", "Saved reply not found"),
 }
 
 
 class ReplyCreate(BaseModel):
-    """A public reply on a conversation."""
+    """A public reply: its text, or a saved reply filled in for this conversation."""
 
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=10_000)
+    text: str | None = Field(default=None, min_length=1, max_length=10_000)
+    saved_reply_id: str | None = Field(default=None, max_length=100)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ReplyCreate:
+        if (self.text is None) == (self.saved_reply_id is None):
+            raise ValueError("send either text or saved_reply_id")
+        return self
 
 
 class ConversationList(BaseModel):
@@ -71,8 +80,10 @@ async def reply(
     conversation_id: str,
     body: ReplyCreate,
     service: Service,
+    request: Request,
     principal: Annotated[Principal, require(Permission.INBOX_REPLY)],
 ) -> Message:
+    text = body.text or await triage(request).render(ws, conversation_id, body.saved_reply_id or "")
     return await service.reply(
-        workspace_id=ws, conversation_id=conversation_id, text=body.text, author=principal.subject
+        workspace_id=ws, conversation_id=conversation_id, text=text, author=principal.subject
     )
