@@ -34,6 +34,7 @@ from siar.connectors.meta_graph import (
     message_page,
     nodes,
     parse_time,
+    receipt_of,
     same_text,
     verify_signature,
 )
@@ -274,12 +275,7 @@ class FacebookPagesConnector(GraphConnector):
         for row in nodes(body):
             created = parse_time(row.get("created_time"))
             if created and created >= since and same_text(row.get("message"), message_text(post)):
-                link = row.get("permalink_url")
-                return PublishedPost(
-                    network_post_id=str(row["id"]),
-                    permalink=link if isinstance(link, str) else None,
-                    published_at=created,
-                )
+                return receipt_of(str(row["id"]), row.get("permalink_url"), created)
         return None
 
     # -- inbox -----------------------------------------------------------------------

@@ -38,6 +38,7 @@ from siar.connectors.meta_graph import (
     nodes,
     parse_time,
     quota,
+    receipt_of,
     same_text,
     verify_signature,
 )
@@ -269,12 +270,7 @@ class InstagramConnector(GraphConnector):
             if at is None or at < since:
                 continue
             if story or same_text(row.get("caption"), post.text):
-                link = row.get("permalink")
-                return PublishedPost(
-                    network_post_id=str(row["id"]),
-                    permalink=link if isinstance(link, str) else None,
-                    published_at=at,
-                )
+                return receipt_of(str(row["id"]), row.get("permalink"), at)
         return None
 
     async def fetch_messages(

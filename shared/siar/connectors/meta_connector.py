@@ -30,6 +30,7 @@ from siar.connectors.meta_graph import (
     classify_graph_error,
     insight_values,
     parse_time,
+    receipt_of,
 )
 from siar.connectors.models import Credential, MediaItem, PublishedPost
 
@@ -183,12 +184,8 @@ class GraphConnector(HttpConnector):
         except ConnectorError as err:
             log.warning("%s post %s: permalink not read: %s", self.network, media_id, err.reason)
             body = {}
-        link = body.get(link_field)
-        return PublishedPost(
-            network_post_id=media_id,
-            permalink=link if isinstance(link, str) else None,
-            published_at=parse_time(body.get(time_field)) or datetime.now(UTC),
-        )
+        at = parse_time(body.get(time_field)) or datetime.now(UTC)
+        return receipt_of(media_id, body.get(link_field), at)
 
     async def insights(
         self, path: str, credential: Credential, names: dict[str, str], **params: str

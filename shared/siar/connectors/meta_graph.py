@@ -31,7 +31,7 @@ from siar.connectors.errors import (
     RetryableError,
 )
 from siar.connectors.http import OAuthClient, retry_after_s
-from siar.connectors.models import FetchedMessage, Page, TokenGrant
+from siar.connectors.models import FetchedMessage, Page, PublishedPost, TokenGrant
 from siar.connectors.rules import OAuthConfig
 
 GRAPH_HOST = "https://graph.facebook.com"
@@ -283,6 +283,15 @@ def insight_values(body: dict[str, Any]) -> dict[str, float]:
         if isinstance(value, int | float) and not isinstance(value, bool):
             found[row["name"]] = float(value)
     return found
+
+
+def receipt_of(post_id: str, link: Any, at: datetime) -> PublishedPost:
+    """A receipt from Graph fields (a permalink only when Meta gave one as text)."""
+    return PublishedPost(
+        network_post_id=post_id,
+        permalink=link if isinstance(link, str) else None,
+        published_at=at,
+    )
 
 
 def nodes(body: Any, edge: str | None = None) -> list[dict[str, Any]]:

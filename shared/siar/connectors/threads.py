@@ -36,6 +36,7 @@ from siar.connectors.meta_graph import (
     nodes,
     parse_time,
     quota,
+    receipt_of,
     same_text,
     token_grant,
     verify_signature,
@@ -277,12 +278,7 @@ class ThreadsConnector(GraphConnector):
         for row in sorted(rows, key=lambda r: str(r.get("timestamp"))):
             at = parse_time(row.get("timestamp"))
             if at and at >= since and same_text(row.get("text"), post_text(post)):
-                link = row.get("permalink")
-                return PublishedPost(
-                    network_post_id=str(row["id"]),
-                    permalink=link if isinstance(link, str) else None,
-                    published_at=at,
-                )
+                return receipt_of(str(row["id"]), row.get("permalink"), at)
         return None
 
     # -- inbox -----------------------------------------------------------------------
