@@ -73,7 +73,7 @@ class Runtime:
         tokens = ServiceTokenClient(
             self.http, url, client_id, self.settings.service_secret.get_secret_value()
         )
-        return VaultClient(self.http, url, tokens, lease_cache_s=lease_cache_s)
+        return VaultClient(url, tokens, lease_cache_s=lease_cache_s)
 
     def media_client(self, client_id: str) -> MediaClient:
         """The scheduler's media library, read with this service's own service token."""
@@ -83,7 +83,7 @@ class Runtime:
             client_id,
             self.settings.service_secret.get_secret_value(),
         )
-        return MediaClient(self.http, self.settings.platform.scheduler_url, tokens)
+        return MediaClient(self.settings.platform.scheduler_url, tokens)
 
     def spawn(
         self, name: str, run: Callable[[], Awaitable[None]], stop: Callable[[], None]

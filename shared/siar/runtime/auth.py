@@ -217,6 +217,24 @@ class ServiceTokenClient:
             self._expires_at = time.monotonic() + float(body.get("expires_in", 300))
             return self._token
 
+    async def send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """A request with this service's token, fetching a new token once on a 401.
+
+        Transport and token-endpoint failures surface as ``httpx.HTTPError``; a second
+        401 is returned for the caller to report.
+        """
+        headers = dict(kwargs.pop("headers", None) or {})
+
+        async def attempt() -> httpx.Response:
+            headers["authorization"] = f"Bearer {await self.token()}"
+            return await self.http.request(method, url, headers=headers, **kwargs)
+
+        response = await attempt()
+        if response.status_code == 401:
+            self.forget()
+            response = await attempt()
+        return response
+
     def forget(self) -> None:
         """Drop the cached token (after a 401), so the next call fetches a new one."""
         self._expires_at = 0.0

@@ -24,40 +24,33 @@ class MediaMissing(Exception):
 class MediaClient:
     """Reads media metadata and bytes from the scheduler's internal API."""
 
-    def __init__(self, http: httpx.AsyncClient, scheduler_url: str, tokens: ServiceTokenClient):
-        self.http = http
+    def __init__(self, scheduler_url: str, tokens: ServiceTokenClient):
         self.base = scheduler_url.rstrip("/") + "/v1/internal/workspaces"
         self.tokens = tokens
 
-    async def _get(self, url: str) -> httpx.Response:
-        for attempt in range(2):
-            try:
-                token = await self.tokens.token()
-                response = await self.http.get(
-                    url, headers={"authorization": f"Bearer {token}"}, timeout=120.0
-                )
-            except httpx.HTTPError as err:
-                raise MediaUnavailable(f"media library unreachable: {type(err).__name__}") from err
-            if response.status_code == 401 and attempt == 0:
-                self.tokens.forget()
-                continue
-            if response.status_code == 404:
-                raise MediaMissing(url.rsplit("/", 2)[-2 if url.endswith("content") else -1])
-            if response.status_code >= 400:
-                raise MediaUnavailable(f"media library answered {response.status_code}")
-            return response
-        raise MediaUnavailable("media library rejected this service's token")
+    async def _get(self, url: str, media_id: str) -> httpx.Response:
+        try:
+            response = await self.tokens.send("GET", url, timeout=120.0)
+        except httpx.HTTPError as err:
+            raise MediaUnavailable(f"media library unreachable: {type(err).__name__}") from err
+        if response.status_code == 401:
+            raise MediaUnavailable("media library rejected this service's token")
+        if response.status_code == 404:
+            raise MediaMissing(media_id)
+        if response.status_code >= 400:
+            raise MediaUnavailable(f"media library answered {response.status_code}")
+        return response
 
     async def fetch(self, workspace_id: str, media_id: str) -> MediaItem:
         """One media item with its bytes."""
         url = f"{self.base}/{workspace_id}/media/{media_id}"
-        meta = (await self._get(url)).json()
-        content = (await self._get(f"{url}/content")).content
+        meta = (await self._get(url, media_id)).json()
+        content = (await self._get(f"{url}/content", media_id)).content
         public_url: str | None = None
         # Missing when no public base URL is configured: networks that pull media
         # themselves then refuse the post with a reason saying so.
         with contextlib.suppress(MediaMissing):
-            public_url = str((await self._get(f"{url}:public-url")).json()["url"])
+            public_url = str((await self._get(f"{url}:public-url", media_id)).json()["url"])
         if len(content) != int(meta["size_bytes"]) or len(content) > MAX_MEDIA_BYTES:
             raise MediaUnavailable(f"media {media_id} came back incomplete")
         return MediaItem(

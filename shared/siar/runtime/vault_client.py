@@ -21,13 +21,11 @@ class VaultClient:
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
         vault_url: str,
         tokens: ServiceTokenClient,
         *,
         lease_cache_s: float = 0.0,
     ):
-        self.http = http
         self.base = vault_url.rstrip("/") + "/v1/internal/workspaces"
         self.tokens = tokens
         # Reusing a lease briefly spares the vault (and its audit log) a read per post
@@ -39,23 +37,17 @@ class VaultClient:
         self, method: str, url: str, *, refusal_ok: bool = False, **kwargs: Any
     ) -> httpx.Response | None:
         """Call the vault; None for 404 (and for a 4xx refusal when ``refusal_ok``)."""
-        for attempt in range(2):
-            try:
-                token = await self.tokens.token()
-                response = await self.http.request(
-                    method, url, headers={"authorization": f"Bearer {token}"}, **kwargs
-                )
-            except httpx.HTTPError as err:
-                raise VaultUnavailable(f"vault unreachable: {type(err).__name__}") from err
-            if response.status_code == 401 and attempt == 0:
-                self.tokens.forget()
-                continue
-            if response.status_code == 404 or (refusal_ok and 400 <= response.status_code < 500):
-                return None
-            if response.status_code >= 400:
-                raise VaultUnavailable(f"vault answered {response.status_code}")
-            return response
-        raise VaultUnavailable("vault rejected this service's token")
+        try:
+            response = await self.tokens.send(method, url, **kwargs)
+        except httpx.HTTPError as err:
+            raise VaultUnavailable(f"vault unreachable: {type(err).__name__}") from err
+        if response.status_code == 401:
+            raise VaultUnavailable("vault rejected this service's token")
+        if response.status_code == 404 or (refusal_ok and 400 <= response.status_code < 500):
+            return None
+        if response.status_code >= 400:
+            raise VaultUnavailable(f"vault answered {response.status_code}")
+        return response
 
     async def account(self, workspace_id: str, account_id: str) -> dict[str, str] | None:
         """An account of a workspace (network, handle), or None if unknown."""
