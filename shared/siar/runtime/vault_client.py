@@ -74,6 +74,10 @@ class VaultClient:
             return None
         return self._remember(workspace_id, account_id, _leased(workspace_id, account_id, response))
 
+    def forget_lease(self, workspace_id: str, account_id: str) -> None:
+        """Drop a cached lease (its token was refused), so the next lease asks the vault."""
+        self._leases.pop((workspace_id, account_id), None)
+
     def _remember(
         self, workspace_id: str, account_id: str, lease: tuple[AccountRef, Credential]
     ) -> tuple[AccountRef, Credential]:

@@ -31,10 +31,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def after_broker_start(runtime: Runtime) -> None:
         poller = Poller(
             service=app.state.service,
-            vault=runtime.vault_client("inbox"),
+            vault=runtime.vault_client("inbox", lease_cache_s=settings.credential_cache_s),
             connectors=runtime.connectors(),
             interval_s=settings.poll_interval_s,
-            credential_cache_s=settings.credential_cache_s,
         )
         runtime.spawn("poller", poller.run, poller.stop)
 
