@@ -3,11 +3,14 @@
 from siar.contracts.accounts import AccountConnected, AccountDisconnected
 from siar.contracts.deadletter import DeadLetter, dlq_topic
 from siar.contracts.engagement import (
+    ConversationChange,
+    ConversationUpdated,
     EngagementAction,
     EngagementCompleted,
     EngagementRequested,
     MessageKind,
     MessageReceived,
+    Sentiment,
 )
 from siar.contracts.envelope import Event, utcnow
 from siar.contracts.metrics import MetricsCollected
@@ -20,6 +23,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     EngagementRequested,
     EngagementCompleted,
     MessageReceived,
+    ConversationUpdated,
     MetricsCollected,
     AccountConnected,
     AccountDisconnected,
@@ -34,6 +38,8 @@ __all__ = [
     "TOPICS",
     "AccountConnected",
     "AccountDisconnected",
+    "ConversationChange",
+    "ConversationUpdated",
     "DeadLetter",
     "EngagementAction",
     "EngagementCompleted",
@@ -45,6 +51,7 @@ __all__ = [
     "PostFailed",
     "PostPublished",
     "PostScheduled",
+    "Sentiment",
     "dlq_topic",
     "utcnow",
 ]

@@ -10,6 +10,8 @@ from siar.contracts.envelope import Event
 
 EngagementAction = Literal["reply", "dm", "like", "hide", "delete", "repost"]
 MessageKind = Literal["comment", "reply", "dm", "mention", "review"]
+Sentiment = Literal["positive", "neutral", "negative"]
+ConversationChange = Literal["responded", "closed", "reopened", "assigned", "snoozed"]
 
 
 class EngagementRequested(Event):
@@ -59,3 +61,34 @@ class MessageReceived(Event):
     text: str
     network_post_id: str | None = None
     sent_at: AwareDatetime
+    sentiment: Sentiment | None = Field(
+        default=None, description="Offline sentiment of the text, when the inbox scored it."
+    )
+    language: str | None = Field(default=None, description="ISO 639-1 code, e.g. en, id.")
+    influencer: bool = Field(default=False, description="Author's following is large.")
+
+
+class ConversationUpdated(Event):
+    """A conversation's triage state changed: answered, closed, reopened, assigned.
+
+    Analytics turns these into response-time and resolution-time reports.
+    """
+
+    topic: ClassVar[str] = "conversation.updated"
+    event_type: Literal["conversation.updated"] = "conversation.updated"
+    schema_version: Literal[1] = 1
+    conversation_id: str
+    account_id: str
+    network: str
+    kind: MessageKind
+    change: ConversationChange
+    status: Literal["open", "pending", "closed", "snoozed"]
+    actor_id: str | None = Field(default=None, description="User who acted; None for rules.")
+    assignee_id: str | None = None
+    first_message_at: AwareDatetime
+    first_response_s: float | None = Field(
+        default=None, description="Seconds from the first inbound message to the first answer."
+    )
+    resolution_s: float | None = Field(
+        default=None, description="Seconds from the first inbound message to closing."
+    )
