@@ -19,6 +19,23 @@ class ConversationStatus(StrEnum):
     CLOSED = "closed"
 
 
+Priority = Literal["low", "normal", "high", "urgent"]
+Sentiment = Literal["positive", "neutral", "negative"]
+PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
+
+
+def higher_priority(a: Priority, b: Priority) -> Priority:
+    """The more pressing of two priorities."""
+    return a if PRIORITIES.index(a) >= PRIORITIES.index(b) else b
+
+
+def priority_at_ingest(sentiment: Sentiment | None, influencer: bool) -> Priority:
+    """Negative messages come first; a negative one from an influencer is urgent."""
+    if sentiment == "negative":
+        return "urgent" if influencer else "high"
+    return "high" if influencer else "normal"
+
+
 class Message(BaseModel):
     """One comment, mention or DM, normalised."""
 
@@ -42,6 +59,13 @@ class Message(BaseModel):
     delivery_error: str | None = None
     sent_by: str | None = None
     in_reply_to: str | None = None
+    # Triage at ingest (inbound messages only; see docs/inbox-ingestion.md).
+    sentiment: Sentiment | None = None
+    language: str | None = Field(default=None, description="ISO 639-1, None if unknown.")
+    priority: Priority = "normal"
+    influencer: bool = False
+    author_followers: int | None = None
+    tags: list[str] = Field(default_factory=list)
 
 
 class Conversation(BaseModel):
@@ -60,6 +84,12 @@ class Conversation(BaseModel):
     last_message_text: str = ""
     assignee: str | None = None
     tags: list[str] = Field(default_factory=list)
+    # From triage at ingest: the latest inbound message's sentiment and language, the
+    # highest priority any message raised it to, and whether an influencer wrote.
+    sentiment: Sentiment | None = None
+    language: str | None = None
+    priority: Priority = "normal"
+    influencer: bool = False
 
 
 def render_saved_reply(template: str, values: dict[str, str]) -> str:

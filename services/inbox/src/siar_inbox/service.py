@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Protocol
 
 from prometheus_client import Counter
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -13,13 +14,14 @@ from siar.connectors import FetchedMessage
 from siar.contracts import (
     EngagementCompleted,
     EngagementRequested,
-    MessageReceived,
+    Event,
     PostPublished,
     utcnow,
 )
 from siar.runtime.uow import UnitOfWork
-from siar_inbox.domain import Conversation, Message, conversation_id, message_id
+from siar_inbox.domain import Conversation, Message, message_id
 from siar_inbox.errors import ConversationNotFound, NothingToReplyTo
+from siar_inbox.ingest import DEFAULT_INFLUENCER_FOLLOWERS, normalise, received_event
 from siar_inbox.store import InboxStore
 
 log = logging.getLogger(__name__)
@@ -36,71 +38,68 @@ MESSAGES_DUPLICATE = Counter(
 )
 
 
+class IngestRules(Protocol):
+    """A workspace's automation, applied to each new message inside its transaction."""
+
+    async def influencer_followers(self, workspace_id: str) -> int:
+        """Followers from which an author counts as an influencer."""
+        ...
+
+    async def apply(
+        self, message: Message, conversation: Conversation, session: AsyncClientSession
+    ) -> tuple[Message, Conversation, list[Event]]:
+        """The message and thread with rules applied, and the actions they ask for."""
+        ...
+
+
 class InboxService:
     """Everything the inbox does, behind its API, its poller and its handlers."""
 
-    def __init__(self, *, store: InboxStore, uow: UnitOfWork) -> None:
+    def __init__(
+        self, *, store: InboxStore, uow: UnitOfWork, rules: IngestRules | None = None
+    ) -> None:
         self.store = store
         self.uow = uow
+        # Workspace rules and thresholds applied at ingest (automation.py); None in tests.
+        self.rules = rules
 
     async def ingest(
         self, *, workspace_id: str, account_id: str, network: str, fetched: FetchedMessage
     ) -> Message | None:
-        """Store one fetched message (once), thread it, emit ``message.received``."""
-        msg_id = message_id(workspace_id, network, fetched.network_message_id)
-        if await self.store.has_message(workspace_id, msg_id):
+        """Store one fetched message (once), thread and triage it, emit ``message.received``."""
+        if await self.store.has_message(
+            workspace_id, message_id(workspace_id, network, fetched.network_message_id)
+        ):
             MESSAGES_DUPLICATE.labels(network).inc()
             return None
-        thread_key = fetched.network_post_id or fetched.parent_network_id or fetched.author_handle
         post = (
             await self.store.post_for(workspace_id, fetched.network_post_id)
             if fetched.network_post_id
             else None
         )
-        now = utcnow()
-        conv = Conversation(
-            id=conversation_id(workspace_id, account_id, fetched.kind, thread_key),
+        rules = self.rules
+        message, conv = normalise(
             workspace_id=workspace_id,
             account_id=account_id,
             network=network,
-            kind=fetched.kind,
-            network_post_id=fetched.network_post_id,
+            fetched=fetched,
             post_id=str(post["post_id"]) if post else None,
-            last_message_at=fetched.sent_at,
-        )
-        message = Message(
-            id=msg_id,
-            workspace_id=workspace_id,
-            conversation_id=conv.id,
-            account_id=account_id,
-            network=network,
-            network_message_id=fetched.network_message_id,
-            kind=fetched.kind,
-            author_handle=fetched.author_handle,
-            author_name=fetched.author_name,
-            text=fetched.text,
-            network_post_id=fetched.network_post_id,
-            sent_at=fetched.sent_at,
-            received_at=now,
-        )
-        event = MessageReceived.new(
-            workspace_id=workspace_id,
-            message_id=message.id,
-            conversation_id=conv.id,
-            account_id=account_id,
-            network=network,
-            network_message_id=fetched.network_message_id,
-            kind=fetched.kind,
-            author_handle=fetched.author_handle,
-            author_name=fetched.author_name,
-            text=fetched.text,
-            network_post_id=fetched.network_post_id,
-            sent_at=fetched.sent_at,
+            received_at=utcnow(),
+            influencer_followers=(
+                await rules.influencer_followers(workspace_id)
+                if rules
+                else DEFAULT_INFLUENCER_FOLLOWERS
+            ),
         )
 
         async def work(session: AsyncClientSession) -> None:
-            await self.store.add_message(message, conv, session)
-            await self.uow.outbox.add(event, session=session)
+            stored, thread, actions = (
+                await rules.apply(message, conv, session) if rules else (message, conv, [])
+            )
+            await self.store.add_message(stored, thread, session)
+            await self.uow.outbox.add(received_event(stored), session=session)
+            for action in actions:
+                await self.uow.outbox.add(action, session=session)
 
         try:
             await self.uow.run(work)

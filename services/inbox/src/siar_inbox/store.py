@@ -10,6 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from siar.runtime.mongo import Document, IndexSpec, TenantCollection
 from siar_inbox.domain import Conversation, Message
+from siar_inbox.ingest import fold_triage
 
 INDEXES = (
     IndexSpec("conversations", [("workspace_id", ASCENDING), ("last_message_at", DESCENDING)]),
@@ -54,6 +55,7 @@ class InboxStore:
         )
         if latest == message.sent_at:
             current["last_message_text"] = message.text[:280]
+        fold_triage(current, conversation, newest=latest == message.sent_at)
         await self.conversations.replace_one(ws, {"_id": conversation.id}, current, session=session)
 
     async def list_conversations(self, workspace_id: str, *, limit: int) -> list[Conversation]:
