@@ -24,6 +24,8 @@ from siar.connectors.models import (
     MetricsSnapshot,
     OutgoingPost,
     Page,
+    PublicPost,
+    PublicProfile,
     PublishedPost,
     TokenGrant,
 )
@@ -63,6 +65,8 @@ __all__ = [
     "PartiallyPublishedError",
     "PermanentError",
     "PostFormat",
+    "PublicPost",
+    "PublicProfile",
     "PublishedPost",
     "RateLimit",
     "RateLimitedError",

@@ -13,10 +13,13 @@ from siar.connectors.models import (
     Credential,
     Engagement,
     EngagementResult,
+    FetchedMessage,
     Identity,
     MetricsSnapshot,
     OutgoingPost,
     Page,
+    PublicPost,
+    PublicProfile,
     PublishedPost,
 )
 from siar.connectors.rules import Capability, ContentRules, OAuthConfig, RateLimit
@@ -77,6 +80,22 @@ class Connector(ABC):
         """Likes, comments, shares, impressions and the like for one post."""
         raise self.unsupported("post metrics")
 
+    async def search_public(
+        self, account: AccountRef, credential: Credential, query: str, since: datetime | None
+    ) -> list[PublicPost]:
+        """Recent public posts matching ``query`` (a #hashtag, keyword or @handle), newest first.
+
+        Used by research; one page per call. Networks whose API offers no public
+        search keep this default.
+        """
+        raise self.unsupported("public search")
+
+    async def public_profile(
+        self, account: AccountRef, credential: Credential, handle: str
+    ) -> PublicProfile:
+        """Another account's public figures (followers and the like), for research."""
+        raise self.unsupported("public profile look-ups")
+
     async def identify(self, credential: Credential) -> Identity:
         """The account a freshly granted credential belongs to (after OAuth)."""
         raise self.unsupported("looking up the signed-in account")
@@ -92,6 +111,15 @@ class Connector(ABC):
     def verify_webhook(self, headers: Mapping[str, str], body: bytes, secret: str) -> bool:
         """Whether a webhook call really comes from the network (signature check)."""
         return False
+
+    def parse_webhook(self, body: bytes) -> list[tuple[str, FetchedMessage]]:
+        """Comments, mentions and DMs in a verified webhook call, oldest first.
+
+        Each comes with the network account id it was sent for, so the receiver can
+        find the connected account. Networks whose webhooks carry no messages (or that
+        have none) raise the unsupported error; their messages are polled.
+        """
+        raise self.unsupported("messages by webhook")
 
     def measure_text(self, text: str) -> int:
         """How long the network counts ``text`` (code points, or graphemes where it says)."""

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from siar.connectors import bluesky_inbox, bluesky_media
+from siar.connectors import bluesky_inbox, bluesky_media, public_search
 from siar.connectors.bluesky_lexicon import (
     MAX_GRAPHEMES,
     POST,
@@ -50,6 +50,8 @@ from siar.connectors.models import (
     MetricsSnapshot,
     OutgoingPost,
     Page,
+    PublicPost,
+    PublicProfile,
     PublishedPost,
 )
 from siar.connectors.rules import (
@@ -380,6 +382,18 @@ class BlueskyConnector(HttpConnector):
     async def account_metrics(self, account: AccountRef, credential: Credential) -> MetricsSnapshot:
         """Followers, follows and posts from ``app.bsky.actor.getProfile``."""
         return await bluesky_inbox.account_metrics(self, self.did(account, credential), credential)
+
+    async def search_public(
+        self, account: AccountRef, credential: Credential, query: str, since: datetime | None
+    ) -> list[PublicPost]:
+        """Latest posts matching ``query`` (``app.bsky.feed.searchPosts``)."""
+        return await public_search.bluesky_search(self, credential, query, since)
+
+    async def public_profile(
+        self, account: AccountRef, credential: Credential, handle: str
+    ) -> PublicProfile:
+        """Any account's followers, follows and posts (``app.bsky.actor.getProfile``)."""
+        return await public_search.bluesky_profile(self, credential, handle)
 
     async def post_metrics(
         self, account: AccountRef, credential: Credential, network_post_id: str

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from siar.connectors import mastodon_inbox, mastodon_media
+from siar.connectors import mastodon_inbox, mastodon_media, public_search
 from siar.connectors.errors import (
     AuthExpiredError,
     ConnectorError,
@@ -38,6 +38,8 @@ from siar.connectors.models import (
     MetricsSnapshot,
     OutgoingPost,
     Page,
+    PublicPost,
+    PublicProfile,
     PublishedPost,
 )
 from siar.connectors.rules import (
@@ -339,6 +341,18 @@ class MastodonConnector(HttpConnector):
             "statuses_count": "posts",
         }
         return snapshot(me, fields)
+
+    async def search_public(
+        self, account: AccountRef, credential: Credential, query: str, since: datetime | None
+    ) -> list[PublicPost]:
+        """A hashtag's timeline, or a keyword search as far as the instance allows it."""
+        return await public_search.mastodon_search(self, account, credential, query, since)
+
+    async def public_profile(
+        self, account: AccountRef, credential: Credential, handle: str
+    ) -> PublicProfile:
+        """Any account's followers, following and statuses (``accounts/lookup``)."""
+        return await public_search.mastodon_profile(self, account, credential, handle)
 
     async def post_metrics(
         self, account: AccountRef, credential: Credential, network_post_id: str

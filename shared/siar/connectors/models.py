@@ -144,6 +144,28 @@ class MetricsSnapshot(BaseModel):
     partial: bool = False
 
 
+class PublicPost(BaseModel):
+    """Someone's public post found by a search (research: mentions of a term)."""
+
+    network_post_id: str
+    author_handle: str
+    text: str
+    posted_at: datetime
+    url: str | None = None
+    likes: float = 0
+    reposts: float = 0
+    replies: float = 0
+
+
+class PublicProfile(BaseModel):
+    """A public account's public figures (research: competitors)."""
+
+    handle: str
+    display_name: str | None = None
+    collected_at: datetime
+    metrics: dict[str, float] = Field(description="followers, following, posts when shown.")
+
+
 class TokenGrant(BaseModel):
     """Tokens from a network's token endpoint."""
 

@@ -21,6 +21,7 @@ from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from siar.connectors import sandbox_research
 from siar.connectors.base import Connector
 from siar.connectors.errors import AuthExpiredError, PermanentError, RateLimitedError
 from siar.connectors.models import (
@@ -33,6 +34,8 @@ from siar.connectors.models import (
     FetchedMessage,
     OutgoingPost,
     Page,
+    PublicPost,
+    PublicProfile,
     PublishedPost,
 )
 from siar.connectors.rules import Capability, ContentRules, MediaLimits, RateLimit
@@ -311,3 +314,17 @@ class SandboxConnector(Connector):
             )
             return EngagementResult(network_id=target)
         raise self.unsupported(engagement.action)
+
+    async def search_public(
+        self, account: AccountRef, credential: Credential, query: str, since: datetime | None
+    ) -> list[PublicPost]:
+        """Seeded public posts mentioning ``query`` (see :mod:`sandbox_research`)."""
+        await self._authenticate(account, credential)
+        return sandbox_research.search(query, since)
+
+    async def public_profile(
+        self, account: AccountRef, credential: Credential, handle: str
+    ) -> PublicProfile:
+        """A competitor's seeded public figures (see :mod:`sandbox_research`)."""
+        await self._authenticate(account, credential)
+        return sandbox_research.profile(handle)

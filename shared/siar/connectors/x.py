@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from siar.connectors import x_auth, x_identity, x_inbox, x_media
+from siar.connectors import public_search, x_auth, x_identity, x_inbox, x_media, x_webhooks
 from siar.connectors.errors import (
     ConnectorError,
     PartiallyPublishedError,
@@ -36,6 +36,8 @@ from siar.connectors.models import (
     MetricsSnapshot,
     OutgoingPost,
     Page,
+    PublicPost,
+    PublicProfile,
     PublishedPost,
 )
 from siar.connectors.rules import (
@@ -380,6 +382,18 @@ class XConnector(HttpConnector):
         raw = (_data(body) or {}).get("public_metrics", {})
         return _snapshot(raw, _USER_METRICS)
 
+    async def search_public(
+        self, account: AccountRef, credential: Credential, query: str, since: datetime | None
+    ) -> list[PublicPost]:
+        """Posts of the last 7 days matching ``query`` (``/2/tweets/search/recent``)."""
+        return await public_search.x_search(self, credential, query, since)
+
+    async def public_profile(
+        self, account: AccountRef, credential: Credential, handle: str
+    ) -> PublicProfile:
+        """Any account's ``public_metrics`` (``/2/users/by/username``)."""
+        return await public_search.x_profile(self, credential, handle)
+
     async def post_metrics(
         self, account: AccountRef, credential: Credential, network_post_id: str
     ) -> MetricsSnapshot:
@@ -402,6 +416,10 @@ class XConnector(HttpConnector):
     def verify_webhook(self, headers: Mapping[str, str], body: bytes, secret: str) -> bool:
         """Check ``x-twitter-webhooks-signature`` (base64 HMAC-SHA256 of the body)."""
         return x_auth.signature_valid(headers, body, secret)
+
+    def parse_webhook(self, body: bytes) -> list[tuple[str, FetchedMessage]]:
+        """Mentions, replies and DMs in an Account Activity call (see :mod:`x_webhooks`)."""
+        return x_webhooks.parse(body)
 
 
 def _snapshot(raw: Any, names: dict[str, str]) -> MetricsSnapshot:

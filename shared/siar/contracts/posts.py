@@ -26,6 +26,12 @@ class PostScheduled(Event):
     media_ids: list[str] = Field(default_factory=list)
     link: str | None = None
     first_comment: str | None = None
+    format: str | None = Field(
+        default=None, description="The post's format (feed, story, reel...), when chosen."
+    )
+    media_kinds: list[str] = Field(
+        default_factory=list, description="Kind of each media item (image, video), in order."
+    )
 
 
 class PostPublished(Event):
