@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from siar.connectors import meta_webhooks
 from siar.connectors.errors import (
     ConnectorError,
     PermanentError,
@@ -32,7 +33,7 @@ from siar.connectors.meta_graph import (
     parse_time,
     receipt_of,
 )
-from siar.connectors.models import Credential, MediaItem, PublishedPost
+from siar.connectors.models import Credential, FetchedMessage, MediaItem, PublishedPost
 
 log = logging.getLogger(__name__)
 
@@ -200,3 +201,7 @@ class GraphConnector(HttpConnector):
             log.info("%s insights %s unavailable: %s", self.network, path, err.reason)
             return {}
         return {names[k]: v for k, v in insight_values(body).items() if k in names}
+
+    def parse_webhook(self, body: bytes) -> list[tuple[str, FetchedMessage]]:
+        """Comments and DMs in a verified Meta webhook call (see :mod:`meta_webhooks`)."""
+        return meta_webhooks.parse(self.network, body)

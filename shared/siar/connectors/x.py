@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from siar.connectors import public_search, x_auth, x_identity, x_inbox, x_media
+from siar.connectors import public_search, x_auth, x_identity, x_inbox, x_media, x_webhooks
 from siar.connectors.errors import (
     ConnectorError,
     PartiallyPublishedError,
@@ -32,6 +32,7 @@ from siar.connectors.models import (
     Credential,
     Engagement,
     EngagementResult,
+    FetchedMessage,
     Identity,
     MetricsSnapshot,
     OutgoingPost,
@@ -416,6 +417,10 @@ class XConnector(HttpConnector):
     def verify_webhook(self, headers: Mapping[str, str], body: bytes, secret: str) -> bool:
         """Check ``x-twitter-webhooks-signature`` (base64 HMAC-SHA256 of the body)."""
         return x_auth.signature_valid(headers, body, secret)
+
+    def parse_webhook(self, body: bytes) -> list[tuple[str, FetchedMessage]]:
+        """Mentions, replies and DMs in an Account Activity call (see :mod:`x_webhooks`)."""
+        return x_webhooks.parse(body)
 
 
 def _snapshot(raw: Any, names: dict[str, str]) -> MetricsSnapshot:
