@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from siar.connectors import FetchedMessage
-from siar_inbox.domain import priority_at_ingest
+from siar_inbox.domain import Message, priority_at_ingest
 from siar_inbox.ingest import fold_triage, normalise, received_event
 from siar_inbox.language import detect_language
 from siar_inbox.lexicon_id import compound
@@ -104,13 +104,23 @@ def test_normalise_triages_and_keeps_text_intact() -> None:
     assert event.language == message.language
 
 
-def test_influencer_threshold_is_the_workspaces() -> None:
-    common = {"workspace_id": "ws", "account_id": "a", "network": "x", "post_id": None}
-    low, _ = normalise(
-        **common, fetched=fetched("hi", 500), received_at=NOW, influencer_followers=400
+def triaged(message: FetchedMessage, **threshold: int) -> Message:
+    stored, _ = normalise(
+        workspace_id="ws",
+        account_id="a",
+        network="x",
+        fetched=message,
+        post_id=None,
+        received_at=NOW,
+        **threshold,
     )
-    high, _ = normalise(**common, fetched=fetched("hi", 500), received_at=NOW)
-    unknown, _ = normalise(**common, fetched=fetched("hi"), received_at=NOW)
+    return stored
+
+
+def test_influencer_threshold_is_the_workspaces() -> None:
+    low = triaged(fetched("hi", 500), influencer_followers=400)
+    high = triaged(fetched("hi", 500))
+    unknown = triaged(fetched("hi"))
     assert (low.influencer, high.influencer, unknown.influencer) == (True, False, False)
 
 

@@ -20,6 +20,9 @@ class AccountConnected(Event):
     handle: str
     display_name: str | None = None
     timezone: str = Field(default="UTC", description="IANA zone for the account's schedule.")
+    network_account_id: str | None = Field(
+        default=None, description="The account's id on the network (webhook calls name it)."
+    )
 
 
 class AccountDisconnected(Event):

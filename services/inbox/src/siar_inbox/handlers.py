@@ -26,7 +26,11 @@ def register_handlers(
 
     async def on_account_connected(event: AccountConnected) -> None:
         await service().start_polling(
-            event.workspace_id, event.account_id, event.network, event.handle
+            event.workspace_id,
+            event.account_id,
+            event.network,
+            event.handle,
+            network_account_id=event.network_account_id,
         )
 
     async def on_account_disconnected(event: AccountDisconnected) -> None:

@@ -55,6 +55,11 @@ class Poller:
         if connector is None or not connector.capabilities & READABLE:
             return 0
         account, credential = await self._lease(ws, account_id)
+        if account.network_account_id and not poller.get("network_account_id"):
+            # Accounts connected before events named it: webhook calls need the mapping.
+            await self.service.store.set_poller(
+                ws, account_id, {"network_account_id": account.network_account_id}
+            )
         try:
             page = await connector.fetch_messages(account, credential, poller.get("cursor"))
         except AuthExpiredError:

@@ -192,14 +192,18 @@ class InboxService:
         )
 
     async def start_polling(
-        self, workspace_id: str, account_id: str, network: str, handle: str = ""
+        self,
+        workspace_id: str,
+        account_id: str,
+        network: str,
+        handle: str = "",
+        network_account_id: str | None = None,
     ) -> None:
-        """Poll a newly connected account."""
-        await self.store.set_poller(
-            workspace_id,
-            account_id,
-            {"network": network, "handle": handle, "active": True, "since": utcnow()},
-        )
+        """Poll a newly connected account (and route its webhook calls to it)."""
+        fields = {"network": network, "handle": handle, "active": True, "since": utcnow()}
+        if network_account_id:
+            fields["network_account_id"] = network_account_id
+        await self.store.set_poller(workspace_id, account_id, fields)
 
     async def stop_polling(self, workspace_id: str, account_id: str) -> None:
         """Stop polling a disconnected account."""

@@ -288,6 +288,7 @@ class VaultService:
             network=network,
             handle=account.handle,
             display_name=account.display_name,
+            network_account_id=account.network_account_id,
         )
 
         async def work(session: AsyncClientSession) -> None:
