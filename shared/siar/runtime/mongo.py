@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pymongo import AsyncMongoClient, IndexModel, ReturnDocument
+from pymongo import AsyncMongoClient, IndexModel, ReplaceOne, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -88,9 +88,26 @@ class TenantCollection:
         sort: Sequence[tuple[str, int]] | None = None,
         limit: int = 0,
         skip: int = 0,
+        projection: Mapping[str, Any] | None = None,
+        session: AsyncClientSession | None = None,
     ) -> list[Document]:
         """Documents of this workspace matching ``query``."""
-        cursor = self.raw.find(self._scoped(workspace_id, query), sort=sort, limit=limit, skip=skip)
+        cursor = self.raw.find(
+            self._scoped(workspace_id, query),
+            projection=projection,
+            sort=sort,
+            limit=limit,
+            skip=skip,
+            session=session,
+        )
+        return await cursor.to_list()
+
+    async def aggregate(
+        self, workspace_id: str, pipeline: Sequence[Mapping[str, Any]]
+    ) -> list[Document]:
+        """Run ``pipeline`` over this workspace's documents only (a ``$match`` goes first)."""
+        scoped = [{"$match": self._scoped(workspace_id, None)}, *pipeline]
+        cursor = await self.raw.aggregate(scoped)
         return await cursor.to_list()
 
     async def count(self, workspace_id: str, query: Mapping[str, Any] | None = None) -> int:
@@ -145,6 +162,24 @@ class TenantCollection:
         result = await self.raw.replace_one(
             self._scoped(workspace_id, query), replacement, session=session
         )
+        return result.matched_count
+
+    async def replace_many(
+        self,
+        workspace_id: str,
+        docs: Sequence[Mapping[str, Any]],
+        *,
+        session: AsyncClientSession | None = None,
+    ) -> int:
+        """Replace whole documents (matched by ``_id``) in one bulk write; how many matched."""
+        if not docs:
+            return 0
+        ops = []
+        for doc in docs:
+            replacement = self._scoped(workspace_id, doc)
+            replacement.pop("_id", None)
+            ops.append(ReplaceOne(self._scoped(workspace_id, {"_id": doc["_id"]}), replacement))
+        result = await self.raw.bulk_write(ops, ordered=False, session=session)
         return result.matched_count
 
     async def find_one_and_update(

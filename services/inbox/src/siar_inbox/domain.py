@@ -17,6 +17,7 @@ class ConversationStatus(StrEnum):
     OPEN = "open"
     PENDING = "pending"
     CLOSED = "closed"
+    SNOOZED = "snoozed"
 
 
 Priority = Literal["low", "normal", "high", "urgent"]
@@ -59,6 +60,9 @@ class Message(BaseModel):
     delivery_error: str | None = None
     sent_by: str | None = None
     in_reply_to: str | None = None
+    moderation: Literal["hidden", "deleted"] | None = Field(
+        default=None, description="Set once a hide or delete asked from the inbox succeeded."
+    )
     # Triage at ingest (inbound messages only; see docs/inbox-ingestion.md).
     sentiment: Sentiment | None = None
     language: str | None = Field(default=None, description="ISO 639-1, None if unknown.")
@@ -84,6 +88,22 @@ class Conversation(BaseModel):
     last_message_text: str = ""
     assignee: str | None = None
     tags: list[str] = Field(default_factory=list)
+    snoozed_until: datetime | None = Field(
+        default=None, description="While snoozed: when it wakes up (a new message wakes it too)."
+    )
+    first_message_at: datetime | None = Field(
+        default=None, description="When the first message from the network arrived."
+    )
+    first_response_at: datetime | None = None
+    first_response_s: float | None = Field(
+        default=None, description="Seconds from the first message to our first answer."
+    )
+    responded_by: str | None = None
+    closed_at: datetime | None = None
+    resolution_s: float | None = Field(
+        default=None, description="Seconds from the first message to the latest close."
+    )
+    closed_by: str | None = None
     # From triage at ingest: the latest inbound message's sentiment and language, the
     # highest priority any message raised it to, and whether an influencer wrote.
     sentiment: Sentiment | None = None

@@ -17,3 +17,15 @@ class NothingToReplyTo(InboxError):
 
 class SavedReplyNotFound(InboxError):
     """No such saved reply in this workspace."""
+
+
+class SnoozeNotAhead(InboxError):
+    """A snooze must end in the future."""
+
+
+class ActionNotSupported(InboxError):
+    """The conversation's network does not offer this action."""
+
+
+class NothingToActOn(InboxError):
+    """The message or post to act on is unknown to the network (or to us)."""

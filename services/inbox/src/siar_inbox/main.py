@@ -5,15 +5,23 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from siar.runtime.app import Runtime, create_service_app, serve
+from siar_inbox.actions import INDEXES as ACTION_INDEXES
+from siar_inbox.api.act_routes import router as act_router
+from siar_inbox.api.query_routes import router as query_router
 from siar_inbox.api.routes import ERRORS
 from siar_inbox.api.routes import router as api_router
 from siar_inbox.api.triage_routes import router as triage_router
 from siar_inbox.errors import InboxError
 from siar_inbox.handlers import register_handlers
+from siar_inbox.listing import INDEXES as LISTING_INDEXES
+from siar_inbox.listing import ConversationQueries
 from siar_inbox.polling import Poller
 from siar_inbox.service import InboxService
 from siar_inbox.settings import Settings
+from siar_inbox.snooze import INDEXES as SNOOZE_INDEXES
+from siar_inbox.snooze import Snoozer
 from siar_inbox.store import INDEXES, InboxStore
+from siar_inbox.stream import ConversationFeed
 from siar_inbox.triage import INDEXES as TRIAGE_INDEXES
 from siar_inbox.triage import Triage
 
@@ -27,6 +35,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def on_startup(runtime: Runtime) -> None:
         app.state.service = InboxService(store=InboxStore(runtime.db), uow=runtime.uow)
         app.state.triage = Triage(app.state.service)
+        app.state.queries = ConversationQueries(app.state.service.store)
+        app.state.feed = ConversationFeed(
+            app.state.service.store,
+            heartbeat_s=settings.stream_heartbeat_s,
+            max_s=settings.stream_max_s,
+        )
 
     async def after_broker_start(runtime: Runtime) -> None:
         poller = Poller(
@@ -36,16 +50,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             interval_s=settings.poll_interval_s,
         )
         runtime.spawn("poller", poller.run, poller.stop)
+        snoozer = Snoozer(app.state.service, interval_s=settings.snooze_check_s)
+        runtime.spawn("snoozer", snoozer.run, snoozer.stop)
 
     app, _ = create_service_app(
         name="inbox",
         settings=settings,
         description=DESCRIPTION,
-        indexes=(*INDEXES, *TRIAGE_INDEXES),
+        indexes=(*INDEXES, *TRIAGE_INDEXES, *LISTING_INDEXES, *SNOOZE_INDEXES, *ACTION_INDEXES),
         on_startup=on_startup,
         after_broker_start=after_broker_start,
         subscribe=lambda broker, service: register_handlers(broker, settings, service),
-        routers=[api_router, triage_router],
+        # The query routes first: /conversations:counts is not a conversation id.
+        routers=[query_router, act_router, api_router, triage_router],
         domain_errors=(InboxError, ERRORS),
     )
     return app

@@ -19,6 +19,7 @@ from siar.contracts import (
     utcnow,
 )
 from siar.runtime.uow import UnitOfWork
+from siar_inbox.actions import Actions, record_response
 from siar_inbox.domain import Conversation, Message, message_id
 from siar_inbox.errors import ConversationNotFound, NothingToReplyTo
 from siar_inbox.ingest import DEFAULT_INFLUENCER_FOLLOWERS, normalise, received_event
@@ -62,6 +63,7 @@ class InboxService:
         self.uow = uow
         # Workspace rules and thresholds applied at ingest (automation.py); None in tests.
         self.rules = rules
+        self.actions = Actions(store, uow)
 
     async def ingest(
         self, *, workspace_id: str, account_id: str, network: str, fetched: FetchedMessage
@@ -152,12 +154,16 @@ class InboxService:
         async def work(session: AsyncClientSession) -> None:
             await self.store.add_outbound(message, session)
             await self.uow.outbox.add(request, session=session)
+            await record_response(self.store, self.uow.outbox, conv, author, session)
 
         await self.uow.run(work)
         return message
 
     async def engagement_completed(self, event: EngagementCompleted, consumer: str) -> None:
-        """Show the outcome of one of our replies on its thread."""
+        """Show the outcome of one of our replies (or another thread action) on its thread."""
+        if event.action != "reply":
+            await self.actions.completed(event, consumer)
+            return
         message = await self.store.message(event.workspace_id, event.request_id)
         if message is None or message.direction != "outbound":
             return
@@ -214,10 +220,6 @@ class InboxService:
         await self.store.set_poller(
             workspace_id, account_id, {"cursor": cursor, "polled_at": utcnow()}
         )
-
-    async def conversations(self, workspace_id: str, *, limit: int) -> list[Conversation]:
-        """The unified inbox, newest first."""
-        return await self.store.list_conversations(workspace_id, limit=limit)
 
     async def messages(self, workspace_id: str, conversation_id: str) -> list[Message]:
         """One conversation's messages."""

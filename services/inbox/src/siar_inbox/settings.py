@@ -21,6 +21,17 @@ class Settings(ServiceSettings):
     credential_cache_s: float = Field(
         default=300.0, ge=0, description="How long a leased credential is reused for polling."
     )
+    snooze_check_s: float = Field(
+        default=5.0, gt=0, description="How often snoozed conversations are checked for waking."
+    )
+    stream_heartbeat_s: float = Field(
+        default=15.0, gt=0, description="Quiet time after which the live stream sends a ping."
+    )
+    stream_max_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="A live stream ends after this long; clients reconnect with Last-Event-ID.",
+    )
 
     def required_secrets(self) -> tuple[str, ...]:
         """The inbox leases credentials with its service secret."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -11,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from siar.runtime.mongo import Document, IndexSpec, TenantCollection
 from siar_inbox.domain import Conversation, Message
 from siar_inbox.ingest import fold_triage
+from siar_inbox.search import merge_terms
 
 INDEXES = (
     IndexSpec("conversations", [("workspace_id", ASCENDING), ("last_message_at", DESCENDING)]),
@@ -18,6 +20,13 @@ INDEXES = (
     IndexSpec("pollers", [("active", ASCENDING)]),
     IndexSpec("posts", [("workspace_id", ASCENDING), ("network_post_id", ASCENDING)]),
 )
+
+
+def searchable(message: Message, existing: Iterable[str] = ()) -> list[str]:
+    """A conversation's search terms once ``message`` (text and author) is in it."""
+    return merge_terms(
+        existing, f"{message.text} {message.author_handle} {message.author_name or ''}"
+    )
 
 
 class InboxStore:
@@ -45,25 +54,23 @@ class InboxStore:
         if current is None:
             doc = conversation.model_dump(exclude={"id"})
             doc.update(_id=conversation.id, message_count=1, last_message_text=message.text[:280])
+            doc.update(first_message_at=message.sent_at, search_terms=searchable(message))
             await self.conversations.insert(ws, doc, session=session)
             return
         latest = max(current["last_message_at"], message.sent_at)
         current.update(
             message_count=int(current.get("message_count", 0)) + 1,
             last_message_at=latest,
-            status="open",
+            status="open",  # a new message also wakes a snoozed conversation
+            snoozed_until=None,
+            snoozed_until_ts=None,
+            first_message_at=min(current.get("first_message_at") or latest, message.sent_at),
+            search_terms=searchable(message, current.get("search_terms") or ()),
         )
         if latest == message.sent_at:
             current["last_message_text"] = message.text[:280]
         fold_triage(current, conversation, newest=latest == message.sent_at)
         await self.conversations.replace_one(ws, {"_id": conversation.id}, current, session=session)
-
-    async def list_conversations(self, workspace_id: str, *, limit: int) -> list[Conversation]:
-        """Newest conversations first."""
-        docs = await self.conversations.find(
-            workspace_id, sort=[("last_message_at", DESCENDING)], limit=limit
-        )
-        return [Conversation.model_validate({**d, "id": d["_id"]}) for d in docs]
 
     async def conversation(self, workspace_id: str, conversation_id: str) -> Conversation | None:
         """One conversation."""

@@ -1,33 +1,26 @@
-"""Working a conversation: status, assignee, tags, internal notes and saved replies."""
+"""Working a conversation: status, assignee, tags, snooze, internal notes and saved replies."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from pymongo import ASCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from siar.contracts import utcnow
 from siar.runtime.mongo import Document, IndexSpec, TenantCollection
-from siar_inbox.domain import Conversation, ConversationStatus, render_saved_reply
-from siar_inbox.errors import ConversationNotFound, SavedReplyNotFound
+from siar_inbox.changes import Change, SnoozeInPast, apply
+from siar_inbox.domain import Conversation, render_saved_reply
+from siar_inbox.errors import ConversationNotFound, SavedReplyNotFound, SnoozeNotAhead
+from siar_inbox.listing import to_conversation
+from siar_inbox.response_metrics import conversation_event
 from siar_inbox.service import InboxService
 
 INDEXES = (
     IndexSpec("notes", [("workspace_id", ASCENDING), ("conversation_id", ASCENDING)]),
     IndexSpec("saved_replies", [("workspace_id", ASCENDING), ("name", ASCENDING)]),
 )
-
-
-@dataclass(frozen=True)
-class Change:
-    """What a person changes on a conversation (None: leave as it is)."""
-
-    status: ConversationStatus | None = None
-    assignee: str | None = None
-    unassign: bool = False
-    tags: list[str] | None = None
 
 
 class Triage:
@@ -39,22 +32,32 @@ class Triage:
         self.notes = TenantCollection(db["notes"])
         self.saved = TenantCollection(db["saved_replies"])
 
-    async def change(self, workspace_id: str, conversation_id: str, change: Change) -> Conversation:
-        """Apply a change; the whole document is written (see TenantCollection.replace_one)."""
+    async def change(
+        self, workspace_id: str, conversation_id: str, change: Change, actor: str | None = None
+    ) -> Conversation:
+        """Apply a change and announce it, together (whole document: see replace_one)."""
         store = self.service.store
-        doc = await store.conversations.find_one(workspace_id, {"_id": conversation_id})
-        if doc is None:
-            raise ConversationNotFound(f"conversation {conversation_id} not found")
-        if change.status is not None:
-            doc["status"] = change.status.value
-        if change.unassign:
-            doc["assignee"] = None
-        elif change.assignee is not None:
-            doc["assignee"] = change.assignee
-        if change.tags is not None:
-            doc["tags"] = sorted({t.strip().lower() for t in change.tags if t.strip()})
-        await store.conversations.replace_one(workspace_id, {"_id": conversation_id}, doc)
-        return Conversation.model_validate({**doc, "id": doc["_id"]})
+
+        async def work(session: AsyncClientSession) -> Document:
+            doc = await store.conversations.find_one(
+                workspace_id, {"_id": conversation_id}, session=session
+            )
+            if doc is None:
+                raise ConversationNotFound(f"conversation {conversation_id} not found")
+            try:
+                events = apply(doc, change, utcnow(), actor)
+            except SnoozeInPast as err:
+                raise SnoozeNotAhead(str(err)) from err
+            await store.conversations.replace_one(
+                workspace_id, {"_id": conversation_id}, doc, session=session
+            )
+            for name in events:
+                await self.service.uow.outbox.add(
+                    conversation_event(doc, name, actor), session=session
+                )
+            return doc
+
+        return to_conversation(await self.service.uow.run(work))
 
     async def add_note(
         self, workspace_id: str, conversation_id: str, author: str, text: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from siar.runtime.auth import Principal, require
@@ -13,7 +13,7 @@ from siar.runtime.roles import Permission
 from siar_inbox import errors
 from siar_inbox.api.deps import Service
 from siar_inbox.api.triage_routes import triage
-from siar_inbox.domain import Conversation, Message
+from siar_inbox.domain import Message
 
 router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["inbox"])
 
@@ -21,6 +21,9 @@ ERRORS: ErrorMap = {
     errors.ConversationNotFound: (404, "not-found", "Conversation not found"),
     errors.NothingToReplyTo: (409, "nothing-to-reply-to", "Nothing to reply to"),
     errors.SavedReplyNotFound: (404, "not-found", "Saved reply not found"),
+    errors.SnoozeNotAhead: (422, "snooze-not-ahead", "Snooze must end in the future"),
+    errors.ActionNotSupported: (422, "action-not-supported", "Network cannot do that"),
+    errors.NothingToActOn: (409, "nothing-to-act-on", "Nothing to act on"),
 }
 
 
@@ -38,26 +41,10 @@ class ReplyCreate(BaseModel):
         return self
 
 
-class ConversationList(BaseModel):
-    """Conversations, newest first."""
-
-    items: list[Conversation]
-
-
 class MessageList(BaseModel):
     """Messages of a conversation, oldest first."""
 
     items: list[Message]
-
-
-@router.get("/conversations", summary="The unified inbox")
-async def list_conversations(
-    ws: str,
-    service: Service,
-    _: Annotated[Principal, require(Permission.INBOX_READ)],
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> ConversationList:
-    return ConversationList(items=await service.conversations(ws, limit=limit))
 
 
 @router.get("/conversations/{conversation_id}/messages", summary="A conversation's messages")

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from siar.runtime.auth import Principal, require
 from siar.runtime.roles import Permission
+from siar_inbox.changes import Change
 from siar_inbox.domain import Conversation, ConversationStatus
-from siar_inbox.triage import Change, Triage
+from siar_inbox.triage import Triage
 
 router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["inbox"])
 
@@ -26,7 +27,9 @@ class ConversationChange(BaseModel):
     """Fields to change; leave one out to keep it."""
 
     model_config = ConfigDict(extra="forbid")
-    status: ConversationStatus | None = None
+    status: Literal["open", "pending", "closed"] | None = Field(
+        default=None, description="To snooze, use :snooze with a time."
+    )
     assignee: str | None = Field(default=None, max_length=100)
     unassign: bool = False
     tags: list[str] | None = Field(default=None, max_length=30)
@@ -70,12 +73,15 @@ async def change_conversation(
     conversation_id: str,
     body: ConversationChange,
     request: Request,
-    _: Annotated[Principal, require(Permission.INBOX_REPLY)],
+    principal: Annotated[Principal, require(Permission.INBOX_REPLY)],
 ) -> Conversation:
     change = Change(
-        status=body.status, assignee=body.assignee, unassign=body.unassign, tags=body.tags
+        status=ConversationStatus(body.status) if body.status else None,
+        assignee=body.assignee,
+        unassign=body.unassign,
+        tags=body.tags,
     )
-    return await triage(request).change(ws, conversation_id, change)
+    return await triage(request).change(ws, conversation_id, change, principal.subject)
 
 
 @router.post("/conversations/{conversation_id}/notes", status_code=201, summary="Add a note")
