@@ -1,0 +1,205 @@
+"""deploy/k8s: rendered overlays valid against Kubernetes' schemas and Siar's rules."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+from tests.ops.crd_schemas import SCHEMAS
+from tests.ops.kustomize import Obj, render
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "deploy" / "k8s"
+OVERLAYS = ("dev", "prod")
+SERVICES = ("vault", "scheduler", "publisher", "inbox", "analytics")
+K8S_VERSION = "1.33.0"
+SECRETISH = ("SECRET", "KEK", "PASSWORD", "TOKEN", "CLIENTS", "APPS", "MONGODB_URL")
+
+
+def key(obj: Obj) -> tuple[str, str | None, str]:
+    return (obj["kind"], obj["metadata"].get("namespace"), obj["metadata"]["name"])
+
+
+@pytest.fixture(scope="module", params=OVERLAYS)
+def rendered(request: pytest.FixtureRequest) -> list[Obj]:
+    return render(K8S / "overlays" / request.param)
+
+
+def by_kind(objects: list[Obj], kind: str) -> dict[str, Obj]:
+    return {o["metadata"]["name"]: o for o in objects if o["kind"] == kind}
+
+
+def test_generated_manifests_are_current() -> None:
+    result = subprocess.run(
+        [sys.executable, str(K8S / "generate.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_renderer_agrees_with_kubectl_kustomize(overlay: str) -> None:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("no kubectl binary here; the Python renderer alone renders the overlays")
+    out = subprocess.run(
+        [kubectl, "kustomize", str(K8S / "overlays" / overlay)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    real = {key(o): o for o in yaml.safe_load_all(out) if o}
+    mine = {key(o): o for o in render(K8S / "overlays" / overlay)}
+    assert set(mine) == set(real)
+    for k, obj in mine.items():
+        assert obj == real[k], k
+
+
+def test_builtin_kinds_are_valid_kubernetes_strictly(rendered: list[Obj]) -> None:
+    custom = set()
+    for obj in rendered:
+        if (obj["apiVersion"], obj["kind"]) in SCHEMAS:
+            custom.add(obj["kind"])
+            continue
+        # Raises ValidationError on unknown fields (strict) or wrong types.
+        kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
+    assert custom == {"Kafka", "KafkaNodePool", "KafkaTopic", "ScaledObject", "MongoDBCommunity"}
+
+
+def test_custom_resources_match_their_documented_fields(rendered: list[Obj]) -> None:
+    for obj in rendered:
+        schema = SCHEMAS.get((obj["apiVersion"], obj["kind"]))
+        if schema is not None:
+            jsonschema.validate(obj, schema)
+
+
+def test_crd_check_rejects_an_undocumented_field() -> None:
+    topic = next(o for o in render(K8S / "base") if o["kind"] == "KafkaTopic")
+    topic["spec"]["partitionz"] = 3
+    with pytest.raises(jsonschema.ValidationError, match="partitionz"):
+        jsonschema.validate(topic, SCHEMAS[(topic["apiVersion"], topic["kind"])])
+
+
+def _container(deployment: Obj) -> Obj:
+    containers = deployment["spec"]["template"]["spec"]["containers"]
+    assert len(containers) == 1
+    return containers[0]  # type: ignore[no-any-return]
+
+
+def test_every_service_has_its_objects_and_a_locked_down_pod(rendered: list[Obj]) -> None:
+    deployments = by_kind(rendered, "Deployment")
+    assert set(deployments) == {f"siar-{s}" for s in SERVICES}
+    for kind in ("ServiceAccount", "Service", "PodDisruptionBudget", "NetworkPolicy"):
+        assert {f"siar-{s}" for s in SERVICES} <= set(by_kind(rendered, kind)), kind
+    for name, dep in deployments.items():
+        pod = dep["spec"]["template"]["spec"]
+        assert pod["serviceAccountName"] == name
+        assert pod["automountServiceAccountToken"] is False
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["runAsUser"] != 0
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        c = _container(dep)
+        assert c["securityContext"] == {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "privileged": False,
+            "capabilities": {"drop": ["ALL"]},
+        }
+        assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert {"cpu", "memory"} <= set(c["resources"]["requests"])
+        assert {"cpu", "memory"} <= set(c["resources"]["limits"])
+        assert ":" in c["image"]
+        assert not c["image"].endswith(":latest")
+
+
+def test_secrets_are_referenced_never_inlined(rendered: list[Obj]) -> None:
+    assert not by_kind(rendered, "Secret"), "secrets are created out of band"
+    for dep in by_kind(rendered, "Deployment").values():
+        for item in _container(dep)["env"]:
+            if any(word in item["name"] for word in SECRETISH) and not item["name"].endswith(
+                "_FILE"
+            ):
+                assert "valueFrom" in item, item["name"]
+                assert "value" not in item, item["name"]
+    for cm in by_kind(rendered, "ConfigMap").values():
+        for name in cm["data"]:
+            assert not any(word in name for word in SECRETISH if word != "APPS"), name
+
+
+def test_each_deployment_has_exactly_one_autoscaler(rendered: list[Obj]) -> None:
+    targets: dict[str, list[str]] = {}
+    for obj in rendered:
+        if obj["kind"] in ("HorizontalPodAutoscaler", "ScaledObject"):
+            targets.setdefault(obj["spec"]["scaleTargetRef"]["name"], []).append(obj["kind"])
+    assert set(targets) == {f"siar-{s}" for s in SERVICES}
+    assert all(len(kinds) == 1 for kinds in targets.values()), targets
+    lag = {n for n, k in targets.items() if k == ["ScaledObject"]}
+    assert lag == {"siar-publisher", "siar-inbox", "siar-analytics"}
+    for so in by_kind(rendered, "ScaledObject").values():
+        types = {t["type"] for t in so["spec"]["triggers"]}
+        assert types == {"cpu", "kafka"}
+
+
+def _allowed_peers(policy: Obj, direction: str) -> set[str]:
+    """Siar services named by podSelector in a policy's ingress ``from`` / egress ``to``."""
+    field = "from" if direction == "ingress" else "to"
+    names = set()
+    for rule in policy["spec"].get(direction, []):
+        for peer in rule.get(field, []):
+            labels: dict[str, Any] = peer.get("podSelector", {}).get("matchLabels", {})
+            name = labels.get("app.kubernetes.io/name", "")
+            if name.startswith("siar-") and "namespaceSelector" not in peer:
+                names.add(name.removeprefix("siar-"))
+    return names
+
+
+# The HTTP calls between services (docs/operations.md): everyone verifies tokens with the
+# vault's JWKS and takes service tokens from it; the publisher fetches media from the
+# scheduler. Everything else goes through Kafka.
+FLOWS = {
+    ("scheduler", "vault"),
+    ("publisher", "vault"),
+    ("inbox", "vault"),
+    ("analytics", "vault"),
+    ("publisher", "scheduler"),
+}
+
+
+def test_network_policies_allow_only_the_designed_flows(rendered: list[Obj]) -> None:
+    policies = by_kind(rendered, "NetworkPolicy")
+    deny = policies["default-deny"]
+    assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    egress = {(s, t) for s in SERVICES for t in _allowed_peers(policies[f"siar-{s}"], "egress")}
+    ingress = {(s, t) for t in SERVICES for s in _allowed_peers(policies[f"siar-{t}"], "ingress")}
+    assert egress == FLOWS
+    assert ingress == FLOWS
+    internet = {
+        s
+        for s in SERVICES
+        for rule in policies[f"siar-{s}"]["spec"]["egress"]
+        for peer in rule.get("to", [])
+        if "ipBlock" in peer
+    }
+    assert internet == {"vault", "publisher", "inbox"}
+
+
+def test_kafka_and_mongodb_are_operator_resources(rendered: list[Obj]) -> None:
+    kafka = by_kind(rendered, "Kafka")["siar"]
+    assert kafka["metadata"]["annotations"]["strimzi.io/kraft"] == "enabled"
+    assert kafka["spec"]["kafka"]["config"]["auto.create.topics.enable"] is False
+    mongo = by_kind(rendered, "MongoDBCommunity")["siar-mongodb"]
+    assert mongo["spec"]["type"] == "ReplicaSet"
+    config = by_kind(rendered, "ConfigMap")["siar-platform"]["data"]
+    assert config["SIAR_KAFKA_BOOTSTRAP"].startswith("siar-kafka-bootstrap:")
