@@ -59,5 +59,6 @@ def test_each_topic_has_a_producer_and_its_consumers_listen() -> None:
     assert receives["post.published"] >= {"scheduler", "inbox", "analytics"}
     assert sends["message.received"] == {"inbox"}
     assert receives["message.received"] >= {"analytics"}
+    assert sends["conversation.updated"] == {"inbox"}
     assert sends["account.connected"] == {"vault"}
     assert receives["account.connected"] >= {"inbox", "scheduler"}

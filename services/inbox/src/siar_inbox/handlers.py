@@ -9,6 +9,7 @@ from faststream.kafka import KafkaBroker
 from siar.contracts import (
     AccountConnected,
     AccountDisconnected,
+    ConversationUpdated,
     EngagementCompleted,
     EngagementRequested,
     MessageReceived,
@@ -53,4 +54,4 @@ def register_handlers(
         },
         name="inbox_events",
     )
-    document_publications(broker, MessageReceived, EngagementRequested)
+    document_publications(broker, MessageReceived, EngagementRequested, ConversationUpdated)
