@@ -22,3 +22,14 @@ class MetricsCollected(Event):
     collected_at: AwareDatetime
     metrics: dict[str, float] = Field(description="Metric name to value, e.g. followers.")
     partial: bool = Field(default=False, description="True when the network gave only some.")
+    dimensions: dict[str, dict[str, float]] | None = Field(
+        default=None,
+        description="Audience shares by dimension, e.g. {'age': {'18-24': 0.21}, 'country': "
+        "{'ID': 0.4}}; account scope, when the network gives them.",
+    )
+    post_id: str | None = Field(
+        default=None, description="Siar's post id of a post-scope snapshot, when known."
+    )
+    published_at: AwareDatetime | None = Field(
+        default=None, description="When the post went out (post scope), for hour-of-week feedback."
+    )

@@ -6,7 +6,14 @@ from collections.abc import Callable
 
 from faststream.kafka import KafkaBroker
 
-from siar.contracts import MessageReceived, PostFailed, PostPublished
+from siar.contracts import (
+    AccountConnected,
+    AccountDisconnected,
+    MessageReceived,
+    MetricsCollected,
+    PostFailed,
+    PostPublished,
+)
 from siar.runtime.kafka import subscribe_events
 from siar_analytics.service import AnalyticsService
 from siar_analytics.settings import Settings
@@ -15,15 +22,32 @@ from siar_analytics.settings import Settings
 def register_handlers(
     broker: KafkaBroker, settings: Settings, service: Callable[[], AnalyticsService]
 ) -> None:
-    """Count publications, failures and incoming messages."""
+    """Count publications, failures and messages; store metrics; follow accounts and posts."""
     group = settings.consumer_group
 
     async def on_event(event: PostPublished | PostFailed | MessageReceived) -> None:
         await service().count(event, group)
 
+    async def on_published(event: PostPublished) -> None:
+        await service().count(event, group)
+        await service().metrics.post_published(event)
+
+    async def on_metrics(event: MetricsCollected) -> None:
+        await service().metrics.record(event, group)
+
+    async def on_account(event: AccountConnected | AccountDisconnected) -> None:
+        await service().metrics.account_changed(event)
+
     subscribe_events(
         broker,
         settings,
-        {PostPublished: on_event, PostFailed: on_event, MessageReceived: on_event},
+        {
+            PostPublished: on_published,
+            PostFailed: on_event,
+            MessageReceived: on_event,
+            MetricsCollected: on_metrics,
+            AccountConnected: on_account,
+            AccountDisconnected: on_account,
+        },
         name="analytics_events",
     )

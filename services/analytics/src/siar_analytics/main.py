@@ -7,8 +7,11 @@ from fastapi import FastAPI
 from siar.runtime.app import Runtime, create_service_app, serve
 from siar_analytics.api.routes import ERRORS
 from siar_analytics.api.routes import router as api_router
+from siar_analytics.collector_schedule import SCHEDULE_INDEXES, CollectorSchedule, Pacing
 from siar_analytics.errors import AnalyticsError
 from siar_analytics.handlers import register_handlers
+from siar_analytics.metrics_ingest import MetricsIngest
+from siar_analytics.series_store import SERIES_INDEXES, SeriesStore
 from siar_analytics.service import AnalyticsService
 from siar_analytics.settings import Settings
 from siar_analytics.store import INDEXES, AnalyticsStore
@@ -25,19 +28,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             store=AnalyticsStore(runtime.db),
             uow=runtime.uow,
             max_range_days=settings.max_range_days,
+            metrics=MetricsIngest(
+                series=SeriesStore(runtime.db),
+                schedule=CollectorSchedule(runtime.db, pacing_of(settings)),
+                uow=runtime.uow,
+            ),
         )
 
     app, _ = create_service_app(
         name="analytics",
         settings=settings,
         description=DESCRIPTION,
-        indexes=INDEXES,
+        indexes=(*INDEXES, *SERIES_INDEXES, *SCHEDULE_INDEXES),
         on_startup=on_startup,
         subscribe=lambda broker, service: register_handlers(broker, settings, service),
         routers=[api_router],
         domain_errors=(AnalyticsError, ERRORS),
     )
     return app
+
+
+def pacing_of(settings: Settings) -> Pacing:
+    """The collector's pacing from the settings."""
+    return Pacing(
+        interval_s=settings.collect_interval_s,
+        budget_share=settings.collect_budget_share,
+        post_window_days=settings.collect_post_window_days,
+        max_posts=settings.collect_max_posts,
+    )
 
 
 def run() -> None:

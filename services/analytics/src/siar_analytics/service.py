@@ -9,6 +9,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from siar.contracts import Event, MessageReceived, PostFailed, PostPublished
 from siar.runtime.uow import UnitOfWork
 from siar_analytics.domain import ActivitySummary, check_range, day_of, previous_period
+from siar_analytics.metrics_ingest import MetricsIngest
 from siar_analytics.store import AnalyticsStore
 
 _COUNTER_OF: dict[type[Event], str] = {
@@ -21,10 +22,19 @@ _COUNTER_OF: dict[type[Event], str] = {
 class AnalyticsService:
     """Keeps daily roll-ups from events and answers reports from them."""
 
-    def __init__(self, *, store: AnalyticsStore, uow: UnitOfWork, max_range_days: int) -> None:
+    def __init__(
+        self,
+        *,
+        store: AnalyticsStore,
+        uow: UnitOfWork,
+        max_range_days: int,
+        metrics: MetricsIngest,
+    ) -> None:
         self.store = store
         self.uow = uow
         self.max_range_days = max_range_days
+        # Metric snapshots and the collection schedule (siar_analytics.metrics_ingest).
+        self.metrics = metrics
 
     async def count(
         self, event: PostPublished | PostFailed | MessageReceived, consumer: str

@@ -16,3 +16,30 @@ class Settings(ServiceSettings):
     database: str = Field(default="siar_analytics", description="The analytics database.")
     consumer_group: str = Field(default="siar-analytics", description="Kafka consumer group.")
     max_range_days: int = Field(default=400, ge=1, description="Longest report range allowed.")
+    collect_interval_s: float = Field(
+        default=3600.0, gt=0, description="How often each account's metrics are collected."
+    )
+    collect_budget_share: float = Field(
+        default=0.2,
+        gt=0,
+        le=1,
+        description="Share of a network's per-account rate limit that collection may use.",
+    )
+    collect_post_window_days: float = Field(
+        default=30.0, gt=0, description="Posts published within this many days are collected."
+    )
+    collect_max_posts: int = Field(
+        default=100, ge=0, description="Most posts collected per account and round."
+    )
+    collect_concurrency: int = Field(
+        default=4, ge=1, description="Accounts one replica collects at the same time."
+    )
+    collect_backfill_days: int = Field(
+        default=180,
+        ge=0,
+        description="Days of daily history fetched on an account's first collection, "
+        "where the network offers history (the sandbox does).",
+    )
+    collector_enabled: bool = Field(
+        default=True, description="Run the metrics collector in this replica."
+    )

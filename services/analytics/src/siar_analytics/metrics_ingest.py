@@ -1,0 +1,39 @@
+"""Use cases behind the metric events: store snapshots, follow accounts and posts."""
+
+from __future__ import annotations
+
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from siar.contracts import AccountConnected, AccountDisconnected, MetricsCollected, PostPublished
+from siar.runtime.uow import UnitOfWork
+from siar_analytics.collector_schedule import CollectorSchedule
+from siar_analytics.series_store import SeriesStore
+
+
+class MetricsIngest:
+    """Stores ``metrics.collected`` with its roll-ups; keeps the collection schedule."""
+
+    def __init__(self, *, series: SeriesStore, schedule: CollectorSchedule, uow: UnitOfWork):
+        self.series = series
+        self.schedule = schedule
+        self.uow = uow
+
+    async def record(self, event: MetricsCollected, consumer: str) -> bool:
+        """Store a snapshot and its roll-ups once (a redelivered event is skipped)."""
+
+        async def work(session: AsyncClientSession) -> int:
+            return await self.series.record(event, session)
+
+        ran, _ = await self.uow.run_once(consumer, str(event.event_id), work)
+        return ran
+
+    async def account_changed(self, event: AccountConnected | AccountDisconnected) -> None:
+        """Start or stop collecting an account (idempotent, newest event wins)."""
+        if isinstance(event, AccountConnected):
+            await self.schedule.connected(event)
+        else:
+            await self.schedule.disconnected(event)
+
+    async def post_published(self, event: PostPublished) -> None:
+        """Collect a newly published post's metrics from now on (idempotent)."""
+        await self.schedule.published(event)

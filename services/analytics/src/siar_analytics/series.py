@@ -1,0 +1,193 @@
+"""Reading metric series: the API reports, research and exports build on.
+
+Everything here reads the roll-ups kept by :class:`siar_analytics.series_store.SeriesStore`
+(never raw snapshots), so a request costs one query over a handful of documents:
+a 6-month daily series of one account is 6 documents, a week of hourly values 7.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
+
+from pydantic import BaseModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from siar.runtime.mongo import Document
+from siar_analytics.rollups import Grain, bucket_of, periods_between, slot_start
+from siar_analytics.series_store import LAST_SLOT, SeriesStore
+
+
+class SeriesPoint(BaseModel):
+    """One account's value of one metric in one bucket (hour or UTC day)."""
+
+    account_id: str
+    at: datetime
+    value: float
+    collected_at: datetime
+    partial: bool
+
+
+class PostMetrics(BaseModel):
+    """A post's newest metrics (each metric the newest the network gave)."""
+
+    account_id: str
+    network: str
+    network_post_id: str
+    post_id: str | None
+    published_at: datetime | None
+    collected_at: datetime
+    metrics: dict[str, float]
+    partial: bool
+
+
+class AccountMetrics(BaseModel):
+    """An account's newest metrics and audience."""
+
+    account_id: str
+    network: str
+    collected_at: datetime
+    metrics: dict[str, float]
+    partial: bool
+    dimensions: dict[str, dict[str, float]] = {}
+
+
+class Audience(BaseModel):
+    """An account's audience shares by dimension (age, gender, country, city) at a time."""
+
+    account_id: str
+    collected_at: datetime
+    dimensions: dict[str, dict[str, float]]
+
+
+def _time(value: date | datetime, *, end: bool) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return datetime.combine(value, time.max if end else time.min, tzinfo=UTC)
+
+
+def _at(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+class Series:
+    """Typed reads of the metric roll-ups of a workspace."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.store = SeriesStore(db)
+
+    async def account_series(
+        self,
+        workspace_id: str,
+        account_ids: Sequence[str] | None,
+        metric: str,
+        start: date | datetime,
+        end: date | datetime,
+        grain: Grain = "day",
+    ) -> list[SeriesPoint]:
+        """Values of ``metric`` per bucket in [start, end] (dates are whole UTC days),
+        ordered by time then account; buckets without that metric are left out (no zeros).
+        ``account_ids`` None means every account of the workspace."""
+        first, last = _time(start, end=False), _time(end, end=True)
+        docs = await self.store.bucket_docs(
+            workspace_id,
+            grain=grain,
+            scope="account",
+            periods=periods_between(grain, first, last),
+            account_ids=account_ids,
+        )
+        points: list[SeriesPoint] = []
+        for doc in docs:
+            for name, slot in doc.get("slots", {}).items():
+                at = slot_start(grain, str(doc["period"]), name)
+                value = slot.get("m", {}).get(metric)
+                if value is None or not first <= at <= last:
+                    continue
+                points.append(
+                    SeriesPoint(
+                        account_id=str(doc["account_id"]),
+                        at=at,
+                        value=float(value),
+                        collected_at=_at(float(slot["t"][metric])),
+                        partial=bool(slot.get("partial")),
+                    )
+                )
+        return sorted(points, key=lambda p: (p.at, p.account_id))
+
+    async def post_metrics_latest(
+        self,
+        workspace_id: str,
+        account_ids: Sequence[str] | None = None,
+        since: datetime | None = None,
+    ) -> list[PostMetrics]:
+        """Every post's newest metrics, optionally of some accounts, collected since a time."""
+        docs = await self.store.latest_docs(
+            workspace_id,
+            scope="post",
+            account_ids=account_ids,
+            since_ts=since.timestamp() if since else None,
+        )
+        found: list[PostMetrics] = []
+        for doc in docs:
+            slot = doc["slots"][LAST_SLOT]
+            published = doc.get("published_ts")
+            found.append(
+                PostMetrics(
+                    account_id=str(doc["account_id"]),
+                    network=str(doc["network"]),
+                    network_post_id=str(doc["network_post_id"]),
+                    post_id=doc.get("post_id"),
+                    published_at=_at(float(published)) if published is not None else None,
+                    collected_at=_at(float(slot["ts"])),
+                    metrics=dict(slot.get("m", {})),
+                    partial=bool(slot.get("partial")),
+                )
+            )
+        return sorted(found, key=lambda p: (p.account_id, p.network_post_id))
+
+    async def account_latest(
+        self, workspace_id: str, account_ids: Sequence[str] | None = None
+    ) -> list[AccountMetrics]:
+        """Each account's newest metrics and audience."""
+        docs = await self.store.latest_docs(workspace_id, scope="account", account_ids=account_ids)
+        return sorted(
+            (
+                AccountMetrics(
+                    account_id=str(doc["account_id"]),
+                    network=str(doc["network"]),
+                    collected_at=_at(float(doc["slots"][LAST_SLOT]["ts"])),
+                    metrics=dict(doc["slots"][LAST_SLOT].get("m", {})),
+                    partial=bool(doc["slots"][LAST_SLOT].get("partial")),
+                    dimensions=doc["slots"][LAST_SLOT].get("d") or {},
+                )
+                for doc in docs
+            ),
+            key=lambda a: a.account_id,
+        )
+
+    async def audience(
+        self, workspace_id: str, account_id: str, at: date | datetime | None = None
+    ) -> Audience | None:
+        """The account's audience as last reported on or before ``at`` (None = now);
+        None when the network never gave demographics."""
+        if at is None:
+            latest = await self.account_latest(workspace_id, [account_id])
+            if not latest or not latest[0].dimensions:
+                return None
+            return Audience(
+                account_id=account_id,
+                collected_at=latest[0].collected_at,
+                dimensions=latest[0].dimensions,
+            )
+        until = _time(at, end=True)
+        month, _ = bucket_of("day", until)
+        for doc in await self.store.day_docs_until(workspace_id, account_id, month):
+            for name in sorted(doc.get("slots", {}), reverse=True):
+                slot = doc["slots"][name]
+                if slot.get("d") and slot_start("day", str(doc["period"]), name) <= until:
+                    return Audience(
+                        account_id=account_id,
+                        collected_at=_at(float(slot["dt"])),
+                        dimensions=slot["d"],
+                    )
+        return None

@@ -1,0 +1,229 @@
+"""Metric storage: raw snapshots, and hourly, daily and latest roll-ups kept as they arrive.
+
+Two collections (see docs/analytics-storage.md for the why):
+
+``metric_snapshots``
+    Every ``metrics.collected`` as it came, ``_id`` = the event id (a redelivery is a
+    no-op). ``collected_at`` is an inserted datetime (nx-27017 keeps those), with
+    ``collected_ts`` beside it for range queries; kept for :data:`SNAPSHOT_TTL_S`.
+
+``metric_buckets``
+    Bucketed roll-ups, one document per (series, grain, period):
+
+    - ``grain="hour"``: ``period`` a UTC day "YYYY-MM-DD", ``slots`` "00".."23";
+    - ``grain="day"``: ``period`` a UTC month "YYYY-MM", ``slots`` "01".."31";
+    - ``grain="latest"``: ``period`` "-", one slot "last": the series' current values
+      (and, for an account, its current audience dimensions).
+
+    A slot is :data:`siar_analytics.rollups.Slot`. Documents carry ``workspace_id``,
+    ``account_id``, ``network``, ``scope`` ("account" | "post"), ``series``,
+    ``network_post_id``, ``post_id``, ``published_ts`` (epoch, posts), ``collected_ts``
+    (newest snapshot in the document) and ``rev`` (optimistic concurrency).
+
+A snapshot is applied by reading its three documents, merging in Python
+(:func:`siar_analytics.rollups.merge`) and writing back only those that changed with
+one bulk of whole-document replaces guarded by ``rev``: whole documents because
+nx-27017 cannot run update pipelines, and ``rev`` so that two consumers briefly
+holding the same partition during a rebalance cannot lose each other's update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReplaceOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from siar.contracts import MetricsCollected
+from siar.runtime.mongo import Document, IndexSpec, TenantCollection
+from siar_analytics.errors import AnalyticsError
+from siar_analytics.rollups import GRAINS, Reading, bucket_of, merge, series_key
+
+SNAPSHOTS = "metric_snapshots"
+BUCKETS = "metric_buckets"
+LATEST = "latest"
+LAST_SLOT = "last"
+SNAPSHOT_TTL_S = 400 * 24 * 3600
+
+SERIES_INDEXES = (
+    IndexSpec(
+        SNAPSHOTS,
+        [("workspace_id", ASCENDING), ("series", ASCENDING), ("collected_ts", ASCENDING)],
+    ),
+    IndexSpec(
+        SNAPSHOTS,
+        [("collected_at", ASCENDING)],
+        name="snapshots_ttl",
+        options={"expireAfterSeconds": SNAPSHOT_TTL_S},
+    ),
+    IndexSpec(
+        BUCKETS,
+        [
+            ("workspace_id", ASCENDING),
+            ("account_id", ASCENDING),
+            ("grain", ASCENDING),
+            ("period", ASCENDING),
+        ],
+    ),
+    IndexSpec(
+        BUCKETS,
+        [("workspace_id", ASCENDING), ("grain", ASCENDING), ("collected_ts", ASCENDING)],
+    ),
+)
+
+
+class RollupConflict(AnalyticsError):
+    """Another consumer changed a roll-up between our read and our write; retry."""
+
+
+def bucket_id(workspace_id: str, grain: str, series: str, period: str) -> str:
+    """The ``_id`` of a roll-up document."""
+    return f"{workspace_id}|{grain}|{series}|{period}"
+
+
+def reading_of(event: MetricsCollected) -> Reading:
+    """The roll-up view of a snapshot."""
+    return Reading(
+        ts=event.collected_at.timestamp(),
+        metrics=event.metrics,
+        partial=event.partial,
+        dimensions=event.dimensions,
+    )
+
+
+class SeriesStore:
+    """Raw metric snapshots and their roll-ups."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.snapshots = TenantCollection(db[SNAPSHOTS])
+        self.buckets = TenantCollection(db[BUCKETS])
+
+    async def record(self, event: MetricsCollected, session: AsyncClientSession) -> int:
+        """Store a snapshot and fold it into its roll-ups; returns how many changed."""
+        series = series_key(event.account_id, event.scope, event.network_post_id)
+        await self.snapshots.insert(
+            event.workspace_id,
+            {
+                "_id": str(event.event_id),
+                "account_id": event.account_id,
+                "network": event.network,
+                "scope": event.scope,
+                "series": series,
+                "network_post_id": event.network_post_id,
+                "post_id": event.post_id,
+                "collected_at": event.collected_at,
+                "collected_ts": event.collected_at.timestamp(),
+                "metrics": dict(event.metrics),
+                "dimensions": event.dimensions,
+                "partial": event.partial,
+            },
+            session=session,
+        )
+        targets = {LATEST: ("-", LAST_SLOT)}
+        targets.update({grain: bucket_of(grain, event.collected_at) for grain in GRAINS})
+        ids = {g: bucket_id(event.workspace_id, g, series, p) for g, (p, _) in targets.items()}
+        query = {"_id": {"$in": list(ids.values())}, "workspace_id": event.workspace_id}
+        found = self.buckets.raw.find(query, session=session)
+        existing = {str(doc["_id"]): doc async for doc in found}
+        reading = reading_of(event)
+        writes: list[ReplaceOne[Document]] = []
+        for grain, (period, slot) in targets.items():
+            doc = existing.get(ids[grain])
+            merged = merge((doc or {}).get("slots", {}).get(slot), reading)
+            if merged is None:
+                continue
+            writes.append(self._replace(event, series, grain, period, slot, merged, doc))
+        await self._write(writes, session)
+        return len(writes)
+
+    def _replace(
+        self,
+        event: MetricsCollected,
+        series: str,
+        grain: str,
+        period: str,
+        slot: str,
+        merged: dict[str, Any],
+        doc: Document | None,
+    ) -> ReplaceOne[Document]:
+        rev = int((doc or {}).get("rev", 0))
+        slots = {**(doc or {}).get("slots", {}), slot: merged}
+        published = event.published_at.timestamp() if event.published_at else None
+        new: Document = {
+            "workspace_id": event.workspace_id,
+            "account_id": event.account_id,
+            "network": event.network,
+            "scope": event.scope,
+            "series": series,
+            "network_post_id": event.network_post_id,
+            "post_id": event.post_id or (doc or {}).get("post_id"),
+            "published_ts": published or (doc or {}).get("published_ts"),
+            "grain": grain,
+            "period": period,
+            "collected_ts": max(float(s["ts"]) for s in slots.values()),
+            "slots": slots,
+            "rev": rev + 1,
+        }
+        _id = bucket_id(event.workspace_id, grain, series, period)
+        # A missing document is created by the upsert (rev 0 matches nothing stored);
+        # if someone created or changed it meanwhile, the upsert collides on _id. The
+        # replacement repeats _id: nx-27017's upserting replace ignores the filter's.
+        query = {"_id": _id, "workspace_id": event.workspace_id, "rev": rev}
+        return ReplaceOne(query, {"_id": _id, **new}, upsert=True)
+
+    async def _write(self, writes: list[ReplaceOne[Document]], s: AsyncClientSession) -> None:
+        if not writes:
+            return
+        try:
+            await self.buckets.raw.bulk_write(writes, ordered=True, session=s)
+        except (BulkWriteError, DuplicateKeyError) as err:
+            raise RollupConflict("a metric roll-up changed while it was being updated") from err
+
+    # -- reads (see siar_analytics.series for the typed API) -------------------------
+    async def bucket_docs(
+        self,
+        workspace_id: str,
+        *,
+        grain: str,
+        scope: str,
+        periods: Sequence[str],
+        account_ids: Sequence[str] | None = None,
+    ) -> list[Document]:
+        """Roll-up documents of some periods, optionally of some accounts only."""
+        query: Document = {"grain": grain, "scope": scope, "period": {"$in": list(periods)}}
+        if account_ids is not None:
+            query["account_id"] = {"$in": list(account_ids)}
+        return await self.buckets.find(workspace_id, query, sort=[("period", ASCENDING)])
+
+    async def latest_docs(
+        self,
+        workspace_id: str,
+        *,
+        scope: str,
+        account_ids: Sequence[str] | None = None,
+        since_ts: float | None = None,
+    ) -> list[Document]:
+        """Latest-value documents of a scope, optionally collected since a time."""
+        query: Document = {"grain": LATEST, "scope": scope}
+        if account_ids is not None:
+            query["account_id"] = {"$in": list(account_ids)}
+        if since_ts is not None:
+            query["collected_ts"] = {"$gte": since_ts}
+        return await self.buckets.find(workspace_id, query)
+
+    async def day_docs_until(
+        self, workspace_id: str, account_id: str, month: str, *, limit: int = 3
+    ) -> list[Document]:
+        """An account's daily documents of ``month`` and before, newest first."""
+        query: Document = {
+            "account_id": account_id,
+            "grain": "day",
+            "scope": "account",
+            "period": {"$lte": month},
+        }
+        return await self.buckets.find(
+            workspace_id, query, sort=[("period", DESCENDING)], limit=limit
+        )
