@@ -80,6 +80,15 @@ class Connector(ABC):
         """Likes, comments, shares, impressions and the like for one post."""
         raise self.unsupported("post metrics")
 
+    async def account_history(
+        self, account: AccountRef, credential: Credential, days: int
+    ) -> list[MetricsSnapshot]:
+        """One account snapshot per past day (oldest first), for a first backfill.
+
+        Networks whose API gives daily history may implement it; the default offers none.
+        """
+        raise self.unsupported("account metrics history")
+
     async def search_public(
         self, account: AccountRef, credential: Credential, query: str, since: datetime | None
     ) -> list[PublicPost]:

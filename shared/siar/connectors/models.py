@@ -142,6 +142,10 @@ class MetricsSnapshot(BaseModel):
     collected_at: datetime
     metrics: dict[str, float]
     partial: bool = False
+    dimensions: dict[str, dict[str, float]] | None = Field(
+        default=None,
+        description="Audience shares by dimension (age, gender, country, city), if given.",
+    )
 
 
 class PublicPost(BaseModel):

@@ -21,7 +21,7 @@ from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from siar.connectors import sandbox_research
+from siar.connectors import sandbox_metrics, sandbox_research
 from siar.connectors.base import Connector
 from siar.connectors.errors import AuthExpiredError, PermanentError, RateLimitedError
 from siar.connectors.models import (
@@ -32,6 +32,7 @@ from siar.connectors.models import (
     Engagement,
     EngagementResult,
     FetchedMessage,
+    MetricsSnapshot,
     OutgoingPost,
     Page,
     PublicPost,
@@ -328,3 +329,37 @@ class SandboxConnector(Connector):
         """A competitor's seeded public figures (see :mod:`sandbox_research`)."""
         await self._authenticate(account, credential)
         return sandbox_research.profile(handle)
+
+    # -- metrics (deterministic series: siar.connectors.sandbox_metrics) ------------
+    async def account_metrics(self, account: AccountRef, credential: Credential) -> MetricsSnapshot:
+        """Followers, following, the day's reach, impressions, profile views, audience."""
+        doc = await self._authenticate(account, credential)
+        await self._take_rate_token(str(doc["_id"]))
+        return sandbox_metrics.account_snapshot(str(doc["handle"]), _now())
+
+    async def account_history(
+        self, account: AccountRef, credential: Credential, days: int
+    ) -> list[MetricsSnapshot]:
+        """End-of-day snapshots of the past ``days`` days (one call, like an insights range)."""
+        doc = await self._authenticate(account, credential)
+        await self._take_rate_token(str(doc["_id"]))
+        return sandbox_metrics.account_history(str(doc["handle"]), _now(), days)
+
+    async def post_metrics(
+        self, account: AccountRef, credential: Credential, network_post_id: str
+    ) -> MetricsSnapshot:
+        """Likes, comments, shares, saves, reach, impressions (+ video views, clicks)."""
+        doc = await self._authenticate(account, credential)
+        post = await self.db.posts.find_one({"_id": network_post_id, "account_id": doc["_id"]})
+        if post is None:
+            raise PermanentError(f"the sandbox has no post {network_post_id} on this account")
+        await self._take_rate_token(str(doc["_id"]))
+        media = post.get("media") or []
+        return sandbox_metrics.post_snapshot(
+            str(doc["handle"]),
+            network_post_id,
+            post["created_at"].replace(tzinfo=UTC),
+            _now(),
+            has_video=any(str(m.get("mime_type", "")).startswith("video/") for m in media),
+            has_link=bool(post.get("link")),
+        )
