@@ -117,7 +117,13 @@ def post(status: PostStatus) -> Post:
 
 @pytest.mark.parametrize("status", list(PostStatus))
 def test_post_is_locked_after_dispatch(status: PostStatus) -> None:
-    editable = {PostStatus.DRAFT, PostStatus.SCHEDULED}
+    # Nothing has gone out before dispatch, so review states stay editable too.
+    editable = {
+        PostStatus.DRAFT,
+        PostStatus.IN_REVIEW,
+        PostStatus.CHANGES_REQUESTED,
+        PostStatus.SCHEDULED,
+    }
     assert post(status).locked is (status not in editable)
 
 

@@ -8,7 +8,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Any, Protocol
 
 from opentelemetry import context as otel_context
@@ -16,7 +16,7 @@ from opentelemetry import propagate
 from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from siar.contracts import Event, utcnow
 from siar.runtime.mongo import Document, IndexSpec
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 OUTBOX = "outbox"
 LEASES = "outbox_leases"
+DUPLICATE_KEY = 11000
 
 OUTBOX_INDEXES = (
     IndexSpec(OUTBOX, [("published", ASCENDING), ("seq", ASCENDING)], name="pending"),
@@ -59,26 +60,47 @@ class Outbox:
         # when two events share a clock tick.
         self._last_seq = 0
 
-    async def add(self, event: Event, *, session: AsyncClientSession | None) -> None:
-        """Record ``event`` for publishing; commits or aborts with the caller's session."""
+    def _document(self, event: Event) -> Document:
         headers: dict[str, str] = {}
         propagate.inject(headers)
         self._last_seq = max(time.time_ns(), self._last_seq + 1)
-        await self.collection.insert_one(
-            {
-                "_id": str(event.event_id),
-                "topic": event.topic,
-                "key": event.partition_key(),
-                "payload": event.model_dump_json().encode(),
-                "headers": headers,
-                "workspace_id": event.workspace_id,
-                "created_at": utcnow(),
-                "seq": self._last_seq,
-                "published": False,
-                "published_at": None,
-            },
-            session=session,
-        )
+        return {
+            "_id": str(event.event_id),
+            "topic": event.topic,
+            "key": event.partition_key(),
+            "payload": event.model_dump_json().encode(),
+            "headers": headers,
+            "workspace_id": event.workspace_id,
+            "created_at": utcnow(),
+            "seq": self._last_seq,
+            "published": False,
+            "published_at": None,
+        }
+
+    async def add(self, event: Event, *, session: AsyncClientSession | None) -> None:
+        """Record ``event`` for publishing; commits or aborts with the caller's session."""
+        await self.collection.insert_one(self._document(event), session=session)
+
+    async def add_once(self, events: Sequence[Event]) -> int:
+        """Record events outside any transaction, each at most once; returns how many were new.
+
+        The event id is the outbox ``_id``, so a caller that derives ids from a natural
+        key (e.g. post, account, occurrence) gets exactly-once recording from the unique
+        ``_id`` alone, across processes, without a multi-document transaction.
+        """
+        if not events:
+            return 0
+        try:
+            result = await self.collection.insert_many(
+                [self._document(e) for e in events], ordered=False
+            )
+            inserted = len(result.inserted_ids)
+        except BulkWriteError as err:
+            if any(e.get("code") != DUPLICATE_KEY for e in err.details.get("writeErrors", [])):
+                raise
+            inserted = int(err.details.get("nInserted", 0))
+        self.notify()
+        return inserted
 
     def notify(self) -> None:
         """Wake the relay: call after a transaction that added events commits."""

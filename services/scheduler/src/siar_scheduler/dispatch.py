@@ -19,6 +19,11 @@ from siar.contracts import utcnow
 log = logging.getLogger(__name__)
 
 Fire = Callable[[str, str, int, datetime], Awaitable[bool]]
+FireMany = Callable[[list[tuple[str, str, int, datetime]]], Awaitable[set[str]]]
+"""Fires a batch of (workspace, post, version, due); returns the post ids it fired."""
+
+MAX_BATCH = 1000
+"""Most posts fired in one bulk step, so a spike is pipelined rather than one long write."""
 
 
 class Dispatcher:
@@ -28,12 +33,18 @@ class Dispatcher:
         self,
         *,
         load_due: Callable[[datetime], Awaitable[list[dict[str, object]]]],
-        fire: Fire,
+        fire: Fire | None = None,
         lookahead_s: float,
         scan_interval_s: float,
+        fire_many: FireMany | None = None,
+        on_scan: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
+        if (fire is None) == (fire_many is None):
+            raise ValueError("give exactly one of fire and fire_many")
         self.load_due = load_due
         self.fire = fire
+        self.fire_many = fire_many
+        self.on_scan = on_scan
         self.lookahead = timedelta(seconds=lookahead_s)
         self.scan_interval_s = scan_interval_s
         self._heap: list[tuple[datetime, str, str, int]] = []
@@ -51,6 +62,8 @@ class Dispatcher:
 
     async def scan(self) -> None:
         """Read ahead: queue every scheduled post due within the window."""
+        if self.on_scan is not None:
+            await self.on_scan()
         for doc in await self.load_due(utcnow() + self.lookahead):
             due = doc["scheduled_at"]
             assert isinstance(due, datetime)  # noqa: S101 - from our own documents
@@ -63,6 +76,11 @@ class Dispatcher:
             batch.append(heapq.heappop(self._heap))
         if not batch:
             return
+        if self.fire_many is not None:
+            for start in range(0, len(batch), MAX_BATCH):
+                await self._fire_chunk(self.fire_many, batch[start : start + MAX_BATCH])
+            return
+        assert self.fire is not None  # noqa: S101 - checked in __init__
         results = await asyncio.gather(
             *(self.fire(ws, post_id, version, due) for due, post_id, ws, version in batch),
             return_exceptions=True,
@@ -73,6 +91,20 @@ class Dispatcher:
                 log.error("dispatch of %s failed; will retry on next scan: %s", post_id, result)
             elif result:
                 self.fired += 1
+
+    async def _fire_chunk(
+        self, fire_many: FireMany, chunk: list[tuple[datetime, str, str, int]]
+    ) -> None:
+        try:
+            won = await fire_many(
+                [(ws, post_id, version, due) for due, post_id, ws, version in chunk]
+            )
+        except Exception as err:  # the next scan queues them again
+            log.error("dispatch of %d posts failed; will retry on next scan: %s", len(chunk), err)
+            won = set()
+        for _, post_id, _, version in chunk:
+            self._queued.discard((post_id, version))
+        self.fired += len(won)
 
     async def run(self) -> None:
         """Scan and fire until stopped."""

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AwareDatetime, BaseModel, Field
 
 from siar_scheduler.errors import InvalidSchedule
+from siar_scheduler.recurrence import Evergreen, Recurrence
 
 
 class PostStatus(StrEnum):
@@ -45,6 +46,16 @@ class Target(BaseModel):
     lateness_ms: float | None = None
 
 
+class DispatchRecord(BaseModel):
+    """One occurrence fired: when it was due, when it went, how late, what was skipped."""
+
+    occurrence: str
+    due_at: datetime
+    dispatched_at: datetime
+    lateness_ms: float
+    skipped: int = 0
+
+
 class Post(BaseModel):
     """A piece of content for one or more accounts."""
 
@@ -60,6 +71,15 @@ class Post(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int = Field(default=1, ge=1)
+    recurrence: Recurrence | None = None
+    evergreen: Evergreen | None = None
+    dispatches: list[DispatchRecord] = Field(
+        default_factory=list, description="The latest occurrences fired, with their lateness."
+    )
+    emit_pending: bool = Field(
+        default=False, description="Dispatched, but its events may not be in the outbox yet."
+    )
+    dispatch_token: str | None = None
 
     @property
     def occurrence(self) -> str:
@@ -133,3 +153,14 @@ def rollup_status(targets: list[Target]) -> PostStatus:
     }:
         return PostStatus.SCHEDULED
     return PostStatus.DISPATCHED
+
+
+def status_after_outcome(post: Post, targets: list[Target]) -> PostStatus:
+    """A post's status once an outcome is applied to ``targets``.
+
+    A repeating post that is waiting for its next occurrence stays scheduled whatever
+    the last occurrence did, or it would never fire again.
+    """
+    if post.status is PostStatus.SCHEDULED and (post.recurrence or post.evergreen):
+        return PostStatus.SCHEDULED
+    return rollup_status(targets)

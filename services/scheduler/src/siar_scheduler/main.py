@@ -15,6 +15,7 @@ from siar_scheduler.api.public_media import router as public_media_router
 from siar_scheduler.api.routes import router as api_router
 from siar_scheduler.dispatch import Dispatcher
 from siar_scheduler.errors import SchedulerError
+from siar_scheduler.firing import FIRING_INDEXES, Firing
 from siar_scheduler.handlers import register_handlers
 from siar_scheduler.media import MediaError, MediaLibrary, UploadLimits
 from siar_scheduler.media_store import MEDIA_INDEXES, MediaStore
@@ -50,9 +51,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     async def after_broker_start(runtime: Runtime) -> None:
         service: SchedulerService = app.state.service
+        firing = Firing(runtime.db["posts"], runtime.outbox)
         dispatcher = Dispatcher(
             load_due=service.store.due_before,
-            fire=service.dispatch,
+            fire_many=firing.fire_many,
+            on_scan=firing.recover,
             lookahead_s=settings.lookahead_s,
             scan_interval_s=settings.scan_interval_s,
         )
@@ -63,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="scheduler",
         settings=settings,
         description=DESCRIPTION,
-        indexes=[*INDEXES, *MEDIA_INDEXES],
+        indexes=[*INDEXES, *MEDIA_INDEXES, *FIRING_INDEXES],
         on_startup=on_startup,
         after_broker_start=after_broker_start,
         subscribe=lambda broker, service: register_handlers(broker, settings, service),

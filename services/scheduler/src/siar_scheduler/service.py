@@ -19,7 +19,7 @@ from siar_scheduler.domain import (
     Target,
     TargetStatus,
     check_schedule,
-    rollup_status,
+    status_after_outcome,
 )
 from siar_scheduler.errors import (
     BreaksNetworkRules,
@@ -244,7 +244,7 @@ class SchedulerService:
                 updated = post.model_copy(
                     update={
                         "targets": targets,
-                        "status": rollup_status(targets),
+                        "status": status_after_outcome(post, targets),
                         "version": post.version + 1,
                         "updated_at": utcnow(),
                     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -12,7 +12,9 @@ from siar.runtime.auth import Principal, require
 from siar.runtime.problems import Problem
 from siar.runtime.roles import Permission
 from siar_scheduler.api.deps import Service
+from siar_scheduler.api.filters import CalendarQuery, for_caller
 from siar_scheduler.api.schemas import PostCreate, PostList, PostPublic, PostUpdate
+from siar_scheduler.api.workflow_deps import WorkflowDep, may_schedule, require_scheduling
 from siar_scheduler.domain import Post, resolve_local_time
 
 router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["posts"])
@@ -29,8 +31,11 @@ async def create_post(
     ws: str,
     body: PostCreate,
     service: Service,
-    principal: Annotated[Principal, require(Permission.POSTS_PUBLISH)],
+    workflow: WorkflowDep,
+    principal: Annotated[Principal, require(Permission.POSTS_WRITE)],
 ) -> PostPublic:
+    if body.scheduled_at is not None and not body.draft:
+        await require_scheduling(workflow, principal, ws)
     post = await service.create_post(
         workspace_id=ws,
         author=principal.subject,
@@ -41,24 +46,34 @@ async def create_post(
         else None,
         link=body.link,
         media_ids=body.media_ids,
+        draft=body.draft,
+        label_ids=body.label_ids,
     )
     return _public(post)
 
 
-@router.get("/posts", summary="Posts in a date range: the calendar")
-async def list_posts(
-    ws: str,
-    service: Service,
-    start: Annotated[AwareDatetime, Query(alias="from")],
-    end: Annotated[AwareDatetime, Query(alias="to")],
-    _: Annotated[Principal, require(Permission.POSTS_READ)],
-    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-) -> PostList:
+def check_range(start: datetime, end: datetime) -> None:
+    """Refuse an empty, reversed or over-long calendar range."""
     if end <= start:
         raise Problem(422, "invalid-range", "Invalid date range", "'to' must be after 'from'")
     if end - start > MAX_RANGE:
         raise Problem(422, "invalid-range", "Invalid date range", "at most 366 days at once")
-    posts = await service.list_posts(ws, start=start, end=end, limit=limit)
+
+
+@router.get("/posts", summary="Posts in a date range with filters: the calendar")
+async def list_posts(
+    ws: str,
+    workflow: WorkflowDep,
+    start: Annotated[AwareDatetime, Query(alias="from")],
+    end: Annotated[AwareDatetime, Query(alias="to")],
+    where: CalendarQuery,
+    principal: Annotated[Principal, require(Permission.POSTS_READ)],
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> PostList:
+    check_range(start, end)
+    posts = await workflow.calendar.find(
+        ws, start=start, end=end, where=for_caller(where, principal, ws), limit=limit
+    )
     return PostList(items=[_public(p) for p in posts])
 
 
@@ -75,10 +90,18 @@ async def edit_post(
     post_id: str,
     body: PostUpdate,
     service: Service,
-    _: Annotated[Principal, require(Permission.POSTS_WRITE)],
+    workflow: WorkflowDep,
+    principal: Annotated[Principal, require(Permission.POSTS_WRITE)],
 ) -> PostPublic:
+    scheduling = await may_schedule(workflow, principal, ws)
     post = await service.edit_post(
-        workspace_id=ws, post_id=post_id, text=body.text, scheduled_at=body.scheduled_at
+        workspace_id=ws,
+        post_id=post_id,
+        text=body.text,
+        scheduled_at=body.scheduled_at,
+        label_ids=body.label_ids,
+        may_schedule=scheduling,
+        rereview_by=None if scheduling else principal.subject,
     )
     return _public(post)
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from siar_scheduler.domain import PostStatus, Target
+from siar_scheduler.domain import PostStatus, ReviewEntry, Target
 
 
 class PostCreate(BaseModel):
@@ -24,6 +24,10 @@ class PostCreate(BaseModel):
         default=None, max_length=64, description="IANA zone for a wall-clock scheduled_at."
     )
     link: str | None = Field(default=None, max_length=2048)
+    draft: bool = Field(
+        default=False, description="Keep it a draft even with a time (e.g. to submit for approval)."
+    )
+    label_ids: list[str] = Field(default_factory=list, max_length=20)
 
 
 class PostUpdate(BaseModel):
@@ -32,6 +36,7 @@ class PostUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str | None = Field(default=None, min_length=1, max_length=20_000)
     scheduled_at: AwareDatetime | None = None
+    label_ids: list[str] | None = Field(default=None, max_length=20)
 
 
 class PostPublic(BaseModel):
@@ -48,6 +53,9 @@ class PostPublic(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+    label_ids: list[str] = Field(default_factory=list)
+    review: list[ReviewEntry] = Field(default_factory=list)
+    retries: int = 0
 
 
 class PostList(BaseModel):

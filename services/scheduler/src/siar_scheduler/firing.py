@@ -1,0 +1,218 @@
+"""Firing due posts in bulk, exactly once per (post, account, occurrence), across replicas.
+
+No multi-document transaction is involved, because on the embedded nx-27017 those of two
+processes are not isolated from each other. Two single-document guarantees carry it:
+
+1. **The gate** — one conditional replace per post, filtered on (id, version,
+   status=scheduled). Only one replica can match it; an edit or cancel that landed
+   first changes the version (or removes the post), so it always wins. The replace
+   marks the occurrence fired, moves a repeating post to its next occurrence, and sets
+   ``emit_pending`` with a token that tells the winner which posts it won.
+2. **The outbox ``_id``** — each ``post.scheduled`` event's id is derived from
+   (post, account, occurrence), and the outbox's ``_id`` is the event id. Recording an
+   event twice is a duplicate key, so re-emitting after a crash is harmless.
+
+After the events are recorded, ``emit_pending`` is cleared. A crash between the gate and
+that point leaves ``emit_pending`` set; :meth:`Firing.recover` (run on every read-ahead)
+records the same events again from the post document and clears it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from prometheus_client import Counter, Histogram
+from pymongo import ASCENDING, ReplaceOne
+from pymongo.asynchronous.collection import AsyncCollection
+
+from siar.contracts import PostScheduled, utcnow
+from siar.runtime.mongo import Document, IndexSpec
+from siar.runtime.outbox import Outbox
+from siar_scheduler.domain import DispatchRecord, Post, PostStatus, TargetStatus
+from siar_scheduler.recurrence import next_evergreen, next_recurrence
+
+FIRING_INDEXES = (IndexSpec("posts", [("emit_pending", ASCENDING)], name="emit_pending"),)
+
+DISPATCHED = Counter(
+    "siar_scheduler_dispatched_occurrences",
+    "Post occurrences this process won at the gate and fired (one per post, all accounts).",
+)
+LATENESS = Histogram(
+    "siar_scheduler_dispatch_lateness_seconds",
+    "From an occurrence's due time to the write that fires it.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+
+KEEP_DISPATCHES = 20
+"""How many fired occurrences a post remembers (with their lateness)."""
+
+_EVENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://siar.dev/events/post.scheduled")
+
+
+def event_id_for(post_id: str, account_id: str, occurrence: str) -> uuid.UUID:
+    """The one id ``post.scheduled`` has for this (post, account, occurrence)."""
+    return uuid.uuid5(_EVENT_NAMESPACE, f"{post_id}|{account_id}|{occurrence}")
+
+
+def events_for(post: Post, record: DispatchRecord) -> list[PostScheduled]:
+    """One ``post.scheduled`` per target for the occurrence ``record`` describes."""
+    return [
+        PostScheduled.new(
+            event_id=event_id_for(post.id, target.account_id, record.occurrence),
+            workspace_id=post.workspace_id,
+            post_id=post.id,
+            account_id=target.account_id,
+            network=target.network,
+            occurrence=record.occurrence,
+            due_at=record.due_at,
+            text=post.text,
+            link=post.link,
+            media_ids=post.media_ids,
+        )
+        for target in post.targets
+    ]
+
+
+def fired(post: Post, *, now: datetime, token: str) -> Post:
+    """The post after its current occurrence fires (pure): next occurrence or dispatched."""
+    due = post.scheduled_at
+    assert due is not None  # noqa: S101 - only scheduled posts reach the gate
+    lateness_ms = max(0.0, (now - due).total_seconds() * 1000)
+    changes: dict[str, Any] = {}
+    nxt: datetime | None = None
+    skipped = 0
+    if post.recurrence is not None:
+        nxt, skipped = next_recurrence(post.recurrence, due, now)
+        changes["recurrence"] = post.recurrence.model_copy(
+            update={
+                "fired": post.recurrence.fired + 1,
+                "skipped": post.recurrence.skipped + skipped,
+            }
+        )
+    elif post.evergreen is not None:
+        nxt = next_evergreen(post.evergreen, due)
+        if nxt is not None:
+            changes["evergreen"] = post.evergreen.model_copy(
+                update={"recycled": post.evergreen.recycled + 1}
+            )
+    record = DispatchRecord(
+        occurrence=post.occurrence,
+        due_at=due,
+        dispatched_at=now,
+        lateness_ms=lateness_ms,
+        skipped=skipped,
+    )
+    targets = [
+        t.model_copy(
+            update={
+                "status": TargetStatus.DISPATCHED,
+                "dispatched_at": now,
+                "lateness_ms": lateness_ms,
+                "error": None,
+            }
+        )
+        for t in post.targets
+    ]
+    return post.model_copy(
+        update={
+            **changes,
+            "targets": targets,
+            "status": PostStatus.SCHEDULED if nxt else PostStatus.DISPATCHED,
+            "scheduled_at": nxt or due,
+            "dispatches": [*post.dispatches, record][-KEEP_DISPATCHES:],
+            "emit_pending": True,
+            "dispatch_token": token,
+            "version": post.version + 1,
+            "updated_at": now,
+        }
+    )
+
+
+def _replacement(post: Post) -> Document:
+    doc = post.model_dump(mode="python")
+    doc.pop("_id", None)
+    return doc
+
+
+class Firing:
+    """Fires batches of due posts against the posts collection and the outbox."""
+
+    def __init__(self, posts: AsyncCollection[Document], outbox: Outbox) -> None:
+        # Unscoped on purpose: dispatch is the one system task that spans workspaces.
+        self.posts = posts
+        self.outbox = outbox
+
+    async def fire_many(self, dues: Sequence[tuple[str, str, int, datetime]]) -> set[str]:
+        """Fire each (workspace, post, version, due) whose version still matches.
+
+        Returns the ids this call fired; the due time and occurrence are read from the
+        stored post, never from the caller's copy.
+        """
+        wanted = {post_id: version for _, post_id, version, _ in dues}
+        docs = await self.posts.find({"_id": {"$in": list(wanted)}}).to_list()
+        current = [
+            Post.model_validate(doc)
+            for doc in docs
+            if doc.get("status") == PostStatus.SCHEDULED.value
+            and doc.get("version") == wanted[doc["_id"]]
+            and doc.get("scheduled_at") is not None
+        ]
+        if not current:
+            return set()
+        token, now = uuid.uuid4().hex, utcnow()
+        after = {p.id: fired(p, now=now, token=token) for p in current}
+        await self.posts.bulk_write(
+            [
+                ReplaceOne(
+                    {
+                        "_id": p.id,
+                        "workspace_id": p.workspace_id,
+                        "version": p.version,
+                        "status": PostStatus.SCHEDULED.value,
+                    },
+                    _replacement(after[p.id]),
+                )
+                for p in current
+            ],
+            ordered=False,
+        )
+        won = {
+            d["_id"]
+            for d in await self.posts.find(
+                {"_id": {"$in": list(after)}, "dispatch_token": token}, projection={"_id": 1}
+            ).to_list()
+        }
+        events: list[PostScheduled] = []
+        for post in current:
+            if post.id in won:
+                if post.emit_pending and post.dispatches:  # an earlier crash left these unsent
+                    events += events_for(post, post.dispatches[-1])
+                events += events_for(post, after[post.id].dispatches[-1])
+        await self.outbox.add_once(events)
+        await self._settle(won, token)
+        for post_id in won:
+            LATENESS.observe(after[post_id].dispatches[-1].lateness_ms / 1000)
+        DISPATCHED.inc(len(won))
+        return won
+
+    async def _settle(self, post_ids: set[str], token: str) -> None:
+        if post_ids:
+            # A later fire of a repeating post has its own token, and keeps its flag.
+            await self.posts.update_many(
+                {"_id": {"$in": list(post_ids)}, "dispatch_token": token},
+                {"$set": {"emit_pending": False}},
+            )
+
+    async def recover(self, limit: int = 1000) -> int:
+        """Record the events of posts fired before a crash cut them off; returns how many."""
+        docs = await self.posts.find({"emit_pending": True}, limit=limit).to_list()
+        recovered = 0
+        for doc in docs:
+            post = Post.model_validate(doc)
+            if post.dispatches and post.dispatch_token:
+                recovered += await self.outbox.add_once(events_for(post, post.dispatches[-1]))
+                await self._settle({post.id}, post.dispatch_token)
+        return recovered

@@ -1,0 +1,117 @@
+"""post.scheduled once per (post, account, occurrence): two replicas, and a SIGKILL mid-spike.
+
+Real scheduler processes on the session's broker and database; the proof is the count of
+records on the real ``post.scheduled`` topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+
+from siar.contracts import utcnow
+from siar.devstack import Infra, Platform
+from siar.runtime.mongo import Document
+from siar_scheduler.domain import Post
+from siar_scheduler.recurrence import Recurrence
+from tests.integration.conftest import ARTIFACTS, KafkaTools, unique
+from tests.integration.scheduler_replicas import (
+    new_post,
+    replica,
+    scheduled_keys,
+    seed,
+    unpublished,
+    unsettled,
+)
+
+TOPIC = "post.scheduled"
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within_s: float, what: str) -> None:
+    deadline = time.monotonic() + within_s
+    while not await check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} not reached within {within_s:g}s")
+        await asyncio.sleep(0.3)
+
+
+def whole_ms(at: datetime) -> datetime:
+    """MongoDB keeps milliseconds, so occurrences (stored due times) do too."""
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
+def expected_keys(
+    posts: list[Post], occurrences: dict[str, list[datetime]]
+) -> set[tuple[str, str, str]]:
+    return {
+        (p.id, t.account_id, at.astimezone(UTC).isoformat())
+        for p in posts
+        for at in occurrences[p.id]
+        for t in p.targets
+    }
+
+
+def fired_here(platform: Platform) -> int:
+    """Occurrences this replica won at the gate, from its own /metrics."""
+    text = httpx.get(f"{platform.urls['scheduler']}/metrics", timeout=5).text
+    match = re.search(r"^siar_scheduler_dispatched_occurrences_total ([0-9.e+]+)$", text, re.M)
+    assert match, "the scheduler exposes no dispatch counter"
+    return int(float(match.group(1)))
+
+
+async def settled(db: AsyncDatabase[Document], ws: str) -> bool:
+    return await unsettled(db, ws) == 0 and await unpublished(db) == 0
+
+
+@pytest.mark.timeout(240)
+async def test_two_replicas_emit_each_occurrence_once(
+    infra: Infra, db: AsyncDatabase[Document], kafka: KafkaTools
+) -> None:
+    await kafka.create_topics(TOPIC)
+    ws = unique("ws")
+    first, second = (
+        replica(infra, ARTIFACTS / "logs" / "integration", db.name, name=unique(f"replica{i}"))
+        for i in (1, 2)
+    )
+    first.start()
+    second.start()
+    try:
+        first.wait_ready(90)
+        second.wait_ready(90)
+        due = whole_ms(utcnow() + timedelta(seconds=6))
+        one_off = [
+            new_post(ws, due + timedelta(milliseconds=3 * i), ["acc_a", "acc_b"])
+            for i in range(400)
+        ]
+        # Faster than the API allows, so several occurrences fall inside the test.
+        # RRULE occurrences are whole seconds (RFC 5545 has no fractions).
+        start = due.replace(microsecond=0)
+        rule = Recurrence(rrule="FREQ=SECONDLY;INTERVAL=2;COUNT=4", timezone="UTC", dtstart=start)
+        repeating = [new_post(ws, start, ["acc_a", "acc_c"], recurrence=rule) for _ in range(5)]
+        await seed(db, one_off + repeating)
+        occurrences = {p.id: [due + timedelta(milliseconds=3 * i)] for i, p in enumerate(one_off)}
+        occurrences |= {
+            p.id: [start + timedelta(seconds=2 * k) for k in range(4)] for p in repeating
+        }
+        await eventually(lambda: settled(db, ws), 120, "every post fired and relayed")
+        assert first.exited() == {}
+        assert second.exited() == {}
+        fired_by = [fired_here(r) for r in (first, second)]
+    finally:
+        first.stop()
+        second.stop()
+    found = scheduled_keys(await kafka.read_topic(TOPIC, settle_s=2.0, within_s=60), ws)
+    keys = [(post, account, occurrence) for post, account, occurrence, _ in found]
+    assert sorted(keys) == sorted(expected_keys(one_off + repeating, occurrences))
+    assert set(found.values()) == {1}, "a record was published more than once"
+    assert len(keys) == 400 * 2 + 5 * 2 * 4
+    # Both replicas really competed: each won some occurrences, together each one once.
+    assert min(fired_by) > 0, fired_by
+    assert sum(fired_by) == 400 + 5 * 4, fired_by
