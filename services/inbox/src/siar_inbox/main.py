@@ -10,7 +10,11 @@ from siar_inbox.api.act_routes import router as act_router
 from siar_inbox.api.query_routes import router as query_router
 from siar_inbox.api.routes import ERRORS
 from siar_inbox.api.routes import router as api_router
+from siar_inbox.api.rules_routes import router as rules_router
 from siar_inbox.api.triage_routes import router as triage_router
+from siar_inbox.api.webhook_routes import router as webhook_router
+from siar_inbox.automation import INDEXES as RULE_INDEXES
+from siar_inbox.automation import Automation
 from siar_inbox.errors import InboxError
 from siar_inbox.handlers import register_handlers
 from siar_inbox.listing import INDEXES as LISTING_INDEXES
@@ -24,6 +28,8 @@ from siar_inbox.store import INDEXES, InboxStore
 from siar_inbox.stream import ConversationFeed
 from siar_inbox.triage import INDEXES as TRIAGE_INDEXES
 from siar_inbox.triage import Triage
+from siar_inbox.webhooks import INDEXES as WEBHOOK_INDEXES
+from siar_inbox.webhooks import WebhookReceiver
 
 DESCRIPTION = "Comments, mentions and DMs from every network in one inbox."
 
@@ -33,7 +39,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     async def on_startup(runtime: Runtime) -> None:
-        app.state.service = InboxService(store=InboxStore(runtime.db), uow=runtime.uow)
+        app.state.automation = Automation(runtime.db)
+        app.state.service = InboxService(
+            store=InboxStore(runtime.db), uow=runtime.uow, rules=app.state.automation
+        )
+        app.state.webhooks = WebhookReceiver.configured(
+            app.state.service, runtime.connectors(), settings
+        )
         app.state.triage = Triage(app.state.service)
         app.state.queries = ConversationQueries(app.state.service.store)
         app.state.feed = ConversationFeed(
@@ -57,12 +69,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="inbox",
         settings=settings,
         description=DESCRIPTION,
-        indexes=(*INDEXES, *TRIAGE_INDEXES, *LISTING_INDEXES, *SNOOZE_INDEXES, *ACTION_INDEXES),
+        indexes=(
+            *INDEXES,
+            *TRIAGE_INDEXES,
+            *LISTING_INDEXES,
+            *SNOOZE_INDEXES,
+            *ACTION_INDEXES,
+            *RULE_INDEXES,
+            *WEBHOOK_INDEXES,
+        ),
         on_startup=on_startup,
         after_broker_start=after_broker_start,
         subscribe=lambda broker, service: register_handlers(broker, settings, service),
         # The query routes first: /conversations:counts is not a conversation id.
-        routers=[query_router, act_router, api_router, triage_router],
+        routers=[query_router, act_router, api_router, triage_router, rules_router, webhook_router],
         domain_errors=(InboxError, ERRORS),
     )
     return app

@@ -16,11 +16,19 @@ class PostStatus(StrEnum):
     """Where a post is in its life."""
 
     DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    CHANGES_REQUESTED = "changes_requested"
     SCHEDULED = "scheduled"
     DISPATCHED = "dispatched"
     PUBLISHED = "published"
     PARTIALLY_PUBLISHED = "partially_published"
     FAILED = "failed"
+
+
+EDITABLE = frozenset(
+    {PostStatus.DRAFT, PostStatus.IN_REVIEW, PostStatus.CHANGES_REQUESTED, PostStatus.SCHEDULED}
+)
+"""Statuses in which a post can still be edited, moved or deleted (nothing dispatched)."""
 
 
 class TargetStatus(StrEnum):
@@ -56,6 +64,15 @@ class DispatchRecord(BaseModel):
     skipped: int = 0
 
 
+class ReviewEntry(BaseModel):
+    """One step of a post's approval history: who did what, when, and why."""
+
+    at: datetime
+    by: str
+    action: str = Field(description="submitted, approved, changes_requested, commented, ...")
+    comment: str | None = None
+
+
 class Post(BaseModel):
     """A piece of content for one or more accounts."""
 
@@ -71,6 +88,9 @@ class Post(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int = Field(default=1, ge=1)
+    label_ids: list[str] = Field(default_factory=list)
+    review: list[ReviewEntry] = Field(default_factory=list)
+    retries: int = Field(default=0, ge=0, description="How many times failed targets were retried.")
     recurrence: Recurrence | None = None
     evergreen: Evergreen | None = None
     dispatches: list[DispatchRecord] = Field(
@@ -89,7 +109,7 @@ class Post(BaseModel):
     @property
     def locked(self) -> bool:
         """After dispatch a post can no longer be edited or cancelled."""
-        return self.status not in (PostStatus.DRAFT, PostStatus.SCHEDULED)
+        return self.status not in EDITABLE
 
 
 def resolve_local_time(at: datetime, zone_name: str | None) -> datetime:

@@ -8,7 +8,10 @@ from fastapi import FastAPI
 
 from siar.runtime.app import Runtime, create_service_app, serve
 from siar.runtime.problems import install_domain_errors
+from siar_scheduler.api.approval_routes import router as approval_router
+from siar_scheduler.api.calendar_routes import router as calendar_router
 from siar_scheduler.api.errors import ERRORS
+from siar_scheduler.api.import_routes import router as import_router
 from siar_scheduler.api.media_routes import MEDIA_ERRORS
 from siar_scheduler.api.media_routes import router as media_router
 from siar_scheduler.api.public_media import router as public_media_router
@@ -22,6 +25,8 @@ from siar_scheduler.media_store import MEDIA_INDEXES, MediaStore
 from siar_scheduler.service import SchedulerService
 from siar_scheduler.settings import Settings
 from siar_scheduler.store import INDEXES, SchedulerStore
+from siar_scheduler.workflow import Workflow
+from siar_scheduler.workflow_store import WORKFLOW_INDEXES, WorkflowStore
 
 DESCRIPTION = "Posts, calendar, queues, approvals and precise dispatch."
 
@@ -48,6 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             connectors=runtime.connectors(),
             describe_media=media.describe,
         )
+        app.state.workflow = Workflow.wire(
+            app.state.service, WorkflowStore(runtime.db), runtime.http
+        )
 
     async def after_broker_start(runtime: Runtime) -> None:
         service: SchedulerService = app.state.service
@@ -61,16 +69,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         service.dispatcher = dispatcher
         runtime.spawn("dispatcher", dispatcher.run, dispatcher.stop)
+        notifier = app.state.workflow.notifier
+        runtime.spawn("failure-notices", notifier.run, notifier.stop)
 
     app, _ = create_service_app(
         name="scheduler",
         settings=settings,
         description=DESCRIPTION,
-        indexes=[*INDEXES, *MEDIA_INDEXES, *FIRING_INDEXES],
+        indexes=[*INDEXES, *MEDIA_INDEXES, *FIRING_INDEXES, *WORKFLOW_INDEXES],
         on_startup=on_startup,
         after_broker_start=after_broker_start,
         subscribe=lambda broker, service: register_handlers(broker, settings, service),
         routers=[
+            approval_router,
+            calendar_router,
+            import_router,
             api_router,
             public_media_router,
             media_router,

@@ -16,6 +16,7 @@ from siar_scheduler.dispatch import Dispatcher
 from siar_scheduler.domain import (
     Post,
     PostStatus,
+    ReviewEntry,
     Target,
     TargetStatus,
     check_schedule,
@@ -23,6 +24,7 @@ from siar_scheduler.domain import (
 )
 from siar_scheduler.errors import (
     BreaksNetworkRules,
+    LabelNotFound,
     PostLocked,
     PostNotFound,
     UnknownAccount,
@@ -36,11 +38,22 @@ AccountLookup = Callable[[str, str], Awaitable[dict[str, str] | None]]
 MediaLookup = Callable[[str, list[str]], Awaitable[list[MediaItem]]]
 """Describes media of the workspace's library; raises for unknown ids."""
 
+LabelCheck = Callable[[str, list[str]], Awaitable[None]]
+"""Raises unless every label id exists in the workspace."""
+
+FailureHook = Callable[[PostFailed, Post, AsyncClientSession], Awaitable[None]]
+"""Records, in the outcome's transaction, that the workspace must hear of a failure."""
+
 MAX_OPTIMISTIC_RETRIES = 20
 
 
 async def _no_media(workspace_id: str, media_ids: list[str]) -> list[MediaItem]:
     raise UnknownMedia(media_ids)
+
+
+async def _no_labels(workspace_id: str, label_ids: list[str]) -> None:
+    if label_ids:
+        raise LabelNotFound(f"label {label_ids[0]} not found")
 
 
 class SchedulerService:
@@ -63,6 +76,9 @@ class SchedulerService:
         self.describe_media: MediaLookup = describe_media or _no_media
         self.min_lead = timedelta(seconds=min_lead_s)
         self.dispatcher: Dispatcher | None = None
+        self.check_labels: LabelCheck = _no_labels
+        self.on_failed: FailureHook | None = None
+        self.after_failed: Callable[[], Awaitable[None]] | None = None
 
     async def _target(self, workspace_id: str, account_id: str) -> Target:
         doc = await self.store.account(workspace_id, account_id)
@@ -88,12 +104,16 @@ class SchedulerService:
         scheduled_at: datetime | None,
         link: str | None = None,
         media_ids: list[str] | None = None,
+        draft: bool = False,
+        label_ids: list[str] | None = None,
     ) -> Post:
-        """Create a post: scheduled when it has a time, else a draft."""
+        """Create a post: scheduled when it has a time (unless ``draft``), else a draft."""
         media_ids = list(dict.fromkeys(media_ids or []))
+        label_ids = list(dict.fromkeys(label_ids or []))
         now = utcnow()
         if scheduled_at is not None:
             check_schedule(scheduled_at, now=now, min_lead=self.min_lead)
+        await self.check_labels(workspace_id, label_ids)
         targets = [await self._target(workspace_id, a) for a in dict.fromkeys(account_ids)]
         media = await self.describe_media(workspace_id, media_ids) if media_ids else []
         self._check_rules(text, targets, media)
@@ -104,8 +124,9 @@ class SchedulerService:
             link=link,
             media_ids=media_ids,
             scheduled_at=scheduled_at,
-            status=PostStatus.SCHEDULED if scheduled_at else PostStatus.DRAFT,
+            status=PostStatus.SCHEDULED if scheduled_at and not draft else PostStatus.DRAFT,
             targets=targets,
+            label_ids=label_ids,
             created_by=author,
             created_at=now,
             updated_at=now,
@@ -113,6 +134,16 @@ class SchedulerService:
         await self.store.insert_post(post)
         self._consider(post)
         return post
+
+    async def target_for(self, workspace_id: str, account_id: str) -> Target:
+        """The target for one of the workspace's connected accounts, or :class:`UnknownAccount`."""
+        return await self._target(workspace_id, account_id)
+
+    def check_rules(
+        self, text: str, targets: list[Target], media: list[MediaItem] | None = None
+    ) -> None:
+        """Refuse a post that breaks any target network's rules (:class:`BreaksNetworkRules`)."""
+        self._check_rules(text, targets, media)
 
     def _check_rules(
         self, text: str, targets: list[Target], media: list[MediaItem] | None = None
@@ -126,6 +157,10 @@ class SchedulerService:
         ]
         if violations:
             raise BreaksNetworkRules(violations)
+
+    def hand_to_dispatch(self, post: Post) -> None:
+        """Let the dispatcher know of a post that is (now) scheduled; no-op otherwise."""
+        self._consider(post)
 
     def _consider(self, post: Post) -> None:
         if self.dispatcher and post.status is PostStatus.SCHEDULED and post.scheduled_at:
@@ -151,8 +186,19 @@ class SchedulerService:
         post_id: str,
         text: str | None,
         scheduled_at: datetime | None,
+        label_ids: list[str] | None = None,
+        may_schedule: bool = True,
+        rereview_by: str | None = None,
     ) -> Post:
-        """Change text or time before dispatch; afterwards the post is locked."""
+        """Change text, time or labels before dispatch; afterwards the post is locked.
+
+        A new time schedules a draft only for a caller who ``may_schedule``; with
+        ``rereview_by`` set (a contributor under required approval), editing a
+        scheduled post sends it back to review.
+        """
+        if label_ids is not None:
+            label_ids = list(dict.fromkeys(label_ids))
+            await self.check_labels(workspace_id, label_ids)
         for _ in range(MAX_OPTIMISTIC_RETRIES):
             post = await self.get_post(workspace_id, post_id)
             if post.locked:
@@ -169,7 +215,14 @@ class SchedulerService:
             if scheduled_at is not None:
                 check_schedule(scheduled_at, now=utcnow(), min_lead=self.min_lead)
                 changes["scheduled_at"] = scheduled_at
-                changes["status"] = PostStatus.SCHEDULED
+                if may_schedule and post.status in (PostStatus.DRAFT, PostStatus.SCHEDULED):
+                    changes["status"] = PostStatus.SCHEDULED
+            if label_ids is not None:
+                changes["label_ids"] = label_ids
+            if rereview_by and post.status is PostStatus.SCHEDULED:
+                changes["status"] = PostStatus.IN_REVIEW
+                entry = ReviewEntry(at=utcnow(), by=rereview_by, action="edited", comment=None)
+                changes["review"] = [*post.review, entry]
             updated = post.model_copy(update=changes)
             if await self.store.replace_post(updated, expected_version=post.version):
                 self._consider(updated)
@@ -252,9 +305,13 @@ class SchedulerService:
                 if await self.store.replace_post(
                     updated, expected_version=post.version, session=session
                 ):
+                    if isinstance(event, PostFailed) and self.on_failed is not None:
+                        await self.on_failed(event, updated, session)
                     return
 
-        await self.uow.run_once(consumer, str(event.event_id), work)
+        ran, _ = await self.uow.run_once(consumer, str(event.event_id), work)
+        if ran and isinstance(event, PostFailed) and self.after_failed is not None:
+            await self.after_failed()
 
     @staticmethod
     def _apply(target: Target, event: PostPublished | PostFailed) -> Target:
