@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from siar.runtime.settings import ServiceSettings, service_config
 
@@ -31,6 +31,23 @@ class Settings(ServiceSettings):
         default=300.0,
         gt=0,
         description="A live stream ends after this long; clients reconnect with Last-Event-ID.",
+    )
+
+    webhook_secrets: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Per network, the secret its webhook calls are signed with (Meta app "
+        "secret, X consumer secret): SIAR_INBOX_WEBHOOK_SECRETS__FACEBOOK=...",
+    )
+    meta_verify_token: SecretStr = Field(
+        default=SecretStr(""), description="Token Meta echoes when subscribing a webhook."
+    )
+    webhook_max_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Larger webhook calls are refused (413)."
+    )
+    webhook_max_age_s: float = Field(
+        default=172_800.0,
+        gt=0,
+        description="A signed call whose messages are all older than this is refused (replay).",
     )
 
     def required_secrets(self) -> tuple[str, ...]:
