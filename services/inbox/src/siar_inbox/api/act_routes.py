@@ -153,6 +153,7 @@ async def bulk(
     "/conversations:stream",
     summary="Server-sent events of new and changed conversations (resume with Last-Event-ID)",
     response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "An event stream."}},
 )
 async def stream(
     ws: str,
