@@ -7,7 +7,8 @@ from fastapi import FastAPI
 from siar.runtime.app import Runtime, create_service_app, serve
 from siar_analytics.api.routes import ERRORS
 from siar_analytics.api.routes import router as api_router
-from siar_analytics.collector_schedule import SCHEDULE_INDEXES, CollectorSchedule, Pacing
+from siar_analytics.collector_schedule import SCHEDULE_INDEXES, CollectorSchedule
+from siar_analytics.collectors import pacing_of, spawn_collector
 from siar_analytics.errors import AnalyticsError
 from siar_analytics.handlers import register_handlers
 from siar_analytics.metrics_ingest import MetricsIngest
@@ -34,6 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 uow=runtime.uow,
             ),
         )
+        if settings.collector_enabled:
+            spawn_collector(runtime, settings)
 
     app, _ = create_service_app(
         name="analytics",
@@ -46,16 +49,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         domain_errors=(AnalyticsError, ERRORS),
     )
     return app
-
-
-def pacing_of(settings: Settings) -> Pacing:
-    """The collector's pacing from the settings."""
-    return Pacing(
-        interval_s=settings.collect_interval_s,
-        budget_share=settings.collect_budget_share,
-        post_window_days=settings.collect_post_window_days,
-        max_posts=settings.collect_max_posts,
-    )
 
 
 def run() -> None:

@@ -1,0 +1,232 @@
+"""The metrics collector: polls due accounts through their connectors, emits snapshots.
+
+Each round leases up to ``concurrency`` due accounts (see
+:mod:`siar_analytics.collector_schedule`), leases each one's credential from the vault,
+asks the network for the account's metrics (plus, the first time, its daily history
+where the network offers it) and for the metrics of its recent posts, and writes every
+snapshot as a ``metrics.collected`` event into the outbox in one transaction. Storing
+them is the consumer's job, the same as for any other producer of the topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+
+from prometheus_client import Counter
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from siar.connectors import (
+    AccountRef,
+    AuthExpiredError,
+    Connector,
+    ConnectorError,
+    Credential,
+    MetricsSnapshot,
+    PermanentError,
+    RateLimitedError,
+)
+from siar.contracts import MetricsCollected
+from siar.runtime.app import Runtime
+from siar.runtime.mongo import Document
+from siar.runtime.uow import UnitOfWork
+from siar.runtime.vault_client import VaultClient, VaultUnavailable
+from siar_analytics.collector_schedule import CollectorSchedule, Pacing, published_at_of
+from siar_analytics.settings import Settings
+
+log = logging.getLogger(__name__)
+
+COLLECTED = Counter(
+    "siar_analytics_snapshots_collected",
+    "Metric snapshots collected from networks, by network, scope and completeness.",
+    ["network", "scope", "partial"],
+)
+
+
+@dataclass
+class Round:
+    """What one account's collection produced."""
+
+    events: list[MetricsCollected] = field(default_factory=list)
+    calls: int = 0
+    error: str | None = None
+    retry_after_s: float = 0.0
+    backfilled: bool = False
+
+
+def offers(connector: Connector, method: str) -> bool:
+    """Whether a connector implements an optional method (the base one only refuses)."""
+    return getattr(type(connector), method) is not getattr(Connector, method)
+
+
+class Collector:
+    """One replica's collection loop (replicas share the work through leases)."""
+
+    def __init__(
+        self,
+        *,
+        schedule: CollectorSchedule,
+        uow: UnitOfWork,
+        vault: VaultClient,
+        connectors: dict[str, Connector],
+        concurrency: int = 4,
+        backfill_days: int = 0,
+        idle_s: float = 5.0,
+    ) -> None:
+        self.schedule = schedule
+        self.uow = uow
+        self.vault = vault
+        self.connectors = connectors
+        self.concurrency = concurrency
+        self.backfill_days = backfill_days
+        self.idle_s = idle_s
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
+        self._stopping = asyncio.Event()
+
+    def _event(
+        self, target: Document, snapshot: MetricsSnapshot, post: Document | None = None
+    ) -> MetricsCollected:
+        COLLECTED.labels(
+            network=target["network"],
+            scope="post" if post else "account",
+            partial=str(snapshot.partial).lower(),
+        ).inc()
+        return MetricsCollected.new(
+            workspace_id=target["workspace_id"],
+            account_id=target["account_id"],
+            network=target["network"],
+            scope="post" if post else "account",
+            network_post_id=post["network_post_id"] if post else None,
+            post_id=post.get("post_id") if post else None,
+            published_at=published_at_of(post) if post else None,
+            collected_at=snapshot.collected_at,
+            metrics=dict(snapshot.metrics),
+            partial=snapshot.partial,
+            dimensions=snapshot.dimensions,
+        )
+
+    async def _gather(
+        self, target: Document, connector: Connector, account: AccountRef, cred: Credential
+    ) -> Round:
+        found = Round()
+        if not target.get("backfilled") and self.backfill_days > 0:
+            if offers(connector, "account_history"):
+                found.calls += 1
+                history = await connector.account_history(account, cred, self.backfill_days)
+                found.events += [self._event(target, snapshot) for snapshot in history]
+            found.backfilled = True
+        found.calls += 1
+        found.events.append(self._event(target, await connector.account_metrics(account, cred)))
+        for post in await self.schedule.recent_posts(target, time.time()):
+            found.calls += 1
+            try:
+                snapshot = await connector.post_metrics(account, cred, post["network_post_id"])
+            except PermanentError as err:  # deleted at the network, say: skip this post
+                log.info("post %s not collected: %s", post["network_post_id"], err)
+                continue
+            found.events.append(self._event(target, snapshot, post))
+        return found
+
+    async def collect(self, target: Document) -> Round:
+        """Collect one leased account; errors are recorded in the round, never raised."""
+        connector = self.connectors.get(str(target.get("network")))
+        if connector is None or not offers(connector, "account_metrics"):
+            return Round(error=f"{target.get('network')} offers no metrics")
+        ws, account_id = str(target["workspace_id"]), str(target["account_id"])
+        try:
+            leased = await self.vault.lease(ws, account_id, "collect-metrics")
+            if leased is None:
+                return Round(error="the vault does not know this account")
+            found = await self._gather(target, connector, *leased)
+        except RateLimitedError as err:
+            return Round(error=str(err), retry_after_s=err.retry_after_s or 60.0)
+        except AuthExpiredError as err:
+            self.vault.forget_lease(ws, account_id)
+            return Round(error=str(err))
+        except (ConnectorError, VaultUnavailable) as err:
+            return Round(error=str(err))
+        if found.events:
+
+            async def emit(session: AsyncClientSession) -> None:
+                for event in found.events:
+                    await self.uow.outbox.add(event, session=session)
+
+            await self.uow.run(emit)
+        return found
+
+    async def _one(self, target: Document) -> Round:
+        connector = self.connectors.get(str(target.get("network")))
+        try:
+            result = await self.collect(target)
+        except Exception as err:  # a bug or the database: the slot must still be released
+            log.exception("collecting %s failed", target["_id"])
+            result = Round(error=f"{type(err).__name__}: {err}")
+        now = time.time()
+        limit = connector.rate_limit if connector else None
+        next_ts = self.schedule.pacing.next_due(now, max(result.calls, 1), limit)
+        next_ts = max(next_ts, now + result.retry_after_s)
+        outcome: Document = {"last_ts": now, "last_error": result.error, "calls": result.calls}
+        if result.backfilled:
+            outcome["backfilled"] = True
+        if result.error:
+            log.warning("collecting %s: %s", target["_id"], result.error)
+        await self.schedule.release(target, owner=self.owner, next_ts=next_ts, outcome=outcome)
+        return result
+
+    async def run_round(self) -> int:
+        """Lease and collect up to ``concurrency`` due accounts; how many were collected."""
+        targets: list[Document] = []
+        while len(targets) < self.concurrency:
+            target = await self.schedule.lease_due(self.owner)
+            if target is None:
+                break
+            targets.append(target)
+        await asyncio.gather(*(self._one(t) for t in targets))
+        return len(targets)
+
+    async def run(self) -> None:
+        """Collect until stopped; sleeps while nothing is due."""
+        while not self._stopping.is_set():
+            try:
+                if await self.run_round():
+                    continue
+                wait = await self.schedule.due_in(time.time())
+            except Exception:
+                log.exception("metrics collection round failed; retrying")
+                wait = None
+            pause = self.idle_s if wait is None else min(max(wait, 0.2), self.idle_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), pause)
+
+    def stop(self) -> None:
+        """Stop after the current round."""
+        self._stopping.set()
+
+
+def spawn_collector(runtime: Runtime, settings: Settings) -> Collector:
+    """Start this replica's collector as a background loop of the service."""
+    collector = Collector(
+        schedule=CollectorSchedule(runtime.db, pacing_of(settings)),
+        uow=runtime.uow,
+        vault=runtime.vault_client("analytics"),
+        connectors=runtime.connectors(),
+        concurrency=settings.collect_concurrency,
+        backfill_days=settings.collect_backfill_days,
+    )
+    runtime.spawn("metrics-collector", collector.run, collector.stop)
+    return collector
+
+
+def pacing_of(settings: Settings) -> Pacing:
+    """The collector's pacing from the settings."""
+    return Pacing(
+        interval_s=settings.collect_interval_s,
+        budget_share=settings.collect_budget_share,
+        post_window_days=settings.collect_post_window_days,
+        max_posts=settings.collect_max_posts,
+    )

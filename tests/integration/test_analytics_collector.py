@@ -1,0 +1,149 @@
+"""The metrics collector against a real MongoDB and the real sandbox network."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+import pytest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from siar.connectors import AccountRef, Credential, OutgoingPost
+from siar.connectors.sandbox import SandboxConnector
+from siar.contracts import AccountConnected, AccountDisconnected, MetricsCollected, PostPublished
+from siar.devstack import Infra
+from siar.runtime.mongo import Document, ensure_indexes
+from siar.runtime.outbox import OUTBOX, OUTBOX_INDEXES, Outbox
+from siar.runtime.uow import PROCESSED_INDEXES, UnitOfWork
+from siar_analytics.collector_schedule import SCHEDULE_INDEXES, CollectorSchedule, Pacing
+from siar_analytics.collectors import Collector
+from siar_analytics.metrics_ingest import MetricsIngest
+from siar_analytics.series import Series
+from siar_analytics.series_store import SERIES_INDEXES, SeriesStore
+
+WS = "ws_collect"
+
+
+class LeasingVault:
+    """Stands in for the vault's lease endpoint: hands out sandbox sign-in credentials."""
+
+    def __init__(self) -> None:
+        self.leases: dict[str, tuple[AccountRef, Credential]] = {}
+        self.calls = 0
+
+    async def lease(
+        self, workspace_id: str, account_id: str, purpose: str
+    ) -> tuple[AccountRef, Credential] | None:
+        self.calls += 1
+        return self.leases.get(account_id)
+
+    def forget_lease(self, workspace_id: str, account_id: str) -> None:
+        return None
+
+
+@pytest.fixture
+async def parts(
+    mongo: AsyncMongoClient[Document], db: AsyncDatabase[Document], infra: Infra
+) -> tuple[CollectorSchedule, UnitOfWork, SandboxConnector, LeasingVault]:
+    await ensure_indexes(
+        db, [*OUTBOX_INDEXES, *PROCESSED_INDEXES, *SERIES_INDEXES, *SCHEDULE_INDEXES]
+    )
+    uow = UnitOfWork(mongo, db, Outbox(db), serialize=infra.kind == "embedded")
+    schedule = CollectorSchedule(db, Pacing(interval_s=3600, post_window_days=30))
+    return schedule, uow, SandboxConnector(mongo), LeasingVault()
+
+
+def collector(
+    parts: tuple[CollectorSchedule, UnitOfWork, SandboxConnector, LeasingVault],
+) -> Collector:
+    schedule, uow, sandbox, vault = parts
+    return Collector(
+        schedule=schedule,
+        uow=uow,
+        vault=vault,  # type: ignore[arg-type]
+        connectors={"sandbox": sandbox},
+        backfill_days=60,
+    )
+
+
+async def outbox_events(db: AsyncDatabase[Document]) -> list[MetricsCollected]:
+    docs = await db[OUTBOX].find({"topic": "metrics.collected"}).to_list()
+    return [MetricsCollected.model_validate_json(bytes(d["payload"])) for d in docs]
+
+
+async def test_an_account_is_backfilled_then_collected_with_its_posts_by_one_replica(
+    parts: tuple[CollectorSchedule, UnitOfWork, SandboxConnector, LeasingVault],
+    db: AsyncDatabase[Document],
+) -> None:
+    schedule, uow, sandbox, vault = parts
+    handle = f"brand_{uuid.uuid4().hex[:8]}"
+    signed = await sandbox.sign_in(handle)
+    account = AccountRef(
+        workspace_id=WS,
+        account_id="acc_c1",
+        network="sandbox",
+        handle=handle,
+        network_account_id=signed.network_account_id,
+    )
+    vault.leases["acc_c1"] = (account, signed.credential)
+    post = await sandbox.publish(
+        account, signed.credential, OutgoingPost(text="hello", marker=uuid.uuid4().hex)
+    )
+    ingest = MetricsIngest(series=SeriesStore(db), schedule=schedule, uow=uow)
+    await ingest.account_changed(
+        AccountConnected.new(workspace_id=WS, account_id="acc_c1", network="sandbox", handle=handle)
+    )
+    await ingest.post_published(
+        PostPublished.new(
+            workspace_id=WS,
+            post_id="pst_c1",
+            account_id="acc_c1",
+            network="sandbox",
+            occurrence="0",
+            network_post_id=post.network_post_id,
+            published_at=post.published_at,
+        )
+    )
+
+    # Two replicas race for the one due account: only one collects it.
+    rounds = await asyncio.gather(collector(parts).run_round(), collector(parts).run_round())
+    assert sorted(rounds) == [0, 1]
+    assert vault.calls == 1
+    events = await outbox_events(db)
+    accounts = [e for e in events if e.scope == "account"]
+    posts = [e for e in events if e.scope == "post"]
+    assert len(accounts) == 61  # 60 days of history and the snapshot of now
+    assert [(p.network_post_id, p.post_id) for p in posts] == [(post.network_post_id, "pst_c1")]
+    assert {"likes", "comments", "shares", "saves", "impressions"} <= set(posts[0].metrics)
+    assert posts[0].published_at == post.published_at
+    assert accounts[-1].dimensions is not None
+
+    # Not due again before the interval; nothing is collected twice.
+    assert await collector(parts).run_round() == 0
+
+    for event in events:
+        await ingest.record(event, "test")
+    now = accounts[-1].collected_at
+    daily = await Series(db).account_series(
+        WS, ["acc_c1"], "followers", now.date() - timedelta(days=70), now.date()
+    )
+    assert len(daily) == 61
+    assert daily[-1].value >= daily[0].value
+
+
+async def test_a_disconnected_account_is_not_collected(
+    parts: tuple[CollectorSchedule, UnitOfWork, SandboxConnector, LeasingVault],
+) -> None:
+    schedule, _, _, vault = parts
+    connected = AccountConnected.new(
+        workspace_id=WS, account_id="acc_c2", network="sandbox", handle="gone"
+    )
+    await schedule.connected(connected)
+    gone = AccountDisconnected.new(workspace_id=WS, account_id="acc_c2", network="sandbox")
+    await schedule.disconnected(gone)
+    # A late redelivery of the older connect does not revive it.
+    await schedule.connected(connected)
+    assert await collector(parts).run_round() == 0
+    assert vault.calls == 0
