@@ -12,6 +12,13 @@ from siar_analytics.collectors import pacing_of, spawn_collector
 from siar_analytics.errors import AnalyticsError
 from siar_analytics.handlers import register_handlers
 from siar_analytics.metrics_ingest import MetricsIngest
+from siar_analytics.report_wiring import (
+    REPORT_ERRORS,
+    REPORT_INDEXES,
+    REPORT_ROUTERS,
+    spawn_report_loops,
+    start_reports,
+)
 from siar_analytics.series_store import SERIES_INDEXES, SeriesStore
 from siar_analytics.service import AnalyticsService
 from siar_analytics.settings import Settings
@@ -37,16 +44,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         if settings.collector_enabled:
             spawn_collector(runtime, settings)
+        start_reports(app, runtime, settings)
+
+    async def after_broker_start(runtime: Runtime) -> None:
+        if settings.report_loops_enabled:
+            spawn_report_loops(app, runtime, settings)
 
     app, _ = create_service_app(
         name="analytics",
         settings=settings,
         description=DESCRIPTION,
-        indexes=(*INDEXES, *SERIES_INDEXES, *SCHEDULE_INDEXES),
+        indexes=(*INDEXES, *SERIES_INDEXES, *SCHEDULE_INDEXES, *REPORT_INDEXES),
         on_startup=on_startup,
-        subscribe=lambda broker, service: register_handlers(broker, settings, service),
-        routers=[api_router],
-        domain_errors=(AnalyticsError, ERRORS),
+        after_broker_start=after_broker_start,
+        subscribe=lambda broker, service: register_handlers(
+            broker, settings, service, lambda: app.state.reports
+        ),
+        routers=[api_router, *REPORT_ROUTERS],
+        domain_errors=(AnalyticsError, {**ERRORS, **REPORT_ERRORS}),
     )
     return app
 

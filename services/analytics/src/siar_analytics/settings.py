@@ -43,3 +43,15 @@ class Settings(ServiceSettings):
     collector_enabled: bool = Field(
         default=True, description="Run the metrics collector in this replica."
     )
+    research_poll_s: float = Field(
+        default=900.0, gt=0, description="How often each tracked research item is searched."
+    )
+    research_tick_s: float = Field(
+        default=30.0, gt=0, description="How often the research collector looks for due items."
+    )
+    monthly_tick_s: float = Field(
+        default=3600.0, gt=0, description="How often monthly reports are checked for being due."
+    )
+    report_loops_enabled: bool = Field(
+        default=True, description="Run the research collector and monthly reports here."
+    )

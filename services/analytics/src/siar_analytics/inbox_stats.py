@@ -1,0 +1,92 @@
+"""Inbox roll-ups: daily volume, sentiment and response times per account, from inbox events.
+
+One document per (workspace, account, UTC day) is updated with ``$inc`` as events
+arrive, so a report reads at most one document per account and day. Response and
+resolution times are kept as sums and histogram buckets (:data:`TIME_BUCKETS`), enough
+for the mean and a median estimate without storing every conversation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from siar.contracts import ConversationUpdated, MessageReceived
+from siar.runtime.mongo import Document, IndexSpec, TenantCollection
+from siar_analytics.domain import day_of
+from siar_analytics.inbox_report import time_bucket
+
+INBOX_INDEXES = (
+    IndexSpec(
+        "inbox_daily",
+        [("workspace_id", ASCENDING), ("day", ASCENDING), ("account_id", ASCENDING)],
+        unique=True,
+    ),
+    IndexSpec(
+        "inbox_answered",
+        [("workspace_id", ASCENDING), ("conversation_id", ASCENDING)],
+        unique=True,
+    ),
+)
+
+
+class InboxStats:
+    """Daily inbox roll-ups and the set of conversations whose first answer was counted."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.daily = TenantCollection(db["inbox_daily"])
+        self.answered = TenantCollection(db["inbox_answered"])
+
+    async def _bump(
+        self, event: MessageReceived | ConversationUpdated, day: str, inc: Document, s: Session
+    ) -> None:
+        await self.daily.update_one(
+            event.workspace_id,
+            {"account_id": event.account_id, "day": day},
+            {"$inc": inc, "$set": {"network": event.network}},
+            upsert=True,
+            session=s,
+        )
+
+    async def record_message(self, event: MessageReceived, session: Session) -> None:
+        """Count a received message by kind, sentiment and influencer, on the day it was sent."""
+        inc: Document = {
+            "received": 1,
+            f"kinds.{event.kind}": 1,
+            f"sentiment.{event.sentiment or 'unscored'}": 1,
+        }
+        if event.influencer:
+            inc["influencer"] = 1
+        await self._bump(event, day_of(event.sent_at), inc, session)
+
+    async def record_update(self, event: ConversationUpdated, session: Session) -> None:
+        """Count first answers (once per conversation) and closings with their times."""
+        day = day_of(event.occurred_at)
+        if event.change == "responded" and event.first_response_s is not None:
+            key = {"conversation_id": event.conversation_id}
+            if await self.answered.find_one(event.workspace_id, key, session=session):
+                return
+            await self.answered.insert(event.workspace_id, key, session=session)
+            seconds = max(0.0, event.first_response_s)
+            inc = {"responded": 1, "response_s": seconds, f"response_h.{time_bucket(seconds)}": 1}
+            await self._bump(event, day, inc, session)
+        elif event.change == "closed" and event.resolution_s is not None:
+            seconds = max(0.0, event.resolution_s)
+            bucket = f"resolution_h.{time_bucket(seconds)}"
+            inc = {"resolved": 1, "resolution_s": seconds, bucket: 1}
+            await self._bump(event, day, inc, session)
+
+    async def days(
+        self, workspace_id: str, start: str, end: str, account_ids: Sequence[str] | None = None
+    ) -> list[Document]:
+        """Roll-ups of days in [start, end], optionally for some accounts only."""
+        query: Document = {"day": {"$gte": start, "$lte": end}}
+        if account_ids is not None:
+            query["account_id"] = {"$in": list(account_ids)}
+        return await self.daily.find(workspace_id, query, sort=[("day", ASCENDING)])
+
+
+Session = AsyncClientSession
