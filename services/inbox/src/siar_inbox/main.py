@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             vault=runtime.vault_client("inbox", lease_cache_s=settings.credential_cache_s),
             connectors=runtime.connectors(),
             interval_s=settings.poll_interval_s,
+            min_interval_s=settings.poll_min_interval_s,
         )
         runtime.spawn("poller", poller.run, poller.stop)
         snoozer = Snoozer(app.state.service, interval_s=settings.snooze_check_s)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 
 from siar.connectors import (
@@ -14,6 +15,7 @@ from siar.connectors import (
     Connector,
     ConnectorError,
     Credential,
+    RateLimitedError,
 )
 from siar.runtime.vault_client import VaultClient, VaultUnavailable
 from siar_inbox.service import InboxService
@@ -33,12 +35,16 @@ class Poller:
         vault: VaultClient,
         connectors: dict[str, Connector],
         interval_s: float,
+        min_interval_s: dict[str, float] | None = None,
     ) -> None:
         self.service = service
         # Its lease cache spares the vault (and its audit log) a read every round.
         self.vault = vault
         self.connectors = connectors
         self.interval_s = interval_s
+        self.min_interval_s = min_interval_s or {}
+        # Per account: when it may be read again (its network's read limit, or Retry-After).
+        self._next_due: dict[str, float] = {}
         self._stopping = asyncio.Event()
 
     async def _lease(self, workspace_id: str, account_id: str) -> tuple[AccountRef, Credential]:
@@ -75,13 +81,25 @@ class Poller:
             await self.service.save_cursor(ws, account_id, page.cursor)
         return new
 
+    def _pace(self, poller: dict[str, Any], result: object, now: float) -> None:
+        gap = max(self.interval_s, self.min_interval_s.get(str(poller["network"]), 0.0))
+        if isinstance(result, RateLimitedError) and result.retry_after_s:
+            gap = max(gap, result.retry_after_s)
+        self._next_due[str(poller["_id"])] = now + gap
+
     async def poll_all(self) -> int:
-        """Poll every active account once."""
-        pollers = await self.service.store.active_pollers()
+        """Poll every active account that its network's read limit lets us read now."""
+        now = time.monotonic()
+        pollers = [
+            p
+            for p in await self.service.store.active_pollers()
+            if self._next_due.get(str(p["_id"]), 0.0) <= now
+        ]
         results = await asyncio.gather(
             *(self.poll_account(p) for p in pollers), return_exceptions=True
         )
         for poller, result in zip(pollers, results, strict=True):
+            self._pace(poller, result, now)
             if isinstance(result, (ConnectorError, VaultUnavailable)):
                 log.warning("polling %s failed: %s", poller["_id"], result)
             elif isinstance(result, BaseException):

@@ -6,6 +6,22 @@ from pydantic import Field, SecretStr
 
 from siar.runtime.settings import ServiceSettings, service_config
 
+# Read limits per user token, as the networks document them (2025): X mentions and DM
+# events 10-15 calls per 15 min on the Basic tier (two calls a poll); Graph API 200 calls
+# an hour; LinkedIn ~150 member calls a day; Mastodon 300 per 5 min; Bluesky 3000 per
+# 5 min per IP; YouTube's 10,000 daily units are shared by every account of the app.
+POLL_MIN_INTERVAL_S: dict[str, float] = {
+    "x": 180.0,
+    "facebook": 60.0,
+    "instagram": 120.0,
+    "threads": 60.0,
+    "linkedin": 900.0,
+    "youtube": 300.0,
+    "tiktok": 120.0,
+    "mastodon": 10.0,
+    "bluesky": 10.0,
+}
+
 
 class Settings(ServiceSettings):
     """Configuration of the inbox service."""
@@ -33,6 +49,11 @@ class Settings(ServiceSettings):
         description="A live stream ends after this long; clients reconnect with Last-Event-ID.",
     )
 
+    poll_min_interval_s: dict[str, float] = Field(
+        default_factory=lambda: dict(POLL_MIN_INTERVAL_S),
+        description="Per network, the least time between two polls of one account, so "
+        "reading stays within the network's read limits (webhooks bring messages sooner).",
+    )
     webhook_secrets: dict[str, SecretStr] = Field(
         default_factory=dict,
         description="Per network, the secret its webhook calls are signed with (Meta app "
