@@ -14,18 +14,13 @@ from siar.contracts import (
     PostFailed,
     PostPublished,
 )
-from siar.runtime.kafka import subscribe_events
-from siar_analytics.report_service import ReportService
-from siar_analytics.report_wiring import merge_handlers, report_handlers
+from siar.runtime.kafka import document_publications, subscribe_events
 from siar_analytics.service import AnalyticsService
 from siar_analytics.settings import Settings
 
 
 def register_handlers(
-    broker: KafkaBroker,
-    settings: Settings,
-    service: Callable[[], AnalyticsService],
-    reports: Callable[[], ReportService] | None = None,
+    broker: KafkaBroker, settings: Settings, service: Callable[[], AnalyticsService]
 ) -> None:
     """Count publications, failures and messages; store metrics; follow accounts and posts."""
     group = settings.consumer_group
@@ -43,20 +38,18 @@ def register_handlers(
     async def on_account(event: AccountConnected | AccountDisconnected) -> None:
         await service().metrics.account_changed(event)
 
-    reporting = report_handlers(reports, group) if reports else {}
     subscribe_events(
         broker,
         settings,
-        merge_handlers(
-            {
-                PostPublished: on_published,
-                PostFailed: on_event,
-                MessageReceived: on_event,
-                MetricsCollected: on_metrics,
-                AccountConnected: on_account,
-                AccountDisconnected: on_account,
-            },
-            reporting,
-        ),
+        {
+            PostPublished: on_published,
+            PostFailed: on_event,
+            MessageReceived: on_event,
+            MetricsCollected: on_metrics,
+            AccountConnected: on_account,
+            AccountDisconnected: on_account,
+        },
         name="analytics_events",
     )
+    # The collectors emit snapshots through the outbox.
+    document_publications(broker, MetricsCollected)
