@@ -54,12 +54,13 @@ def test_each_topic_has_a_producer_and_its_consumers_listen() -> None:
             target = sends if op["action"] == "send" else receives
             target.setdefault(address, set()).add(service)
     assert sends["post.scheduled"] == {"scheduler"}
-    assert receives["post.scheduled"] == {"publisher"}
+    assert receives["post.scheduled"] == {"publisher", "analytics"}
     assert sends["post.published"] == {"publisher"}
     assert receives["post.published"] >= {"scheduler", "inbox", "analytics"}
     assert sends["message.received"] == {"inbox"}
     assert receives["message.received"] >= {"analytics"}
     assert sends["conversation.updated"] == {"inbox"}
+    assert receives["conversation.updated"] >= {"analytics"}
     assert sends["account.connected"] == {"vault"}
     assert receives["account.connected"] >= {"inbox", "scheduler", "analytics"}
     assert receives["account.disconnected"] >= {"inbox", "analytics"}

@@ -15,12 +15,17 @@ from siar.contracts import (
     PostPublished,
 )
 from siar.runtime.kafka import document_publications, subscribe_events
+from siar_analytics.report_service import ReportService
+from siar_analytics.report_wiring import merge_handlers, report_handlers
 from siar_analytics.service import AnalyticsService
 from siar_analytics.settings import Settings
 
 
 def register_handlers(
-    broker: KafkaBroker, settings: Settings, service: Callable[[], AnalyticsService]
+    broker: KafkaBroker,
+    settings: Settings,
+    service: Callable[[], AnalyticsService],
+    reports: Callable[[], ReportService] | None = None,
 ) -> None:
     """Count publications, failures and messages; store metrics; follow accounts and posts."""
     group = settings.consumer_group
@@ -38,17 +43,21 @@ def register_handlers(
     async def on_account(event: AccountConnected | AccountDisconnected) -> None:
         await service().metrics.account_changed(event)
 
+    reporting = report_handlers(reports, group) if reports else {}
     subscribe_events(
         broker,
         settings,
-        {
-            PostPublished: on_published,
-            PostFailed: on_event,
-            MessageReceived: on_event,
-            MetricsCollected: on_metrics,
-            AccountConnected: on_account,
-            AccountDisconnected: on_account,
-        },
+        merge_handlers(
+            {
+                PostPublished: on_published,
+                PostFailed: on_event,
+                MessageReceived: on_event,
+                MetricsCollected: on_metrics,
+                AccountConnected: on_account,
+                AccountDisconnected: on_account,
+            },
+            reporting,
+        ),
         name="analytics_events",
     )
     # The collectors emit snapshots through the outbox.
