@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from faststream.specification.asyncapi.site import get_asyncapi_html
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
+from pydantic import ValidationError
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
@@ -27,12 +29,13 @@ from siar.connectors import Connector
 from siar.connectors.registry import build_connectors
 from siar.runtime.auth import JwksCache, ServiceTokenClient, TokenVerifier
 from siar.runtime.kafka import create_kafka_broker, kafka_publisher
+from siar.runtime.lag import SERVICE_READY, OpsSampler
 from siar.runtime.media_client import MediaClient
 from siar.runtime.metrics import install_http_metrics, metrics_response
 from siar.runtime.mongo import Document, IndexSpec, create_mongo_client, ensure_indexes
 from siar.runtime.outbox import OUTBOX_INDEXES, Outbox, OutboxRelay
 from siar.runtime.problems import ErrorMap, install_domain_errors, install_problem_handlers
-from siar.runtime.settings import ServiceSettings
+from siar.runtime.settings import ServiceSettings, SettingError, refusal
 from siar.runtime.telemetry import create_tracer_provider
 from siar.runtime.uow import PROCESSED_INDEXES, UnitOfWork
 from siar.runtime.vault_client import VaultClient
@@ -163,7 +166,11 @@ def create_service_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         relay = OutboxRelay(
-            outbox, db, kafka_publisher(lambda: broker), poll_s=settings.outbox_poll_s
+            outbox,
+            db,
+            kafka_publisher(lambda: broker),
+            poll_s=settings.outbox_poll_s,
+            service=name,
         )
         relay_task: asyncio.Task[None] | None = None
         try:
@@ -172,6 +179,14 @@ def create_service_app(
                 await on_startup(runtime)
             await broker.start()
             relay_task = asyncio.create_task(relay.run(), name=f"{name}:outbox-relay")
+            sampler = OpsSampler(
+                service=name,
+                group=settings.consumer_group,
+                consumers=lambda: [getattr(s, "consumer", None) for s in broker.subscribers],
+                outbox=outbox.collection,
+                ready=lambda: _is_ready(runtime),
+            )
+            runtime.spawn("ops-gauges", sampler.run, sampler.stop)
             if after_broker_start:
                 await after_broker_start(runtime)
             yield
@@ -235,20 +250,59 @@ def _install_asyncapi(app: FastAPI, runtime: Runtime) -> None:
         return HTMLResponse(get_asyncapi_html(spec(), try_it_out_path=None))
 
 
-def serve(name: str, settings: ServiceSettings, create_app: Callable[[Any], FastAPI]) -> None:
-    """Serve a service's app with uvicorn, JSON logs and a graceful shutdown."""
+def serve(
+    name: str,
+    settings_cls: type[ServiceSettings] | ServiceSettings,
+    create_app: Callable[[Any], FastAPI],
+) -> None:
+    """Serve a service's app with uvicorn, JSON logs and a graceful shutdown.
+
+    A missing or invalid setting ends the process before anything starts, with one
+    line on stderr naming the environment variable and exit status 2.
+    """
     import uvicorn
+    from opentelemetry import trace
 
     from siar.runtime.telemetry import configure_logging
 
+    # Pass the class, not an instance, so that reading the environment is refused here too.
+    cls = settings_cls if isinstance(settings_cls, type) else type(settings_cls)
+    try:
+        settings = settings_cls() if isinstance(settings_cls, type) else settings_cls
+        app = create_app(settings)
+    except (ValidationError, SettingError) as err:
+        print(f"siar-{name}: {refusal(err, cls)}", file=sys.stderr)
+        raise SystemExit(2) from None
+    # The process-wide provider, so services' own spans (trace.get_tracer) are exported.
+    trace.set_tracer_provider(app.state.runtime.tracer_provider)
     configure_logging(name, level=settings.platform.log_level, fmt=settings.platform.log_format)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,
         timeout_graceful_shutdown=int(settings.graceful_timeout_s),
     )
+
+
+async def readiness(runtime: Runtime) -> dict[str, str]:
+    """Each dependency's state: ``ok`` or ``down: <why>`` (what /readyz reports)."""
+    checks: dict[str, str] = {}
+    try:
+        await asyncio.wait_for(runtime.db.command("ping"), 2.0)
+        checks["mongodb"] = "ok"
+    except (PyMongoError, TimeoutError) as err:
+        checks["mongodb"] = f"down: {type(err).__name__}"
+    try:
+        ok = await runtime.broker.ping(timeout=2.0)
+        checks["kafka"] = "ok" if ok else "down"
+    except Exception as err:
+        checks["kafka"] = f"down: {type(err).__name__}"
+    return checks
+
+
+async def _is_ready(runtime: Runtime) -> bool:
+    return all(v == "ok" for v in (await readiness(runtime)).values())
 
 
 def _install_health(app: FastAPI, runtime: Runtime) -> None:
@@ -258,18 +312,9 @@ def _install_health(app: FastAPI, runtime: Runtime) -> None:
 
     @app.get("/readyz", tags=["ops"], summary="MongoDB and Kafka are reachable")
     async def readyz(request: Request) -> JSONResponse:
-        checks: dict[str, str] = {}
-        try:
-            await asyncio.wait_for(runtime.db.command("ping"), 2.0)
-            checks["mongodb"] = "ok"
-        except (PyMongoError, TimeoutError) as err:
-            checks["mongodb"] = f"down: {type(err).__name__}"
-        try:
-            ok = await runtime.broker.ping(timeout=2.0)
-            checks["kafka"] = "ok" if ok else "down"
-        except Exception as err:
-            checks["kafka"] = f"down: {type(err).__name__}"
+        checks = await readiness(runtime)
         ready = all(v == "ok" for v in checks.values())
+        SERVICE_READY.labels(runtime.name).set(1 if ready else 0)
         return JSONResponse(
             {"status": "ready" if ready else "unready", "service": runtime.name, "checks": checks},
             status_code=200 if ready else 503,

@@ -24,6 +24,7 @@ from pymongo.errors import ConnectionFailure
 
 from siar.contracts import DeadLetter, Event, utcnow
 from siar.contracts.deadletter import dlq_topic
+from siar.runtime import consumption
 from siar.runtime.errors import DependencyUnavailable
 from siar.runtime.outbox import Publish
 from siar.runtime.settings import ServiceSettings
@@ -51,36 +52,60 @@ DEAD_LETTERS = Counter(
     "Messages sent to a dead-letter topic, by source topic and error type.",
     ["topic", "error_type"],
 )
+MESSAGES_CONSUMED = Counter(
+    "siar_kafka_messages_consumed",
+    "Kafka messages handled, by outcome: ok, duplicate (already processed), "
+    "dead_lettered, retried (one per retry attempt, including redelivery after a "
+    "dependency outage).",
+    ["service", "topic", "outcome"],
+)
+CONSUME_OUTCOMES = ("ok", "retried", "dead_lettered", "duplicate")
 
 
 def dead_letter_middleware(
     get_broker: Callable[[], KafkaBroker],
     *,
     group: str,
+    service: str = "",
     max_attempts: int = 3,
     base_delay_s: float = 0.2,
 ) -> type[BaseMiddleware]:
-    """Middleware that retries a failing handler, then dead-letters what cannot succeed."""
+    """Middleware that retries a failing handler, then dead-letters what cannot succeed.
+
+    It also counts every message's outcome in ``siar_kafka_messages_consumed_total``.
+    """
+
+    def count(msg: StreamMessage[Any], outcome: str) -> None:
+        record = msg.raw_message
+        topic = record.topic if isinstance(record, ConsumerRecord) else "unknown"
+        MESSAGES_CONSUMED.labels(service, topic, outcome).inc()
 
     class DeadLetterMiddleware(BaseMiddleware):
         async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
             attempt = 0
             while True:
                 attempt += 1
+                state = consumption.begin()
                 try:
-                    return await call_next(msg)
+                    result = await call_next(msg)
                 except MALFORMED as err:
                     await self._dead_letter(msg, err, attempt)
+                    count(msg, "dead_lettered")
                     return None
                 except Exception as err:
                     if attempt < max_attempts:
+                        count(msg, "retried")
                         delay = base_delay_s * 2 ** (attempt - 1)
                         await asyncio.sleep(delay * (0.5 + random.random()))  # noqa: S311
                         continue
                     if isinstance(err, INFRASTRUCTURE):
-                        raise
+                        count(msg, "retried")
+                        raise  # not committed: the broker redelivers it
                     await self._dead_letter(msg, err, attempt)
+                    count(msg, "dead_lettered")
                     return None
+                count(msg, "duplicate" if state.duplicate else "ok")
+                return result
 
         async def _dead_letter(self, msg: StreamMessage[Any], err: BaseException, n: int) -> None:
             record = msg.raw_message
@@ -135,7 +160,9 @@ def create_kafka_broker(
         middlewares=(
             KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
             KafkaPrometheusMiddleware(registry=registry, app_name=service, metrics_prefix="siar"),
-            dead_letter_middleware(lambda: holder[0], group=settings.consumer_group),
+            dead_letter_middleware(
+                lambda: holder[0], group=settings.consumer_group, service=service
+            ),
         ),
         logger=logging.getLogger(f"siar.{service}.kafka"),
     )

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
+from prometheus_client import Counter
 from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -35,6 +36,13 @@ OUTBOX_INDEXES = (
         name="published_ttl",
         options={"expireAfterSeconds": 7 * 24 * 3600},
     ),
+)
+
+
+OUTBOX_RELAYED = Counter(
+    "siar_outbox_relayed",
+    "Outbox events the relay handed to Kafka and the broker acknowledged, by topic.",
+    ["service", "topic"],
 )
 
 
@@ -129,8 +137,10 @@ class OutboxRelay:
         poll_s: float = 0.5,
         batch: int = 500,
         lease_s: float = 10.0,
+        service: str = "",
     ) -> None:
         self.outbox = outbox
+        self.service = service
         self.leases = db[LEASES]
         self.publish = publish
         self.poll_s = poll_s
@@ -185,6 +195,8 @@ class OutboxRelay:
                 {"$set": {"published": True, "published_at": utcnow()}},
             )
             self.published_total += len(delivered)
+            for doc in delivered:
+                OUTBOX_RELAYED.labels(self.service, doc["topic"]).inc()
         if failure is not None:
             raise failure
         return len(delivered)

@@ -4,10 +4,41 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["dev", "test", "prod"]
+
+
+class SettingError(ValueError):
+    """A setting that makes starting pointless, named by its environment variable."""
+
+    def __init__(self, env_var: str, problem: str) -> None:
+        """``env_var`` is what the operator must fix; ``problem`` says what is wrong."""
+        super().__init__(f"{env_var}: {problem}")
+        self.env_var = env_var
+        self.problem = problem
+
+
+def refusal(err: ValidationError | SettingError, settings_cls: type[BaseSettings]) -> str:
+    """One line naming the environment variable to fix; values are never echoed (secrets)."""
+    if isinstance(err, SettingError):
+        return f"invalid setting {err.env_var}: {err.problem}"
+    first = err.errors(include_url=False, include_input=False)[0]
+    loc = [str(part) for part in first["loc"]]
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if not loc:  # a model-level check: its message names the variable itself
+        return f"invalid setting: {message}"
+    # A platform field fails inside PlatformSettings, reached through the default factory.
+    prefix = "SIAR_" if err.title == PlatformSettings.__name__ else _prefix(settings_cls)
+    if loc[0] == "platform" and len(loc) > 1:
+        prefix, loc = "SIAR_", loc[1:]
+    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"invalid setting {prefix}{loc[0].upper()}: {message}{more}"
+
+
+def _prefix(settings_cls: type[BaseSettings]) -> str:
+    return str(settings_cls.model_config.get("env_prefix") or "")
 
 
 def service_config(prefix: str) -> SettingsConfigDict:
@@ -55,6 +86,29 @@ class PlatformSettings(BaseSettings):
     log_level: str = Field(default="INFO", description="Root log level.")
     log_format: Literal["json", "text"] = Field(default="json", description="Log line format.")
 
+    @field_validator("log_level")
+    @classmethod
+    def _is_log_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return value.upper()
+
+    @field_validator("mongodb_url")
+    @classmethod
+    def _is_mongodb_url(cls, value: str) -> str:
+        if not value.startswith(("mongodb://", "mongodb+srv://")):
+            raise ValueError("must be a mongodb:// or mongodb+srv:// connection string")
+        return value
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _is_host_port_list(cls, value: str) -> str:
+        for server in value.split(","):
+            host, _, port = server.strip().rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError("must be host:port[,host:port...]")
+        return value
+
 
 class ServiceSettings(BaseSettings):
     """Fields every service has under its own prefix, plus the platform's."""
@@ -81,7 +135,8 @@ class ServiceSettings(BaseSettings):
             for name in self.required_secrets():
                 secret = getattr(self, name)
                 if not secret.get_secret_value() or secret.get_secret_value() == "changethis":
-                    raise ValueError(f"setting {name} must be set to a real secret in prod")
+                    env_var = f"{_prefix(type(self))}{name.upper()}"
+                    raise ValueError(f"{env_var} must be set to a real secret when SIAR_ENV=prod")
         return self
 
     def required_secrets(self) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from siar.contracts import utcnow
+from siar.runtime.consumption import mark_duplicate
 from siar.runtime.mongo import Document, IndexSpec
 from siar.runtime.outbox import Outbox
 
@@ -67,6 +68,7 @@ class UnitOfWork:
         """
         marker = f"{consumer}:{event_id}"
         if await self.db[PROCESSED].find_one({"_id": marker}, projection={"_id": 1}):
+            mark_duplicate()
             return False, None
 
         async def guarded(session: AsyncClientSession) -> T:
@@ -81,5 +83,6 @@ class UnitOfWork:
             # A concurrent delivery of the same event won the race; anything else is
             # a real conflict of the work itself and is the caller's to handle.
             if await self.db[PROCESSED].find_one({"_id": marker}, projection={"_id": 1}):
+                mark_duplicate()
                 return False, None
             raise

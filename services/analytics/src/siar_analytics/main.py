@@ -68,4 +68,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def run() -> None:
     """Serve analytics (``siar-analytics`` / ``python -m siar_analytics``)."""
-    serve("analytics", Settings(), create_app)
+    serve("analytics", Settings, create_app)

@@ -91,4 +91,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def run() -> None:
     """Serve the inbox (``siar-inbox`` / ``python -m siar_inbox``)."""
-    serve("inbox", Settings(), create_app)
+    serve("inbox", Settings, create_app)

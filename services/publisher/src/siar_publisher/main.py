@@ -79,4 +79,4 @@ def crash_injector(settings: Settings) -> Callable[[str], None]:
 
 def run() -> None:
     """Serve the publisher (``siar-publisher`` / ``python -m siar_publisher``)."""
-    serve("publisher", Settings(), create_app)
+    serve("publisher", Settings, create_app)

@@ -96,4 +96,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def run() -> None:
     """Serve the scheduler (``siar-scheduler`` / ``python -m siar_scheduler``)."""
-    serve("scheduler", Settings(), create_app)
+    serve("scheduler", Settings, create_app)

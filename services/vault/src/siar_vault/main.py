@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from siar.runtime.app import Runtime, create_service_app, serve
+from siar.runtime.settings import SettingError
 from siar_vault import crypto
 from siar_vault.api.errors import ERRORS
 from siar_vault.api.invitation_routes import router as invitation_router
@@ -101,13 +102,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def keyring_for(settings: Settings) -> crypto.Keyring:
-    """The KEKs from the key file when one is set, else from settings."""
+    """The KEKs from the key file when one is set, else from settings.
+
+    Keys that cannot serve (no active key, unreadable file) refuse the start with a
+    :class:`SettingError` naming the variable to fix.
+    """
     if settings.kek_file is not None:
-        return crypto.Keyring(FileKeks(settings.kek_file))
+        try:
+            return crypto.Keyring(FileKeks(settings.kek_file))
+        except (OSError, ValueError, KeyError) as err:
+            problem = f"the key file cannot be used ({type(err).__name__}: {err})"
+            raise SettingError("SIAR_VAULT_KEK_FILE", problem) from None
     keys = {v: k.get_secret_value() for v, k in settings.kek_keys.items()}
-    return crypto.Keyring(StaticKeks.from_base64(keys, settings.kek_active))
+    try:
+        return crypto.Keyring(StaticKeks.from_base64(keys, settings.kek_active))
+    except ValueError as err:
+        raise SettingError("SIAR_VAULT_KEK_KEYS", f"{err} (or set SIAR_VAULT_KEK_FILE)") from None
 
 
 def run() -> None:
     """Serve the vault (``siar-vault`` / ``python -m siar_vault``)."""
-    serve("vault", Settings(), create_app)
+    serve("vault", Settings, create_app)
