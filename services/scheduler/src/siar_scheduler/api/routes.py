@@ -20,6 +20,7 @@ from siar_scheduler.domain import Post, resolve_local_time
 router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["posts"])
 
 MAX_RANGE = timedelta(days=366)
+MAX_PAGE = 10_000  # a busy month (50 accounts, ~6,000 posts) fits in one answer
 
 
 def _public(post: Post) -> PostPublic:
@@ -68,7 +69,7 @@ async def list_posts(
     end: Annotated[AwareDatetime, Query(alias="to")],
     where: CalendarQuery,
     principal: Annotated[Principal, require(Permission.POSTS_READ)],
-    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1000,
 ) -> PostList:
     check_range(start, end)
     posts = await workflow.calendar.find(
