@@ -9,6 +9,7 @@ for the mean and a median estimate without storing every conversation.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -32,6 +33,8 @@ INBOX_INDEXES = (
     ),
 )
 
+MAPS = ("kinds", "sentiment", "response_h", "resolution_h")
+
 
 class InboxStats:
     """Daily inbox roll-ups and the set of conversations whose first answer was counted."""
@@ -43,13 +46,17 @@ class InboxStats:
     async def _bump(
         self, event: MessageReceived | ConversationUpdated, day: str, inc: Document, s: Session
     ) -> None:
+        key = {"account_id": event.account_id, "day": day}
+        # Two steps: nx-27017 stores a dotted ``$inc`` of an upsert's insert as a literal
+        # "kinds.comment" field; creating the maps first keeps the counters nested.
         await self.daily.update_one(
             event.workspace_id,
-            {"account_id": event.account_id, "day": day},
-            {"$inc": inc, "$set": {"network": event.network}},
+            key,
+            {"$setOnInsert": {m: {} for m in MAPS}, "$set": {"network": event.network}},
             upsert=True,
             session=s,
         )
+        await self.daily.update_one(event.workspace_id, key, {"$inc": inc}, session=s)
 
     async def record_message(self, event: MessageReceived, session: Session) -> None:
         """Count a received message by kind, sentiment and influencer, on the day it was sent."""
@@ -63,18 +70,23 @@ class InboxStats:
         await self._bump(event, day_of(event.sent_at), inc, session)
 
     async def record_update(self, event: ConversationUpdated, session: Session) -> None:
-        """Count first answers (once per conversation) and closings with their times."""
-        day = day_of(event.occurred_at)
+        """Count first answers (once per conversation) and closings with their times.
+
+        Each counts on the day it happened (first message + the time it took), not
+        the day the event was consumed.
+        """
         if event.change == "responded" and event.first_response_s is not None:
             key = {"conversation_id": event.conversation_id}
             if await self.answered.find_one(event.workspace_id, key, session=session):
                 return
             await self.answered.insert(event.workspace_id, key, session=session)
             seconds = max(0.0, event.first_response_s)
+            day = _day_after(event, seconds)
             inc = {"responded": 1, "response_s": seconds, f"response_h.{time_bucket(seconds)}": 1}
             await self._bump(event, day, inc, session)
         elif event.change == "closed" and event.resolution_s is not None:
             seconds = max(0.0, event.resolution_s)
+            day = _day_after(event, seconds)
             bucket = f"resolution_h.{time_bucket(seconds)}"
             inc = {"resolved": 1, "resolution_s": seconds, bucket: 1}
             await self._bump(event, day, inc, session)
@@ -90,3 +102,7 @@ class InboxStats:
 
 
 Session = AsyncClientSession
+
+
+def _day_after(event: ConversationUpdated, seconds: float) -> str:
+    return day_of(event.first_message_at + timedelta(seconds=seconds))

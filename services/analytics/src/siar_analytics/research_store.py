@@ -110,7 +110,9 @@ class ResearchStore:
                 "text": p.text[:1000],
                 "url": p.url,
                 "posted_ts": p.posted_at.timestamp(),
-                "day": p.posted_at.astimezone(UTC).date().isoformat(),
+                "day": (day := p.posted_at.astimezone(UTC).date().isoformat()),
+                # One grouping key: nx-27017 does not evaluate a document-valued $group _id.
+                "item_day": f"{item.id}|{day}",
                 "engagement": p.likes + p.reposts + p.replies,
             }
             for p in posts
@@ -155,7 +157,7 @@ class ResearchStore:
                 {"$match": {"posted_ts": {"$gte": first, "$lte": last}}},
                 {
                     "$group": {
-                        "_id": {"item": "$item_id", "day": "$day"},
+                        "_id": "$item_day",
                         "n": {"$sum": 1},
                         "engagement": {"$sum": "$engagement"},
                     }
@@ -164,8 +166,8 @@ class ResearchStore:
         )
         out: dict[str, dict[str, tuple[int, float]]] = defaultdict(dict)
         for row in rows:
-            key = row["_id"]
-            out[key["item"]][key["day"]] = (int(row["n"]), float(row["engagement"]))
+            item_id, _, day = str(row["_id"]).rpartition("|")
+            out[item_id][day] = (int(row["n"]), float(row["engagement"]))
         return out
 
     async def followers(

@@ -1,0 +1,356 @@
+"""Reports against a real MongoDB: events in, roll-ups, the overview, research and monthly PDFs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from siar.connectors import AccountRef, Credential
+from siar.connectors.linkedin import LinkedInConnector
+from siar.connectors.sandbox import SandboxConnector
+from siar.contracts import (
+    ConversationUpdated,
+    MessageReceived,
+    MetricsCollected,
+    PostPublished,
+    PostScheduled,
+)
+from siar.devstack import Infra
+from siar.runtime import webhooks
+from siar.runtime.mongo import Document, ensure_indexes
+from siar.runtime.outbox import OUTBOX_INDEXES, Outbox
+from siar.runtime.uow import PROCESSED_INDEXES, UnitOfWork
+from siar_analytics.errors import (
+    InvalidRange,
+    InvalidReportRequest,
+    NotFound,
+    ResearchUnsupported,
+)
+from siar_analytics.monthly import MonthlyReports, MonthlySettings
+from siar_analytics.report_service import ReportService, Scope
+from siar_analytics.report_wiring import REPORT_INDEXES
+from siar_analytics.research import TrackedItemCreate
+from siar_analytics.research_service import ResearchService
+from siar_analytics.research_store import ResearchStore
+from siar_analytics.series_store import SERIES_INDEXES, SeriesStore
+from tests.integration.conftest import unique
+
+WS = "ws_reports"
+MARCH = (date(2026, 3, 1), date(2026, 3, 31))
+
+
+@pytest.fixture
+async def uow(
+    mongo: AsyncMongoClient[Document], db: AsyncDatabase[Document], infra: Infra
+) -> UnitOfWork:
+    await ensure_indexes(
+        db, [*OUTBOX_INDEXES, *PROCESSED_INDEXES, *SERIES_INDEXES, *REPORT_INDEXES]
+    )
+    return UnitOfWork(mongo, db, Outbox(db), serialize=infra.kind == "embedded")
+
+
+@pytest.fixture
+def reports(db: AsyncDatabase[Document], uow: UnitOfWork) -> ReportService:
+    return ReportService(db=db, uow=uow, max_range_days=400)
+
+
+def noon(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+
+
+async def store_metrics(db: AsyncDatabase[Document], uow: UnitOfWork, **fields: Any) -> None:
+    event = MetricsCollected.new(workspace_id=WS, **fields)
+    series = SeriesStore(db)
+    await uow.run(lambda s: series.record(event, s))
+
+
+async def seed(db: AsyncDatabase[Document], uow: UnitOfWork, reports: ReportService) -> None:
+    """Two accounts (X, Bluesky) over February and March, three posts, an inbox."""
+    for offset in range(59):  # 2026-02-01 .. 2026-03-31
+        day = date(2026, 2, 1) + timedelta(days=offset)
+        for account, network, base in (("acc_x", "x", 1000), ("acc_b", "bluesky", 200)):
+            await store_metrics(
+                db,
+                uow,
+                account_id=account,
+                network=network,
+                scope="account",
+                collected_at=noon(day),
+                metrics={"followers": base + offset, "impressions": 100.0},
+                dimensions={"country": {"ID": 0.5, "SG": 0.5}} if network == "x" else None,
+            )
+    posts = [
+        ("pst_1", "acc_x", "x", "n1", "Spring #sale #launch", 2, 40.0),
+        ("pst_2", "acc_x", "x", "n2", "Plain text", 0, 5.0),
+        ("pst_3", "acc_b", "bluesky", "n3", "A #launch on Bluesky", 1, 12.0),
+    ]
+    for i, (post_id, account, network, nid, text, media, likes) in enumerate(posts):
+        published = datetime(2026, 3, 2 + i, 9, tzinfo=UTC)
+        common = {"workspace_id": WS, "post_id": post_id, "account_id": account, "network": network}
+        scheduled = PostScheduled.new(
+            **common,
+            occurrence="now",
+            due_at=published,
+            text=text,
+            media_ids=[f"med_{k}" for k in range(media)],
+        )
+        done = PostPublished.new(
+            **common, occurrence="now", network_post_id=nid, published_at=published
+        )
+        for event in (done, scheduled, scheduled):  # out of order, and twice
+            await reports.ingest(event, "it")
+        await store_metrics(
+            db,
+            uow,
+            account_id=account,
+            network=network,
+            scope="post",
+            network_post_id=nid,
+            collected_at=published + timedelta(days=1),
+            metrics={"likes": likes, "reposts": 1.0, "impressions": 1000.0},
+        )
+    await seed_inbox(reports)
+
+
+async def seed_inbox(reports: ReportService) -> None:
+    first = datetime(2026, 3, 5, 10, tzinfo=UTC)
+    for n, sentiment in enumerate(("positive", "negative", None)):
+        message = MessageReceived.new(
+            workspace_id=WS,
+            message_id=f"msg_{n}",
+            conversation_id="cnv_1",
+            account_id="acc_x",
+            network="x",
+            network_message_id=f"m{n}",
+            kind="comment",
+            author_handle="fan",
+            text="hi",
+            sent_at=first + timedelta(minutes=n),
+            sentiment=sentiment,
+        )
+        await reports.ingest(message, "it")
+        await reports.ingest(message, "it")  # redelivered: counted once
+    for change, response, resolution in (
+        ("responded", 600.0, None),
+        ("responded", 600.0, None),  # a second answer: the first response counts once
+        ("closed", 600.0, 7200.0),
+    ):
+        update = ConversationUpdated.new(
+            workspace_id=WS,
+            conversation_id="cnv_1",
+            account_id="acc_x",
+            network="x",
+            kind="comment",
+            change=change,
+            status="closed" if change == "closed" else "open",
+            first_message_at=first,
+            first_response_s=response,
+            resolution_s=resolution,
+        )
+        await reports.ingest(update, "it")
+
+
+async def test_overview_of_a_workspace_an_account_and_a_network(
+    db: AsyncDatabase[Document], uow: UnitOfWork, reports: ReportService
+) -> None:
+    await seed(db, uow, reports)
+    report = await reports.overview(WS, *MARCH, Scope(), "Asia/Jakarta")
+
+    # Followers at the end of March (1000+58, 200+58) and of February (…+27).
+    assert report.followers.current == 1058 + 258
+    assert report.followers.previous == 1027 + 227
+    assert report.follower_growth.current == 2 * 30  # each account grew 30 within March
+    assert report.impressions.current == 2 * 31 * 100
+    assert report.impressions.previous == 2 * 28 * 100
+    assert report.posts_published.current == 3
+    assert report.posts_published.previous == 0
+    assert report.engagement.current == 41 + 6 + 13
+    assert [p.post_id for p in report.top_posts] == ["pst_1", "pst_3", "pst_2"]
+    assert {b.key: b.posts for b in report.by_hashtag} == {"launch": 2, "sale": 1}
+    assert {b.key: b.posts for b in report.by_content_type} == {"image": 2, "text": 1}
+    assert {b.key for b in report.by_format} == {"carousel", "feed"}
+    assert {b.key: b.posts for b in report.by_hour} == {"16": 3}  # 09:00 UTC in Jakarta
+    assert report.heatmap.timezone == "Asia/Jakarta"
+    assert sum(map(sum, report.heatmap.posts)) == 3
+    assert report.demographics == {"country": {"ID": 0.5, "SG": 0.5}}
+    assert report.followers_daily[-1] == (date(2026, 3, 31), 1058 + 258)
+    # Bluesky's rate is per follower; X's per impression.
+    rates = {p.post_id: p.engagement_rate for p in report.top_posts}
+    assert rates["pst_1"] == pytest.approx(41 / 1000 * 100)
+    assert rates["pst_3"] == pytest.approx(13 / 258 * 100, rel=1e-3)
+    inbox = report.inbox
+    assert (inbox.received, inbox.responded, inbox.resolved) == (3, 1, 1)
+    assert inbox.sentiment == {"positive": 1, "neutral": 0, "negative": 1, "unscored": 1}
+    assert inbox.avg_first_response_s == 600
+    assert inbox.avg_resolution_s == 7200
+
+    one = await reports.overview(WS, *MARCH, Scope(account_id="acc_b"))
+    assert [p.post_id for p in one.top_posts] == ["pst_3"]
+    assert one.followers.current == 258
+    assert one.inbox.received == 0
+    network = await reports.overview(WS, *MARCH, Scope(network="x"))
+    assert network.posts_published.current == 2
+    assert network.accounts == 1
+
+
+async def test_bad_report_requests(
+    db: AsyncDatabase[Document], uow: UnitOfWork, reports: ReportService
+) -> None:
+    await seed_inbox(reports)
+    with pytest.raises(InvalidRange, match="before"):
+        await reports.overview(WS, date(2026, 3, 31), date(2026, 3, 1), Scope())
+    with pytest.raises(InvalidRange, match="400 days"):
+        await reports.overview(WS, date(2025, 1, 1), date(2026, 3, 1), Scope())
+    with pytest.raises(InvalidReportRequest, match="time zone"):
+        await reports.overview(WS, *MARCH, Scope(), "Mars/Olympus")
+    with pytest.raises(NotFound, match="acc_nope"):
+        await reports.overview(WS, *MARCH, Scope(account_id="acc_nope"))
+    with pytest.raises(NotFound, match="tiktok"):
+        await reports.overview(WS, *MARCH, Scope(network="tiktok"))
+    # Another workspace sees none of this one's figures.
+    other = await reports.overview("ws_other", *MARCH, Scope())
+    assert (other.inbox.received, other.posts_published.current) == (0, 0)
+    agency = await reports.agency([WS, "ws_other"], *MARCH)
+    assert [r.workspace_id for r in agency.workspaces] == sorted([WS, "ws_other"])
+    assert agency.totals["posts_published"].current == 0
+
+
+class Vault:
+    """The vault's lease API, answering from accounts signed in on the sandbox."""
+
+    def __init__(self) -> None:
+        self.accounts: dict[tuple[str, str], tuple[AccountRef, Credential]] = {}
+
+    async def lease(
+        self, workspace_id: str, account_id: str, purpose: str
+    ) -> tuple[AccountRef, Credential] | None:
+        return self.accounts.get((workspace_id, account_id))
+
+
+@pytest.fixture
+async def sandbox(mongo: AsyncMongoClient[Document]) -> AsyncIterator[SandboxConnector]:
+    name = unique("siar_it_sbx")
+    yield SandboxConnector(mongo, database=name)
+    await mongo.drop_database(name)
+
+
+async def test_research_tracks_collects_once_and_reports_share_of_voice(
+    db: AsyncDatabase[Document], sandbox: SandboxConnector
+) -> None:
+    vault = Vault()
+    signed = await sandbox.sign_in(unique("brand"))
+    ref = AccountRef(workspace_id=WS, account_id="acc_s", network="sandbox", handle=signed.handle)
+    vault.accounts[(WS, "acc_s")] = (ref, signed.credential)
+    vault.accounts[(WS, "acc_li")] = (
+        ref.model_copy(update={"network": "linkedin", "account_id": "acc_li"}),
+        signed.credential,
+    )
+    await ensure_indexes(db, list(REPORT_INDEXES))
+    async with httpx.AsyncClient() as http:
+        research = ResearchService(
+            store=ResearchStore(db),
+            vault=vault,  # type: ignore[arg-type]
+            connectors={"sandbox": sandbox, "linkedin": LinkedInConnector(http)},
+            poll_interval_s=900,
+            max_range_days=400,
+        )
+        tag = await research.create(
+            WS, TrackedItemCreate(kind="hashtag", value="#Siar", account_id="acc_s"), "usr_1"
+        )
+        rival = await research.create(
+            WS,
+            TrackedItemCreate(kind="competitor", value="@rival.sandbox", account_id="acc_s"),
+            "usr_1",
+        )
+        assert tag.value == "#siar"
+        with pytest.raises(NotFound, match="acc_gone"):
+            await research.create(
+                WS, TrackedItemCreate(kind="keyword", value="siar", account_id="acc_gone"), "u"
+            )
+        with pytest.raises(ResearchUnsupported, match="linkedin"):
+            await research.create(
+                WS, TrackedItemCreate(kind="keyword", value="siar", account_id="acc_li"), "u"
+            )
+
+        assert await research.collect_due() == 2
+        assert await research.collect_due() == 0  # nothing is due again before its interval
+        found = await research.store.mentions.count(WS, {"item_id": tag.id})
+        assert found > 0
+        # Due again at once: the same posts are found again and not stored twice.
+        await research.store.items.update_many(
+            WS, {}, {"$set": {"next_poll_ts": 0.0, "cursor_ts": None}}
+        )
+        assert await research.collect_due() == 2
+        assert await research.store.mentions.count(WS, {"item_id": tag.id}) == found
+
+        today = datetime.now(UTC).date()
+        report = await research.report(WS, today - timedelta(days=7), today)
+        by_id = {t.item.id: t for t in report.items}
+        assert by_id[tag.id].mentions.current == found
+        shares = [t.share_of_voice_pct or 0 for t in report.items]
+        assert sum(shares) == pytest.approx(100, abs=0.1)
+        assert by_id[rival.id].followers
+        assert by_id[rival.id].followers[-1][1] > 0
+        items = await research.items(WS)
+        assert all(i.last_polled_at is not None and i.last_error is None for i in items)
+        mentions = await research.mentions(WS, tag.id, 5)
+        assert len(mentions) == min(5, found)
+        assert "#siar" in mentions[0]["text"]
+        await research.remove(WS, rival.id)
+        with pytest.raises(NotFound):
+            await research.item(WS, rival.id)
+        with pytest.raises(NotFound):
+            await research.item("ws_other", tag.id)
+
+
+async def test_monthly_report_is_stored_once_and_announced_signed(
+    db: AsyncDatabase[Document], uow: UnitOfWork, reports: ReportService
+) -> None:
+    await seed_inbox(reports)
+    calls: list[httpx.Request] = []
+    answers = iter([500, 200])
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(next(answers, 200))
+
+    secret = "a-long-enough-webhook-secret"
+    async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as http:
+        monthly = MonthlyReports(db, reports, http)
+        await monthly.configure(
+            WS,
+            MonthlySettings.model_validate(
+                {"webhook_url": "https://hooks.example/siar", "secret": secret, "commentary": "Hi"}
+            ),
+        )
+        assert await monthly.run_due(date(2026, 4, 2)) == 1
+        assert await monthly.run_due(date(2026, 4, 3)) == 0  # rendered once
+        files = await monthly.stored(WS)
+        assert [f.month for f in files] == ["2026-03"]
+        pdf = b"".join([chunk async for chunk in await monthly.open_file(WS, "2026-03")])
+        assert pdf.startswith(b"%PDF")
+        assert files[0].size_bytes == len(pdf)
+        # The first webhook call failed (500); the next round delivered it, then no more.
+        assert len(calls) == 2
+        assert files[0].delivered is True
+        last = calls[-1]
+        assert webhooks.verify(
+            secret,
+            last.headers["x-siar-timestamp"],
+            last.content,
+            last.headers["x-siar-signature"],
+        )
+        body = json.loads(last.content)
+        assert body["kind"] == "report.monthly"
+        assert body["data"]["path"] == f"/v1/workspaces/{WS}/reports/monthly/files/2026-03.pdf"
+        with pytest.raises(NotFound):
+            await monthly.open_file("ws_other", "2026-03")
+        public = await monthly.configured(WS)
+        assert "secret" not in public.model_dump()
