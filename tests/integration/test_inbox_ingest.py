@@ -136,6 +136,20 @@ async def test_signed_meta_call_is_stored_once_threaded_and_triaged(
     assert (received[0]["sentiment"], received[0]["language"]) == ("negative", "id")
 
 
+async def test_a_batch_keeps_new_messages_and_drops_repeats(inbox: Inbox) -> None:
+    await inbox.connect("ws1", "acc_fb", "facebook", PAGE)
+    now = utcnow()
+    first = page_comment(PAGE, "c1", "first", now)
+    body, headers = meta_signed(meta_call("page", first), APP_SECRET)
+    assert (await inbox.receiver.receive("facebook", headers, body)).stored == 1
+    again = page_comment(PAGE, "c2", "second", now + timedelta(seconds=1))
+    body, headers = meta_signed(meta_call("page", first, again, again), APP_SECRET)
+    receipt = await inbox.receiver.receive("facebook", headers, body)
+    assert (receipt.stored, receipt.duplicates) == (1, 2)
+    [conv] = await inbox.conversations("ws1")
+    assert (conv.message_count, conv.last_message_text) == (2, "second")
+
+
 async def test_forged_unsigned_replayed_and_stale_calls_are_refused(
     inbox: Inbox, client: httpx.AsyncClient
 ) -> None:

@@ -71,12 +71,14 @@ class Poller:
         except AuthExpiredError:
             self.vault.forget_lease(ws, account_id)
             raise
-        new = 0
-        for fetched in page.messages:
-            if await self.service.ingest(
-                workspace_id=ws, account_id=account_id, network=connector.network, fetched=fetched
-            ):
-                new += 1
+        new = len(
+            await self.service.ingest_many(
+                workspace_id=ws,
+                account_id=account_id,
+                network=connector.network,
+                fetched=page.messages,
+            )
+        )
         if page.cursor != poller.get("cursor"):
             await self.service.save_cursor(ws, account_id, page.cursor)
         return new

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from prometheus_client import Counter
@@ -18,6 +19,7 @@ from siar.contracts import (
     PostPublished,
     utcnow,
 )
+from siar.runtime.tracing import continued_spans, trace_headers
 from siar.runtime.uow import UnitOfWork
 from siar_inbox.actions import Actions, record_response
 from siar_inbox.domain import Conversation, Message, message_id
@@ -69,47 +71,102 @@ class InboxService:
         self, *, workspace_id: str, account_id: str, network: str, fetched: FetchedMessage
     ) -> Message | None:
         """Store one fetched message (once), thread and triage it, emit ``message.received``."""
-        if await self.store.has_message(
-            workspace_id, message_id(workspace_id, network, fetched.network_message_id)
-        ):
-            MESSAGES_DUPLICATE.labels(network).inc()
-            return None
-        post = (
-            await self.store.post_for(workspace_id, fetched.network_post_id)
-            if fetched.network_post_id
-            else None
+        stored = await self.ingest_many(
+            workspace_id=workspace_id, account_id=account_id, network=network, fetched=[fetched]
+        )
+        return stored[0] if stored else None
+
+    async def ingest_many(
+        self,
+        *,
+        workspace_id: str,
+        account_id: str,
+        network: str,
+        fetched: Sequence[FetchedMessage],
+    ) -> list[Message]:
+        """Store an account's new messages in one unit of work; returns those that were new.
+
+        Messages already stored, or repeated in the batch, are dropped (one message per
+        network message id); the rest are folded into their threads in the network's
+        time order, so a late, older message never becomes a thread's latest.
+        """
+        unseen = await self._unseen(workspace_id, network, fetched)
+        if not unseen:
+            return []
+        posts = await self.store.posts_by_network_id(
+            workspace_id, (f.network_post_id for f in unseen if f.network_post_id)
         )
         rules = self.rules
-        message, conv = normalise(
-            workspace_id=workspace_id,
-            account_id=account_id,
-            network=network,
-            fetched=fetched,
-            post_id=str(post["post_id"]) if post else None,
-            received_at=utcnow(),
-            influencer_followers=(
-                await rules.influencer_followers(workspace_id)
-                if rules
-                else DEFAULT_INFLUENCER_FOLLOWERS
-            ),
+        threshold = (
+            await rules.influencer_followers(workspace_id)
+            if rules
+            else DEFAULT_INFLUENCER_FOLLOWERS
         )
-
-        async def work(session: AsyncClientSession) -> None:
-            stored, thread, actions = (
-                await rules.apply(message, conv, session) if rules else (message, conv, [])
+        now = utcnow()
+        pairs = [
+            normalise(
+                workspace_id=workspace_id,
+                account_id=account_id,
+                network=network,
+                fetched=f,
+                post_id=str(posts[f.network_post_id]["post_id"])
+                if f.network_post_id in posts
+                else None,
+                received_at=now,
+                influencer_followers=threshold,
             )
-            await self.store.add_message(stored, thread, session)
-            await self.uow.outbox.add(received_event(stored), session=session)
-            for action in actions:
-                await self.uow.outbox.add(action, session=session)
-
+            for f in sorted(unseen, key=lambda f: f.sent_at)
+        ]
+        # Each comment continues the trace of the post it answers (stored on post.published).
+        parents = [posts.get(f.network_post_id or "", {}).get("trace") for f in unseen]
         try:
-            await self.uow.run(work)
+            with continued_spans("inbox.ingest", parents, {"siar.network": network}):
+                stored = await self.uow.run(self._store_work(pairs))
         except DuplicateKeyError:
-            MESSAGES_DUPLICATE.labels(network).inc()
-            return None
-        MESSAGES_INGESTED.labels(network, fetched.kind).inc()
-        return message
+            # Another delivery stored one of them meanwhile: keep the others, one by one.
+            if len(unseen) == 1:
+                MESSAGES_DUPLICATE.labels(network).inc()
+                return []
+            single = [
+                await self.ingest_many(
+                    workspace_id=workspace_id, account_id=account_id, network=network, fetched=[f]
+                )
+                for f in unseen
+            ]
+            return [m for found in single for m in found]
+        for message in stored:
+            MESSAGES_INGESTED.labels(network, message.kind).inc()
+        return stored
+
+    async def _unseen(
+        self, workspace_id: str, network: str, fetched: Sequence[FetchedMessage]
+    ) -> list[FetchedMessage]:
+        by_id = {message_id(workspace_id, network, f.network_message_id): f for f in fetched}
+        known = await self.store.known_messages(workspace_id, by_id)
+        if dropped := len(fetched) - len(by_id) + len(known):
+            MESSAGES_DUPLICATE.labels(network).inc(dropped)
+        return [f for i, f in by_id.items() if i not in known]
+
+    def _store_work(
+        self, pairs: list[tuple[Message, Conversation]]
+    ) -> Callable[[AsyncClientSession], Awaitable[list[Message]]]:
+        rules = self.rules
+
+        async def work(session: AsyncClientSession) -> list[Message]:
+            done: list[tuple[Message, Conversation]] = []
+            events: list[Event] = []
+            for message, conv in pairs:
+                applied = (
+                    await rules.apply(message, conv, session) if rules else (message, conv, [])
+                )
+                done.append((applied[0], applied[1]))
+                events += [received_event(applied[0]), *applied[2]]
+            await self.store.add_messages(done, session)
+            for event in events:
+                await self.uow.outbox.add(event, session=session)
+            return [message for message, _ in done]
+
+        return work
 
     async def reply(
         self, *, workspace_id: str, conversation_id: str, text: str, author: str
@@ -190,6 +247,7 @@ class InboxService:
                 "post_id": event.post_id,
                 "network": event.network,
                 "permalink": event.permalink,
+                "trace": trace_headers(),  # its comments, found by polling, join this trace
             },
         )
         # A fan can be faster than our own event: thread earlier comments to the post.

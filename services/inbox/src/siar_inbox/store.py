@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -29,6 +29,29 @@ def searchable(message: Message, existing: Iterable[str] = ()) -> list[str]:
     )
 
 
+def folded(current: Document | None, message: Message, conversation: Conversation) -> Document:
+    """The thread's document once ``message`` is in it (``current`` is changed in place)."""
+    if current is None:
+        doc = conversation.model_dump(exclude={"id"})
+        doc.update(_id=conversation.id, message_count=1, last_message_text=message.text[:280])
+        doc.update(first_message_at=message.sent_at, search_terms=searchable(message))
+        return doc
+    latest = max(current["last_message_at"], message.sent_at)
+    current.update(
+        message_count=int(current.get("message_count", 0)) + 1,
+        last_message_at=latest,
+        status="open",  # a new message also wakes a snoozed conversation
+        snoozed_until=None,
+        snoozed_until_ts=None,
+        first_message_at=min(current.get("first_message_at") or latest, message.sent_at),
+        search_terms=searchable(message, current.get("search_terms") or ()),
+    )
+    if latest == message.sent_at:
+        current["last_message_text"] = message.text[:280]
+    fold_triage(current, conversation, newest=latest == message.sent_at)
+    return current
+
+
 class InboxStore:
     """Conversations, messages, published posts and polling state."""
 
@@ -46,31 +69,53 @@ class InboxStore:
         self, message: Message, conversation: Conversation, session: AsyncClientSession
     ) -> None:
         """Store a message and fold it into its conversation."""
-        ws = message.workspace_id
-        await self.messages.insert(ws, {**message.model_dump(), "_id": message.id}, session=session)
-        # Read, then insert or replace the whole thread: no $max/$set of datetimes,
-        # which the embedded nx-27017 stores as strings on existing documents.
-        current = await self.conversations.find_one(ws, {"_id": conversation.id}, session=session)
-        if current is None:
-            doc = conversation.model_dump(exclude={"id"})
-            doc.update(_id=conversation.id, message_count=1, last_message_text=message.text[:280])
-            doc.update(first_message_at=message.sent_at, search_terms=searchable(message))
-            await self.conversations.insert(ws, doc, session=session)
+        await self.add_messages([(message, conversation)], session)
+
+    async def add_messages(
+        self, pairs: Sequence[tuple[Message, Conversation]], session: AsyncClientSession
+    ) -> None:
+        """Store one workspace's new messages and fold each into its thread, in bulk.
+
+        Threads are read once, folded in memory in the order given, then written as
+        whole documents: no $max/$set of datetimes, which the embedded nx-27017 stores
+        as strings on existing documents.
+        """
+        if not pairs:
             return
-        latest = max(current["last_message_at"], message.sent_at)
-        current.update(
-            message_count=int(current.get("message_count", 0)) + 1,
-            last_message_at=latest,
-            status="open",  # a new message also wakes a snoozed conversation
-            snoozed_until=None,
-            snoozed_until_ts=None,
-            first_message_at=min(current.get("first_message_at") or latest, message.sent_at),
-            search_terms=searchable(message, current.get("search_terms") or ()),
+        ws = pairs[0][0].workspace_id
+        await self.messages.raw.insert_many(
+            [{**m.model_dump(), "_id": m.id, "workspace_id": ws} for m, _ in pairs],
+            session=session,
         )
-        if latest == message.sent_at:
-            current["last_message_text"] = message.text[:280]
-        fold_triage(current, conversation, newest=latest == message.sent_at)
-        await self.conversations.replace_one(ws, {"_id": conversation.id}, current, session=session)
+        ids = sorted({conv.id for _, conv in pairs})
+        found = await self.conversations.find(ws, {"_id": {"$in": ids}}, session=session)
+        threads: dict[str, Document] = {str(doc["_id"]): doc for doc in found}
+        existed = set(threads)
+        for message, conv in pairs:
+            threads[conv.id] = folded(threads.get(conv.id), message, conv)
+        fresh = [{**doc, "workspace_id": ws} for i, doc in threads.items() if i not in existed]
+        if fresh:
+            await self.conversations.raw.insert_many(fresh, session=session)
+        await self.conversations.replace_many(
+            ws, [doc for i, doc in threads.items() if i in existed], session=session
+        )
+
+    async def posts_by_network_id(
+        self, workspace_id: str, network_post_ids: Iterable[str]
+    ) -> dict[str, Document]:
+        """The Siar posts behind network post ids (those we know of)."""
+        wanted = sorted(set(network_post_ids))
+        if not wanted:
+            return {}
+        docs = await self.posts.find(workspace_id, {"network_post_id": {"$in": wanted}})
+        return {str(doc["network_post_id"]): doc for doc in docs}
+
+    async def known_messages(self, workspace_id: str, message_ids: Iterable[str]) -> set[str]:
+        """Which of these messages are already stored (deduplication)."""
+        docs = await self.messages.find(
+            workspace_id, {"_id": {"$in": sorted(set(message_ids))}}, projection={"_id": 1}
+        )
+        return {str(doc["_id"]) for doc in docs}
 
     async def conversation(self, workspace_id: str, conversation_id: str) -> Conversation | None:
         """One conversation."""

@@ -186,21 +186,20 @@ class WebhookReceiver:
     async def _ingest(self, network: str, found: list[tuple[str, FetchedMessage]]) -> Receipt:
         receipt = Receipt()
         accounts = await self._accounts(network, {account for account, _ in found})
+        batches: dict[tuple[str, str], list[FetchedMessage]] = {}
         for network_account_id, fetched in found:
             targets = accounts.get(network_account_id)
             if not targets:
                 WEBHOOK_UNKNOWN_ACCOUNTS.labels(network).inc()
                 if network_account_id not in receipt.unknown_accounts:
                     receipt.unknown_accounts.append(network_account_id)
-                continue
             # One network account may be connected to several workspaces: each gets it.
-            for workspace_id, account_id in targets:
-                stored = await self.service.ingest(
-                    workspace_id=workspace_id,
-                    account_id=account_id,
-                    network=network,
-                    fetched=fetched,
-                )
-                receipt.stored += stored is not None
-                receipt.duplicates += stored is None
+            for target in targets or ():
+                batches.setdefault(target, []).append(fetched)
+        for (workspace_id, account_id), batch in batches.items():
+            stored = await self.service.ingest_many(
+                workspace_id=workspace_id, account_id=account_id, network=network, fetched=batch
+            )
+            receipt.stored += len(stored)
+            receipt.duplicates += len(batch) - len(stored)
         return receipt
