@@ -6,11 +6,13 @@ from fastapi import FastAPI
 
 from siar.runtime.app import Runtime, create_service_app, serve
 from siar_analytics.api.routes import ERRORS
+from siar_analytics.api.metrics_routes import router as metrics_router
 from siar_analytics.api.routes import router as api_router
 from siar_analytics.collector_schedule import SCHEDULE_INDEXES, CollectorSchedule
 from siar_analytics.collectors import pacing_of, spawn_collector
 from siar_analytics.errors import AnalyticsError
 from siar_analytics.handlers import register_handlers
+from siar_analytics.metrics import start_at_zero
 from siar_analytics.metrics_ingest import MetricsIngest
 from siar_analytics.report_wiring import (
     REPORT_ERRORS,
@@ -32,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     async def on_startup(runtime: Runtime) -> None:
+        start_at_zero(runtime.connectors())
         app.state.service = AnalyticsService(
             store=AnalyticsStore(runtime.db),
             uow=runtime.uow,
@@ -60,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         subscribe=lambda broker, service: register_handlers(
             broker, settings, service, lambda: app.state.reports
         ),
-        routers=[api_router, *REPORT_ROUTERS],
+        routers=[api_router, metrics_router, *REPORT_ROUTERS],
         domain_errors=(AnalyticsError, {**ERRORS, **REPORT_ERRORS}),
     )
     return app
