@@ -6,8 +6,9 @@ Slack-compatible endpoint, and checks each call's signature as a receiver would.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
@@ -32,6 +33,7 @@ class Receiver:
     def __init__(self) -> None:
         self.calls: list[dict[str, object]] = []
         self.failing = False
+        self.refused = 0
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Check the signature, record the body."""
@@ -40,6 +42,7 @@ class Receiver:
             SECRET, request.headers["x-siar-timestamp"], body, request.headers["x-siar-signature"]
         )
         if self.failing:
+            self.refused += 1
             return httpx.Response(503)
         self.calls.append(json.loads(body))
         return httpx.Response(200)
@@ -65,7 +68,9 @@ async def app(
             mongo, db, unique("ws"), serialize=infra.kind == "embedded", webhook_http=hook_http
         ) as harness,
     ):
-        harness.workflow.notifier.send_attempts = 1
+        notifier = harness.workflow.notifier
+        notifier.send_attempts, notifier.interval_s = 1, 0.3
+        sender = asyncio.create_task(notifier.run())
         r = await harness.http.patch(
             harness.url("/scheduler-settings"),
             json={"failure_webhook": {"url": "https://hooks.example.com/siar", "secret": SECRET}},
@@ -74,7 +79,11 @@ async def app(
         assert r.status_code == 200, r.text
         assert r.json()["failure_webhook_url"] == "https://hooks.example.com/siar"
         assert SECRET not in r.text
-        yield harness
+        try:
+            yield harness
+        finally:
+            notifier.stop()
+            await sender
 
 
 async def dispatched_post(app: Harness) -> str:
@@ -91,6 +100,16 @@ async def dispatched_post(app: Harness) -> str:
     )
     assert await app.service.store.replace_post(done, expected_version=post.version)
     return post.id
+
+
+async def until(check: Callable[[], bool], within_s: float = 20.0) -> None:
+    """Wait until ``check()`` holds; fail after ``within_s`` (generous: the machine is shared)."""
+    deadline = asyncio.get_running_loop().time() + within_s
+    while asyncio.get_running_loop().time() < deadline:
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"condition not met within {within_s}s")
 
 
 def failed(app: Harness, post_id: str, account_id: str = "acc_sky") -> PostFailed:
@@ -119,7 +138,10 @@ async def test_a_failure_is_announced_once_with_a_signed_slack_body(
     post_id = await dispatched_post(app)
     event = failed(app, post_id)
     await app.service.record_outcome(event, "test-group")
+    await until(lambda: len(receiver.calls) == 1)
     await app.service.record_outcome(event, "test-group")  # redelivered: no second notice
+    app.workflow.notifier.wake()
+    await asyncio.sleep(1.0)
     assert len(receiver.calls) == 1
     call = receiver.calls[0]
     assert call["kind"] == "post.failed"
@@ -139,11 +161,25 @@ async def test_an_undelivered_notice_is_sent_by_the_next_round(
     post_id = await dispatched_post(app)
     receiver.failing = True
     await app.service.record_outcome(failed(app, post_id), "test-group")
+    await until(lambda: receiver.refused > 0)
     assert receiver.calls == []
     receiver.failing = False
-    assert await app.workflow.notifier.deliver_pending() == 1
-    assert len(receiver.calls) == 1
+    await until(lambda: len(receiver.calls) == 1)
     assert await app.workflow.notifier.deliver_pending() == 0
+    notice = await app.db["failure_notices"].find_one({"post_id": post_id})
+    assert notice is not None
+    assert notice["outcome"] == "delivered"
+    assert notice["tries"] >= 2
+
+
+async def test_a_late_failure_after_success_says_nothing(app: Harness, receiver: Receiver) -> None:
+    post_id = await dispatched_post(app)
+    post = await app.service.get_post(app.workspace_id, post_id)
+    targets = [t.model_copy(update={"status": TargetStatus.PUBLISHED}) for t in post.targets]
+    done = post.model_copy(update={"targets": targets, "version": post.version + 1})
+    assert await app.service.store.replace_post(done, expected_version=post.version)
+    await app.service.record_outcome(failed(app, post_id), "test-group")
+    assert await app.db["failure_notices"].count_documents({"post_id": post_id}) == 0
 
 
 async def test_retry_redispatches_failed_targets_exactly_once(app: Harness) -> None:

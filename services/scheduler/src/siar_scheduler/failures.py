@@ -59,9 +59,13 @@ class FailureNotifier:
         self.send_attempts = send_attempts
         self._lock = asyncio.Lock()
         self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
 
     async def record(self, event: PostFailed, post: Post, session: AsyncClientSession) -> None:
-        """Write the notice of ``event`` in the outcome's transaction."""
+        """Write the notice of ``event`` in the outcome's transaction (if the target failed)."""
+        target = next((t for t in post.targets if t.account_id == event.account_id), None)
+        if target is None or target.status is not TargetStatus.FAILED:
+            return  # a late failure after a success changes nothing, so says nothing
         notice = {
             "_id": f"ntc_{event.event_id}",
             "post_id": post.id,
@@ -125,19 +129,29 @@ class FailureNotifier:
         await self.store.mark_notice(ws, notice["_id"], {**changes, "last_try": time.time()})
         return 1 if ok else 0
 
+    def wake(self) -> None:
+        """Send pending notices now rather than at the next tick (a failure was recorded).
+
+        The Kafka handler only wakes the sender: a slow or dead webhook must not hold
+        up the consumption of outcomes.
+        """
+        self._wake.set()
+
     async def run(self) -> None:
-        """Retry undelivered notices on a timer until stopped."""
+        """Send notices when woken, and retry undelivered ones on a timer, until stopped."""
         while not self._stop.is_set():
+            self._wake.clear()
             try:
                 await self.deliver_pending()
             except Exception:  # a bad round must not end the loop; the next one retries
                 log.exception("sending failure notices failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.interval_s)
+                await asyncio.wait_for(self._wake.wait(), self.interval_s)
 
     def stop(self) -> None:
         """End :meth:`run`."""
         self._stop.set()
+        self._wake.set()
 
 
 async def retry_failed(

@@ -42,7 +42,7 @@ class Workflow:
         posts.on_failed = notifier.record
 
         async def after_failed() -> None:
-            await notifier.deliver_pending()
+            notifier.wake()
 
         posts.after_failed = after_failed
         return cls(
