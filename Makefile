@@ -4,7 +4,7 @@ PYTHON ?= python3
 # uv from PATH, else the module installed by `make uv`.
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 
-.PHONY: dev test uv sync lint format typecheck sizes pytest bench asyncapi clean
+.PHONY: dev test uv sync lint format typecheck sizes pytest bench asyncapi ops-check clean
 
 uv:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
@@ -41,6 +41,13 @@ bench: sync
 
 asyncapi: sync
 	$(UV) run --frozen python scripts/asyncapi.py --write
+
+# Deployment artefacts checked offline (docs/operations.md); `make test` runs them too
+# (tests/ops is under pytest's testpaths). promtool: apt-get install prometheus.
+ops-check: sync
+	$(UV) run --frozen python deploy/k8s/generate.py --check
+	$(UV) run --frozen python deploy/grafana/generate.py --check
+	$(UV) run --frozen pytest -q tests/ops
 
 clean:
 	rm -rf .siar test-artifacts .pytest_cache .mypy_cache .ruff_cache
