@@ -143,7 +143,26 @@ async def test_filters_search_and_cursor_pages(inbox: Inbox) -> None:
         await q.page(WS, InboxFilter(), me="usr_me", cursor="bm90LWpzb24", limit=2)
 
 
-async def test_counts_are_one_faceted_aggregation(inbox: Inbox) -> None:
+async def test_ties_and_conversations_stored_before_the_sort_key(inbox: Inbox) -> None:
+    # Three threads with the same last activity: the id orders them across pages.
+    ids = [await inbox.message(i, f"tie {i}", minutes=7) for i in (1, 2, 3)]
+    # One stored by an older inbox, without the sort key; the start-up backfill adds it.
+    old = {"_id": "cnv_old", "account_id": "acc_1", "network": "sandbox", "kind": "comment"}
+    old.update(status="open", last_message_at=T0 - timedelta(days=1), message_count=1)
+    await inbox.service.store.conversations.insert(WS, old)
+    assert await inbox.queries.backfill_sort_key() == 1
+    assert await inbox.queries.backfill_sort_key() == 0
+    seen: list[str] = []
+    cursor = None
+    for _ in range(4):
+        page = await inbox.queries.page(WS, InboxFilter(), me="u", cursor=cursor, limit=1)
+        seen += [c.id for c in page.items]
+        cursor = page.next_cursor
+    assert seen == [*sorted(ids, reverse=True), "cnv_old"]
+    assert cursor is None
+
+
+async def test_counts_are_faceted(inbox: Inbox) -> None:
     ids = [
         await inbox.message(i, f"hello {i}", kind="dm" if i < 2 else "comment") for i in range(5)
     ]

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, UpdateOne
 
 from siar.runtime.mongo import Document, IndexSpec
 from siar_inbox.domain import Conversation
 from siar_inbox.errors import ConversationNotFound
 from siar_inbox.queries import (
     SORT,
+    SORT_KEY,
     InboxFilter,
     after_cursor,
-    counts_pipeline,
+    counts_pipelines,
     encode_cursor,
     read_counts,
 )
@@ -24,8 +27,9 @@ INDEXES = (
     # The main view: one status (usually open), newest first.
     IndexSpec(
         "conversations",
-        [("workspace_id", ASCENDING), ("status", ASCENDING), ("last_message_at", DESCENDING)],
+        [("workspace_id", ASCENDING), ("status", ASCENDING), ("last_ts", DESCENDING)],
     ),
+    IndexSpec("conversations", [("workspace_id", ASCENDING), ("last_ts", DESCENDING)]),
     IndexSpec("conversations", [("workspace_id", ASCENDING), ("search_terms", ASCENDING)]),
 )
 
@@ -39,6 +43,12 @@ class ConversationPage:
 
     items: list[Conversation]
     next_cursor: str | None
+
+
+def _epoch(value: datetime | str) -> float:
+    # A datetime written with $set on nx-27017 comes back as text (embedded-stack.md).
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
 def to_conversation(doc: Document) -> Conversation:
@@ -60,24 +70,50 @@ class ConversationQueries:
             return ConversationPage([], None)
         query = inbox.query(me)
         if cursor:
-            query = {**query, **after_cursor(cursor)}  # flat: see queries._and
-        docs = await self.store.conversations.find(
-            workspace_id, query, sort=SORT, limit=limit + 1, projection=HIDDEN
-        )
+            tie, older = after_cursor(cursor)
+            docs = await self._find(workspace_id, {**query, **tie}, limit + 1)
+            docs += await self._find(workspace_id, {**query, **older}, limit + 1 - len(docs))
+        else:
+            docs = await self._find(workspace_id, query, limit + 1)
         more = len(docs) > limit
         docs = docs[:limit]
         last = docs[-1] if docs and more else None
         return ConversationPage(
             [to_conversation(d) for d in docs],
-            encode_cursor(last["last_message_at"], last["_id"]) if last else None,
+            encode_cursor(float(last[SORT_KEY]), last["_id"]) if last else None,
+        )
+
+    async def backfill_sort_key(self, batch: int = 500) -> int:
+        """Give conversations stored before ``last_ts`` existed their sort key (at start)."""
+        raw = self.store.conversations.raw
+        done = 0
+        while docs := await raw.find(
+            {SORT_KEY: {"$exists": False}}, projection={"last_message_at": 1}, limit=batch
+        ).to_list():
+            ops = [
+                UpdateOne({"_id": d["_id"]}, {"$set": {SORT_KEY: _epoch(d["last_message_at"])}})
+                for d in docs
+            ]
+            await raw.bulk_write(ops, ordered=False)
+            done += len(ops)
+        return done
+
+    async def _find(self, workspace_id: str, query: Document, limit: int) -> list[Document]:
+        if limit <= 0:
+            return []
+        return await self.store.conversations.find(
+            workspace_id, query, sort=SORT, limit=limit, projection=HIDDEN
         )
 
     async def counts(self, workspace_id: str, inbox: InboxFilter, *, me: str) -> dict[str, Any]:
         """Conversations per status, kind, network, account, priority, sentiment, tag, assignee."""
         if inbox.matches_nothing():
-            return read_counts([], me)
-        rows = await self.store.conversations.aggregate(workspace_id, counts_pipeline(inbox, me))
-        return read_counts(rows, me)
+            return read_counts({}, inbox, me)
+        pipelines = counts_pipelines(inbox, me)
+        answers = await asyncio.gather(
+            *(self.store.conversations.aggregate(workspace_id, p) for p in pipelines.values())
+        )
+        return read_counts(dict(zip(pipelines, answers, strict=True)), inbox, me)
 
     async def get(self, workspace_id: str, conversation_id: str) -> Conversation:
         """One conversation, or :class:`ConversationNotFound` (also for another workspace's)."""

@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.triage = Triage(app.state.service)
         app.state.queries = ConversationQueries(app.state.service.store)
+        await app.state.queries.backfill_sort_key()
         app.state.feed = ConversationFeed(
             app.state.service.store,
             heartbeat_s=settings.stream_heartbeat_s,

@@ -9,7 +9,6 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Literal
 
 from siar_inbox.search import terms
@@ -60,7 +59,9 @@ class InboxFilter:
             ("priority", self.priorities),
         ):
             if values:
-                out[name] = {name: {"$in": sorted(set(values))}}
+                # Equality for one value: nx-27017 serves it from the index, $in it scans.
+                distinct = sorted(set(values))
+                out[name] = {name: distinct[0] if len(distinct) == 1 else {"$in": distinct}}
         if self.tags:
             out["tags"] = {"tags": {"$all": sorted({t.strip().lower() for t in self.tags})}}
         if self.assignee is not None:
@@ -88,95 +89,105 @@ def _and(clauses: Any) -> dict[str, Any]:
     return merged
 
 
-SORT = [("last_message_at", -1), ("_id", -1)]
+SORT_KEY = "last_ts"
+"""Last activity as epoch seconds: nx-27017 compares floats ~4x faster than datetimes."""
+SORT = [(SORT_KEY, -1), ("_id", -1)]
 """Newest activity first; the id breaks ties so a page boundary is exact."""
 
 
-def encode_cursor(last_message_at: datetime, conversation_id: str) -> str:
+def encode_cursor(last_ts: float, conversation_id: str) -> str:
     """An opaque cursor just after this conversation in :data:`SORT` order."""
-    raw = json.dumps({"t": last_message_at.isoformat(), "id": conversation_id})
+    raw = json.dumps({"t": last_ts, "id": conversation_id})
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
+def decode_cursor(cursor: str) -> tuple[float, str]:
     """The position a cursor stands for, or :class:`BadCursor`."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
-        when = datetime.fromisoformat(data["t"])
-        conversation_id = data["id"]
+        when, conversation_id = data["t"], data["id"]
     except (binascii.Error, ValueError, KeyError, TypeError) as err:
         raise BadCursor("the cursor is not one this API handed out") from err
-    if when.tzinfo is None or not isinstance(conversation_id, str):
+    if not isinstance(when, float | int) or isinstance(when, bool):
         raise BadCursor("the cursor is not one this API handed out")
-    return when, conversation_id
+    if not isinstance(conversation_id, str):
+        raise BadCursor("the cursor is not one this API handed out")
+    return float(when), conversation_id
 
 
-def after_cursor(cursor: str) -> dict[str, Any]:
-    """The clause that keeps only conversations after ``cursor`` in :data:`SORT` order.
+def after_cursor(cursor: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The two clauses that together keep what comes after ``cursor`` in :data:`SORT` order:
+    the rest of its tie (same time, smaller id), then everything older.
 
-    A conversation that gains a message meanwhile moves to the top and is not shown
-    again further down; nothing else shifts, so inserts do not skip or repeat items.
+    Two queries rather than one ``$or``, which nx-27017 cannot serve from the index. A
+    conversation that gains a message meanwhile moves to the top and is not shown again
+    further down; nothing else shifts, so inserts do not skip or repeat items.
     """
     when, conversation_id = decode_cursor(cursor)
-    return {
-        "$or": [
-            {"last_message_at": {"$lt": when}},
-            {"last_message_at": when, "_id": {"$lt": conversation_id}},
-        ]
-    }
+    return {SORT_KEY: when, "_id": {"$lt": conversation_id}}, {SORT_KEY: {"$lt": when}}
 
 
-def counts_pipeline(inbox: InboxFilter, me: str) -> list[dict[str, Any]]:
-    """One aggregation counting conversations per sidebar value (the store scopes it).
+def counts_pipelines(inbox: InboxFilter, me: str) -> dict[str, list[dict[str, Any]]]:
+    """One small aggregation per sidebar dimension (the store scopes each to the workspace).
 
     Each dimension is counted under every filter but its own, as faceted search does,
-    so the sidebar shows what picking another value of that dimension would give.
+    so the sidebar shows what picking another value of that dimension would give; the
+    search text narrows every count. A single ``$facet`` would do it in one round trip,
+    but it cannot use indexes (on MongoDB) and nx-27017 runs it ~10x slower than these
+    ``$match`` + ``$group`` pairs, which both servers serve from the indexes.
     """
     clauses = inbox.clauses(me)
-    shared: dict[str, Any] = {}
-    if "text" in clauses:  # the search narrows every count: it is what the user typed
-        shared.update(clauses.pop("text"))
+    text = clauses.pop("text", {})
 
     def others(name: str) -> dict[str, Any]:
-        return _and(c for key, c in clauses.items() if key != name)
+        return _and([text, *(c for key, c in clauses.items() if key != name)])
 
-    facets: dict[str, list[dict[str, Any]]] = {
+    pipelines = {
         name: [{"$match": others(name)}, {"$group": {"_id": f"${name}", "n": {"$sum": 1}}}]
-        for name in FACETS
+        for name in (*FACETS, "assignee")
     }
-    facets["tags"] = [
+    # Grouped by the whole tag list, split here: $unwind is slow on nx-27017.
+    pipelines["tags"] = [
         {"$match": others("tags")},
-        {"$unwind": "$tags"},
         {"$group": {"_id": "$tags", "n": {"$sum": 1}}},
     ]
-    facets["assignee"] = [
-        {"$match": others("assignee")},
-        {"$group": {"_id": "$assignee", "n": {"$sum": 1}}},
-    ]
-    facets["total"] = [{"$match": _and(clauses.values())}, {"$count": "n"}]
-    return [{"$match": shared}, {"$project": _COUNTED}, {"$facet": facets}]
+    return pipelines
 
 
-_COUNTED = dict.fromkeys((*FACETS, "tags", "assignee"), 1)
+def _tag_list(value: Any) -> list[str]:
+    # nx-27017 returns an array group key as its JSON text; MongoDB as a list.
+    if isinstance(value, str):
+        value = json.loads(value)
+    return [str(t) for t in value or []]
 
 
-def read_counts(result: list[dict[str, Any]], me: str) -> dict[str, Any]:
-    """The facet aggregation's answer as ``{dimension: {value: count}}``."""
-    row = result[0] if result else {}
+def read_counts(
+    rows: dict[str, list[dict[str, Any]]], inbox: InboxFilter, me: str
+) -> dict[str, Any]:
+    """The aggregations' answers as ``{dimension: {value: count}}`` plus the total."""
     out: dict[str, Any] = {}
-    for name in (*FACETS, "tags"):
+    for name in FACETS:
         out[name] = {
             str(g["_id"]): int(g["n"])
-            for g in sorted(row.get(name, []), key=lambda g: str(g["_id"]))
+            for g in sorted(rows.get(name, []), key=lambda g: str(g["_id"]))
             if g["_id"] is not None
         }
-    assigned = {g["_id"]: int(g["n"]) for g in row.get("assignee", [])}
+    tags: dict[str, int] = {}
+    for group in rows.get("tags", []):
+        for tag in _tag_list(group["_id"]):
+            tags[tag] = tags.get(tag, 0) + int(group["n"])
+    out["tags"] = dict(sorted(tags.items()))
+    assigned = {g["_id"]: int(g["n"]) for g in rows.get("assignee", [])}
     out["assignee"] = {
         ME: assigned.get(me, 0),
         UNASSIGNED: assigned.get(None, 0),
         "others": sum(n for who, n in assigned.items() if who not in (None, me)),
     }
-    total = row.get("total", [])
-    out["total"] = int(total[0]["n"]) if total else 0
+    # The status counts were taken under every other filter: the total is theirs,
+    # kept to the statuses asked for.
+    wanted = set(inbox.statuses)
+    out["total"] = sum(
+        int(g["n"]) for g in rows.get("status", []) if not wanted or g["_id"] in wanted
+    )
     return out

@@ -35,11 +35,13 @@ def folded(current: Document | None, message: Message, conversation: Conversatio
         doc = conversation.model_dump(exclude={"id"})
         doc.update(_id=conversation.id, message_count=1, last_message_text=message.text[:280])
         doc.update(first_message_at=message.sent_at, search_terms=searchable(message))
+        doc["last_ts"] = message.sent_at.timestamp()  # the inbox's sort key (listing.py)
         return doc
     latest = max(current["last_message_at"], message.sent_at)
     current.update(
         message_count=int(current.get("message_count", 0)) + 1,
         last_message_at=latest,
+        last_ts=latest.timestamp(),
         status="open",  # a new message also wakes a snoozed conversation
         snoozed_until=None,
         snoozed_until_ts=None,
