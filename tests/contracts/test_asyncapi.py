@@ -65,4 +65,4 @@ def test_each_topic_has_a_producer_and_its_consumers_listen() -> None:
     assert receives["account.connected"] >= {"inbox", "scheduler", "analytics"}
     assert receives["account.disconnected"] >= {"inbox", "analytics"}
     assert sends["metrics.collected"] == {"analytics"}
-    assert receives["metrics.collected"] >= {"analytics"}
+    assert receives["metrics.collected"] >= {"analytics", "scheduler"}

@@ -26,10 +26,14 @@ from siar_scheduler.api.approval_routes import router as approval_router
 from siar_scheduler.api.calendar_routes import router as calendar_router
 from siar_scheduler.api.errors import ERRORS
 from siar_scheduler.api.import_routes import router as import_router
+from siar_scheduler.api.queue_routes import install_timing_errors
+from siar_scheduler.api.queue_routes import router as queue_router
 from siar_scheduler.api.routes import router as api_router
 from siar_scheduler.errors import SchedulerError
 from siar_scheduler.service import SchedulerService
 from siar_scheduler.store import INDEXES, SchedulerStore
+from siar_scheduler.timing import Timing
+from siar_scheduler.timing_store import TIMING_INDEXES, TimingStore
 from siar_scheduler.workflow import Workflow
 from siar_scheduler.workflow_store import WORKFLOW_INDEXES, WorkflowStore
 
@@ -83,7 +87,9 @@ async def scheduler_harness(
     webhook_http: httpx.AsyncClient | None = None,
 ) -> AsyncIterator[Harness]:
     """The app on ``db`` with two connected accounts (Bluesky and sandbox)."""
-    await ensure_indexes(db, [*INDEXES, *WORKFLOW_INDEXES, *OUTBOX_INDEXES, *PROCESSED_INDEXES])
+    await ensure_indexes(
+        db, [*INDEXES, *WORKFLOW_INDEXES, *TIMING_INDEXES, *OUTBOX_INDEXES, *PROCESSED_INDEXES]
+    )
     uow = UnitOfWork(mongo, db, Outbox(db), serialize=serialize)
     store = SchedulerStore(db)
     for account_id, network in ACCOUNTS.items():
@@ -107,9 +113,11 @@ async def scheduler_harness(
         app = FastAPI()
         install_problem_handlers(app)
         install_domain_errors(app, SchedulerError, ERRORS)
-        for router in (approval_router, calendar_router, import_router, api_router):
+        install_timing_errors(app)
+        for router in (approval_router, calendar_router, import_router, api_router, queue_router):
             app.include_router(router)
         app.state.service = service
+        app.state.timing = Timing(TimingStore(db), service)
         app.state.workflow = workflow
         app.state.token_verifier = RoleVerifier(workspace_id)
         transport = httpx.ASGITransport(app=app)

@@ -9,6 +9,7 @@ from faststream.kafka import KafkaBroker
 from siar.contracts import (
     AccountConnected,
     AccountDisconnected,
+    MetricsCollected,
     PostFailed,
     PostPublished,
     PostScheduled,
@@ -16,13 +17,21 @@ from siar.contracts import (
 from siar.runtime.kafka import document_publications, subscribe_events
 from siar_scheduler.service import SchedulerService
 from siar_scheduler.settings import Settings
+from siar_scheduler.timing import Timing
 
 
 def register_handlers(
-    broker: KafkaBroker, settings: Settings, service: Callable[[], SchedulerService]
+    broker: KafkaBroker,
+    settings: Settings,
+    service: Callable[[], SchedulerService],
+    timing: Callable[[], Timing],
 ) -> None:
-    """Subscribe to outcomes and account events; declare what the scheduler publishes."""
+    """Subscribe to outcomes, account events and metrics; declare what the scheduler publishes."""
     group = settings.consumer_group
+
+    async def on_metrics(event: MetricsCollected) -> None:
+        # Idempotent by nature: the latest snapshot per post wins, whatever the order.
+        await timing().record_metrics(event)
 
     async def on_outcome(event: PostPublished | PostFailed) -> None:
         await service().record_outcome(event, group)
@@ -44,6 +53,7 @@ def register_handlers(
             PostFailed: on_outcome,
             AccountConnected: on_account_connected,
             AccountDisconnected: on_account_disconnected,
+            MetricsCollected: on_metrics,
         },
         name="scheduler_events",
     )

@@ -15,6 +15,8 @@ from siar_scheduler.api.import_routes import router as import_router
 from siar_scheduler.api.media_routes import MEDIA_ERRORS
 from siar_scheduler.api.media_routes import router as media_router
 from siar_scheduler.api.public_media import router as public_media_router
+from siar_scheduler.api.queue_routes import install_timing_errors
+from siar_scheduler.api.queue_routes import router as queue_router
 from siar_scheduler.api.routes import router as api_router
 from siar_scheduler.dispatch import Dispatcher
 from siar_scheduler.errors import SchedulerError
@@ -25,6 +27,8 @@ from siar_scheduler.media_store import MEDIA_INDEXES, MediaStore
 from siar_scheduler.service import SchedulerService
 from siar_scheduler.settings import Settings
 from siar_scheduler.store import INDEXES, SchedulerStore
+from siar_scheduler.timing import Timing
+from siar_scheduler.timing_store import TIMING_INDEXES, TimingStore
 from siar_scheduler.workflow import Workflow
 from siar_scheduler.workflow_store import WORKFLOW_INDEXES, WorkflowStore
 
@@ -53,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             connectors=runtime.connectors(),
             describe_media=media.describe,
         )
+        app.state.timing = Timing(TimingStore(runtime.db), app.state.service)
         app.state.workflow = Workflow.wire(
             app.state.service, WorkflowStore(runtime.db), runtime.http
         )
@@ -76,21 +81,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="scheduler",
         settings=settings,
         description=DESCRIPTION,
-        indexes=[*INDEXES, *MEDIA_INDEXES, *FIRING_INDEXES, *WORKFLOW_INDEXES],
+        indexes=[*INDEXES, *MEDIA_INDEXES, *FIRING_INDEXES, *TIMING_INDEXES, *WORKFLOW_INDEXES],
         on_startup=on_startup,
         after_broker_start=after_broker_start,
-        subscribe=lambda broker, service: register_handlers(broker, settings, service),
+        subscribe=lambda broker, service: register_handlers(
+            broker, settings, service, lambda: app.state.timing
+        ),
         routers=[
             approval_router,
             calendar_router,
             import_router,
             api_router,
+            queue_router,
             public_media_router,
             media_router,
         ],  # ":public-url" before "{media_id}",
         domain_errors=(SchedulerError, ERRORS),
     )
     install_domain_errors(app, MediaError, MEDIA_ERRORS)  # found before SchedulerError's (MRO)
+    install_timing_errors(app)
     return app
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
@@ -106,12 +107,18 @@ class SchedulerService:
         media_ids: list[str] | None = None,
         draft: bool = False,
         label_ids: list[str] | None = None,
+        repeat: Mapping[str, Any] | None = None,
+        immediate: bool = False,
     ) -> Post:
-        """Create a post: scheduled when it has a time (unless ``draft``), else a draft."""
+        """Create a post: scheduled when it has a time (unless ``draft``), else a draft.
+
+        ``repeat`` carries a recurrence or evergreen setting (see ``timing.py``);
+        ``immediate`` ("post now") skips the minimum lead time.
+        """
         media_ids = list(dict.fromkeys(media_ids or []))
         label_ids = list(dict.fromkeys(label_ids or []))
         now = utcnow()
-        if scheduled_at is not None:
+        if scheduled_at is not None and not immediate:
             check_schedule(scheduled_at, now=now, min_lead=self.min_lead)
         await self.check_labels(workspace_id, label_ids)
         targets = [await self._target(workspace_id, a) for a in dict.fromkeys(account_ids)]
@@ -130,6 +137,7 @@ class SchedulerService:
             created_by=author,
             created_at=now,
             updated_at=now,
+            **(repeat or {}),
         )
         await self.store.insert_post(post)
         self._consider(post)

@@ -13,6 +13,7 @@ from siar.runtime.problems import Problem
 from siar.runtime.roles import Permission
 from siar_scheduler.api.deps import Service
 from siar_scheduler.api.filters import CalendarQuery, for_caller
+from siar_scheduler.api.queue_routes import TimingDep
 from siar_scheduler.api.schemas import PostCreate, PostList, PostPublic, PostUpdate
 from siar_scheduler.api.workflow_deps import WorkflowDep, may_schedule, require_scheduling
 from siar_scheduler.domain import Post, resolve_local_time
@@ -33,22 +34,25 @@ async def create_post(
     body: PostCreate,
     service: Service,
     workflow: WorkflowDep,
+    timing: TimingDep,
     principal: Annotated[Principal, require(Permission.POSTS_WRITE)],
 ) -> PostPublic:
-    if body.scheduled_at is not None and not body.draft:
+    if body.has_time and not body.draft:
         await require_scheduling(workflow, principal, ws)
+    at = resolve_local_time(body.scheduled_at, body.timezone) if body.scheduled_at else None
+    when = await timing.resolve(ws, body.account_ids, body.when(at))
     post = await service.create_post(
         workspace_id=ws,
         author=principal.subject,
         text=body.text,
         account_ids=body.account_ids,
-        scheduled_at=resolve_local_time(body.scheduled_at, body.timezone)
-        if body.scheduled_at
-        else None,
+        scheduled_at=when.scheduled_at,
         link=body.link,
         media_ids=body.media_ids,
         draft=body.draft,
         label_ids=body.label_ids,
+        repeat=when.repeat,
+        immediate=when.immediate,
     )
     return _public(post)
 

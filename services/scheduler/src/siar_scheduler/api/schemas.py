@@ -6,7 +6,17 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from siar_scheduler.domain import PostStatus, ReviewEntry, Target
+from siar_scheduler.domain import DispatchRecord, PostStatus, ReviewEntry, Target
+from siar_scheduler.recurrence import Evergreen, Recurrence
+from siar_scheduler.timing import When
+
+
+class EvergreenIn(BaseModel):
+    """Re-queue the post every ``every_days`` days after it goes out, ``max_times`` times."""
+
+    model_config = ConfigDict(extra="forbid")
+    every_days: int = Field(ge=1, le=3650)
+    max_times: int = Field(ge=1, le=500)
 
 
 class PostCreate(BaseModel):
@@ -28,6 +38,34 @@ class PostCreate(BaseModel):
         default=False, description="Keep it a draft even with a time (e.g. to submit for approval)."
     )
     label_ids: list[str] = Field(default_factory=list, max_length=20)
+    publish_now: bool = Field(default=False, description="Post now instead of at a time.")
+    add_to_queue: bool = Field(
+        default=False, description="Take the next free slot of the first account's queue."
+    )
+    rrule: str | None = Field(
+        default=None,
+        max_length=500,
+        description="RFC 5545 RRULE with COUNT or UNTIL, read in ``timezone``.",
+        examples=["FREQ=WEEKLY;BYDAY=MO,WE,FR;COUNT=12"],
+    )
+    evergreen: EvergreenIn | None = None
+
+    def when(self, scheduled_at: datetime | None) -> When:
+        """The timing choice, with the wall-clock time already read in its zone."""
+        return When(
+            scheduled_at=scheduled_at,
+            timezone=self.timezone,
+            publish_now=self.publish_now,
+            add_to_queue=self.add_to_queue,
+            rrule=self.rrule,
+            evergreen_days=self.evergreen.every_days if self.evergreen else None,
+            evergreen_times=self.evergreen.max_times if self.evergreen else None,
+        )
+
+    @property
+    def has_time(self) -> bool:
+        """Whether the post gets a time (and so needs scheduling rights unless a draft)."""
+        return self.scheduled_at is not None or self.publish_now or self.add_to_queue
 
 
 class PostUpdate(BaseModel):
@@ -56,6 +94,11 @@ class PostPublic(BaseModel):
     label_ids: list[str] = Field(default_factory=list)
     review: list[ReviewEntry] = Field(default_factory=list)
     retries: int = 0
+    recurrence: Recurrence | None = None
+    evergreen: Evergreen | None = None
+    dispatches: list[DispatchRecord] = Field(
+        default_factory=list, description="The latest occurrences fired, with their lateness."
+    )
 
 
 class PostList(BaseModel):

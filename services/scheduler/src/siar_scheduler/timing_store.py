@@ -1,0 +1,136 @@
+"""Storage of queues and best-time data: posting schedules, per-post engagement, followers."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from siar.runtime.mongo import Document, IndexSpec, TenantCollection
+from siar_scheduler.besttime import Sample
+from siar_scheduler.domain import PostStatus
+from siar_scheduler.queues import QueueSchedule
+
+TIMING_INDEXES = (
+    IndexSpec("queues", [("workspace_id", ASCENDING), ("account_id", ASCENDING)], unique=True),
+    IndexSpec(
+        "post_stats",
+        [("workspace_id", ASCENDING), ("account_id", ASCENDING), ("published_ts", ASCENDING)],
+    ),
+    # Queried with $elemMatch: see docs/embedded-stack.md (arrays of subdocuments).
+    IndexSpec("posts", [("targets.network_post_id", ASCENDING)], name="network_post"),
+)
+
+HOLDS_A_SLOT = [
+    PostStatus.SCHEDULED.value,
+    PostStatus.IN_REVIEW.value,
+    PostStatus.CHANGES_REQUESTED.value,
+]
+"""Posts that occupy their queue slot: scheduled, or waiting for approval of that time."""
+
+MAX_TAKEN = 10_000
+
+
+class TimingStore:
+    """Queues, per-post engagement samples and follower counts, scoped to a workspace."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.queues = TenantCollection(db["queues"])
+        self.stats = TenantCollection(db["post_stats"])
+        self.followers = TenantCollection(db["account_stats"])
+        self.posts = TenantCollection(db["posts"])
+
+    async def queue(self, workspace_id: str, account_id: str) -> QueueSchedule | None:
+        """The account's posting schedule, if it has one."""
+        doc = await self.queues.find_one(workspace_id, {"account_id": account_id})
+        return QueueSchedule.model_validate(doc) if doc else None
+
+    async def save_queue(self, workspace_id: str, account_id: str, queue: QueueSchedule) -> None:
+        """Replace the account's posting schedule."""
+        await self.queues.update_one(
+            workspace_id,
+            {"account_id": account_id},
+            {"$set": {**queue.model_dump(), "account_id": account_id, "updated_ts": time.time()}},
+            upsert=True,
+        )
+
+    async def taken(
+        self, workspace_id: str, account_ids: list[str], start: datetime, end: datetime
+    ) -> set[datetime]:
+        """Times in [start, end) already held by a post to any of these accounts."""
+        docs = await self.posts.find(
+            workspace_id,
+            {
+                # $elemMatch, not a dotted path: nx-27017 matches no $in through arrays.
+                "targets": {"$elemMatch": {"account_id": {"$in": account_ids}}},
+                "status": {"$in": HOLDS_A_SLOT},
+                "scheduled_at": {"$gte": start, "$lt": end},
+            },
+            projection={"scheduled_at": 1},
+            limit=MAX_TAKEN,
+        )
+        return {d["scheduled_at"].astimezone(UTC) for d in docs}
+
+    async def published_at(
+        self, workspace_id: str, account_id: str, network_post_id: str
+    ) -> datetime | None:
+        """When this account's post with that network id was published, if it was ours."""
+        doc = await self.posts.find_one(
+            workspace_id,
+            {
+                "targets": {
+                    "$elemMatch": {"network_post_id": network_post_id, "account_id": account_id}
+                }
+            },
+        )
+        for target in (doc or {}).get("targets", []):
+            if (
+                target.get("account_id") == account_id
+                and target.get("network_post_id") == network_post_id
+            ):
+                at = target.get("published_at") or target.get("dispatched_at")
+                return datetime.fromisoformat(at) if isinstance(at, str) else at
+        return None
+
+    async def save_sample(self, workspace_id: str, key: str, doc: dict[str, Any]) -> None:
+        """Keep the latest snapshot per post: an older one never overwrites a newer one."""
+        full = {**doc, "_id": key, "workspace_id": workspace_id}
+        try:
+            await self.stats.raw.insert_one(full)
+        except DuplicateKeyError:
+            await self.stats.replace_one(
+                workspace_id, {"_id": key, "collected_ts": {"$lt": doc["collected_ts"]}}, full
+            )
+
+    async def samples(self, workspace_id: str, account_id: str, since_ts: float) -> list[Sample]:
+        """Engagement samples of the account's posts published since ``since_ts``."""
+        docs = await self.stats.find(
+            workspace_id,
+            {"account_id": account_id, "published_ts": {"$gte": since_ts}},
+            limit=MAX_TAKEN,
+        )
+        return [
+            Sample(
+                published_at=datetime.fromtimestamp(d["published_ts"], UTC),
+                engagement=float(d["engagement"]),
+            )
+            for d in docs
+        ]
+
+    async def save_followers(self, workspace_id: str, account_id: str, followers: float) -> None:
+        """The account's latest follower count (engagement per follower needs it)."""
+        await self.followers.update_one(
+            workspace_id,
+            {"account_id": account_id},
+            {"$set": {"account_id": account_id, "followers": followers}},
+            upsert=True,
+        )
+
+    async def follower_count(self, workspace_id: str, account_id: str) -> float | None:
+        """The account's latest follower count, if any snapshot carried one."""
+        doc = await self.followers.find_one(workspace_id, {"account_id": account_id})
+        return float(doc["followers"]) if doc and doc.get("followers") else None
