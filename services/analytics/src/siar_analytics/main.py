@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from siar.runtime.app import Runtime, create_service_app, serve
-from siar_analytics.api.routes import ERRORS
 from siar_analytics.api.metrics_routes import router as metrics_router
+from siar_analytics.api.routes import ERRORS
 from siar_analytics.api.routes import router as api_router
 from siar_analytics.collector_schedule import SCHEDULE_INDEXES, CollectorSchedule
 from siar_analytics.collectors import pacing_of, spawn_collector
