@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
+from opentelemetry.context import Context
 from prometheus_client import Counter
 from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -68,9 +69,10 @@ class Outbox:
         # when two events share a clock tick.
         self._last_seq = 0
 
-    def _document(self, event: Event) -> Document:
+    def _document(self, event: Event, context: Context | None = None) -> Document:
+        # The trace travels with the event: the relay re-injects it when publishing.
         headers: dict[str, str] = {}
-        propagate.inject(headers)
+        propagate.inject(headers, context=context)
         self._last_seq = max(time.time_ns(), self._last_seq + 1)
         return {
             "_id": str(event.event_id),
@@ -89,18 +91,25 @@ class Outbox:
         """Record ``event`` for publishing; commits or aborts with the caller's session."""
         await self.collection.insert_one(self._document(event), session=session)
 
-    async def add_once(self, events: Sequence[Event]) -> int:
+    async def add_once(
+        self, events: Sequence[Event], *, contexts: Sequence[Context | None] = ()
+    ) -> int:
         """Record events outside any transaction, each at most once; returns how many were new.
 
         The event id is the outbox ``_id``, so a caller that derives ids from a natural
         key (e.g. post, account, occurrence) gets exactly-once recording from the unique
         ``_id`` alone, across processes, without a multi-document transaction.
+        ``contexts`` gives each event its own trace (default: the current one).
         """
         if not events:
             return 0
         try:
             result = await self.collection.insert_many(
-                [self._document(e) for e in events], ordered=False
+                [
+                    self._document(e, contexts[i] if i < len(contexts) else None)
+                    for i, e in enumerate(events)
+                ],
+                ordered=False,
             )
             inserted = len(result.inserted_ids)
         except BulkWriteError as err:

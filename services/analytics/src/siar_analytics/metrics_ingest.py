@@ -7,6 +7,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from siar.contracts import AccountConnected, AccountDisconnected, MetricsCollected, PostPublished
 from siar.runtime.uow import UnitOfWork
 from siar_analytics.collector_schedule import CollectorSchedule
+from siar_analytics.metrics import SNAPSHOTS_STORED
 from siar_analytics.series_store import SeriesStore
 
 
@@ -25,6 +26,8 @@ class MetricsIngest:
             return await self.series.record(event, session)
 
         ran, _ = await self.uow.run_once(consumer, str(event.event_id), work)
+        if ran:
+            SNAPSHOTS_STORED.labels(event.network, event.scope).inc()
         return ran
 
     async def account_changed(self, event: AccountConnected | AccountDisconnected) -> None:

@@ -22,6 +22,7 @@ from siar.runtime.outbox import Outbox
 from siar.runtime.uow import UnitOfWork
 from siar_inbox.domain import Conversation, Message
 from siar_inbox.errors import ActionNotSupported, ConversationNotFound, NothingToActOn
+from siar_inbox.metrics import FIRST_RESPONSE
 from siar_inbox.networks import CAPABILITIES, DISPLAY_NAMES
 from siar_inbox.response_metrics import conversation_event, mark_responded
 from siar_inbox.store import InboxStore
@@ -71,6 +72,7 @@ async def record_response(
     if doc is not None and mark_responded(doc, utcnow(), actor):
         await store.conversations.replace_one(ws, {"_id": conversation.id}, doc, session=session)
         await outbox.add(conversation_event(doc, "responded", actor), session=session)
+        FIRST_RESPONSE.labels(conversation.network).observe(float(doc["first_response_s"]))
 
 
 def require_capability(conv: Conversation, action: str) -> None:

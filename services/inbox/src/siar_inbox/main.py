@@ -19,6 +19,7 @@ from siar_inbox.errors import InboxError
 from siar_inbox.handlers import register_handlers
 from siar_inbox.listing import INDEXES as LISTING_INDEXES
 from siar_inbox.listing import ConversationQueries
+from siar_inbox.metrics import BacklogSampler, start_at_zero
 from siar_inbox.polling import Poller
 from siar_inbox.service import InboxService
 from siar_inbox.settings import Settings
@@ -66,6 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime.spawn("poller", poller.run, poller.stop)
         snoozer = Snoozer(app.state.service, interval_s=settings.snooze_check_s)
         runtime.spawn("snoozer", snoozer.run, snoozer.stop)
+        networks = list(runtime.connectors())
+        start_at_zero(networks)
+        backlog = BacklogSampler(runtime.db["conversations"], networks)
+        runtime.spawn("backlog-gauge", backlog.run, backlog.stop)
 
     app, _ = create_service_app(
         name="inbox",

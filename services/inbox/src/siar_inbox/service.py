@@ -19,6 +19,7 @@ from siar.contracts import (
     PostPublished,
     utcnow,
 )
+from siar.runtime.tracing import continued_spans, trace_headers
 from siar.runtime.uow import UnitOfWork
 from siar_inbox.actions import Actions, record_response
 from siar_inbox.domain import Conversation, Message, message_id
@@ -116,8 +117,11 @@ class InboxService:
             )
             for f in sorted(unseen, key=lambda f: f.sent_at)
         ]
+        # Each comment continues the trace of the post it answers (stored on post.published).
+        parents = [posts.get(f.network_post_id or "", {}).get("trace") for f in unseen]
         try:
-            stored = await self.uow.run(self._store_work(pairs))
+            with continued_spans("inbox.ingest", parents, {"siar.network": network}):
+                stored = await self.uow.run(self._store_work(pairs))
         except DuplicateKeyError:
             # Another delivery stored one of them meanwhile: keep the others, one by one.
             if len(unseen) == 1:
@@ -243,6 +247,7 @@ class InboxService:
                 "post_id": event.post_id,
                 "network": event.network,
                 "permalink": event.permalink,
+                "trace": trace_headers(),  # its comments, found by polling, join this trace
             },
         )
         # A fan can be faster than our own event: thread earlier comments to the post.

@@ -28,7 +28,9 @@ from siar.connectors import (
     PublishedPost,
 )
 from siar.contracts import PostFailed, PostPublished, PostScheduled, utcnow
+from siar.runtime.consumption import mark_duplicate
 from siar.runtime.media_client import MediaClient, MediaMissing
+from siar.runtime.tracing import continued_span
 from siar.runtime.uow import UnitOfWork
 from siar.runtime.vault_client import VaultClient
 from siar_publisher.domain import (
@@ -108,10 +110,14 @@ class PublisherService:
         )
         if delivery.status is not DeliveryStatus.PENDING:
             PUBLISH_OUTCOMES.labels(event.network, "duplicate").inc()
+            mark_duplicate()
             return delivery
         self.fault("claimed")
+        attributes = {"siar.post_id": event.post_id, "siar.network": event.network}
         async with self._holding(delivery):
-            done = await self._deliver_claimed(delivery, event, seen_before)
+            with continued_span("publisher.deliver", None, attributes) as span:
+                done = await self._deliver_claimed(delivery, event, seen_before)
+                span.set_attribute("siar.delivery_status", done.status.value)
         self.fault("recorded")
         return done
 

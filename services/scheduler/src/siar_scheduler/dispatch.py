@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from siar.contracts import utcnow
+from siar_scheduler.metrics import DUE_SOON
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class Dispatcher:
         if due <= utcnow() + self.lookahead and (post_id, version) not in self._queued:
             self._queued.add((post_id, version))
             heapq.heappush(self._heap, (due, post_id, workspace_id, version))
+            DUE_SOON.set(len(self._heap))
             self._wake.set()
 
     async def scan(self) -> None:
@@ -74,6 +76,7 @@ class Dispatcher:
         batch: list[tuple[datetime, str, str, int]] = []
         while self._heap and self._heap[0][0] <= now:
             batch.append(heapq.heappop(self._heap))
+        DUE_SOON.set(len(self._heap))
         if not batch:
             return
         if self.fire_many is not None:

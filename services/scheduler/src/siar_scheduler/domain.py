@@ -100,6 +100,10 @@ class Post(BaseModel):
         default=False, description="Dispatched, but its events may not be in the outbox yet."
     )
     dispatch_token: str | None = None
+    trace_context: dict[str, str] = Field(
+        default_factory=dict,
+        description="W3C trace headers of the request that scheduled it; dispatch continues it.",
+    )
 
     @property
     def occurrence(self) -> str:

@@ -24,14 +24,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from prometheus_client import Counter, Histogram
+from opentelemetry import trace
+from opentelemetry.context import Context
+from prometheus_client import Counter
 from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from siar.contracts import PostScheduled, utcnow
 from siar.runtime.mongo import Document, IndexSpec
 from siar.runtime.outbox import Outbox
+from siar.runtime.tracing import start_continued_span
 from siar_scheduler.domain import DispatchRecord, Post, PostStatus, TargetStatus
+from siar_scheduler.metrics import observe_fired
 from siar_scheduler.recurrence import next_evergreen, next_recurrence
 
 FIRING_INDEXES = (IndexSpec("posts", [("emit_pending", ASCENDING)], name="emit_pending"),)
@@ -39,11 +43,6 @@ FIRING_INDEXES = (IndexSpec("posts", [("emit_pending", ASCENDING)], name="emit_p
 DISPATCHED = Counter(
     "siar_scheduler_dispatched_occurrences",
     "Post occurrences this process won at the gate and fired (one per post, all accounts).",
-)
-LATENESS = Histogram(
-    "siar_scheduler_dispatch_lateness_seconds",
-    "From an occurrence's due time to the write that fires it.",
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
 
 KEEP_DISPATCHES = 20
@@ -186,15 +185,32 @@ class Firing:
             ).to_list()
         }
         events: list[PostScheduled] = []
+        contexts: list[Context] = []
+        spans = []
         for post in current:
             if post.id in won:
+                # Each post continues the trace of the request that scheduled it.
+                span = start_continued_span(
+                    "scheduler.dispatch", post.trace_context, {"siar.post_id": post.id}
+                )
+                spans.append(span)
+                mine = events_for(post, after[post.id].dispatches[-1])
                 if post.emit_pending and post.dispatches:  # an earlier crash left these unsent
-                    events += events_for(post, post.dispatches[-1])
-                events += events_for(post, after[post.id].dispatches[-1])
-        await self.outbox.add_once(events)
+                    mine = events_for(post, post.dispatches[-1]) + mine
+                events += mine
+                contexts += [trace.set_span_in_context(span)] * len(mine)
+        try:
+            await self.outbox.add_once(events, contexts=contexts)
+        finally:
+            for span in spans:
+                span.end()
         await self._settle(won, token)
         for post_id in won:
-            LATENESS.observe(after[post_id].dispatches[-1].lateness_ms / 1000)
+            fired_post = after[post_id]
+            observe_fired(
+                (t.network for t in fired_post.targets),
+                fired_post.dispatches[-1].lateness_ms / 1000,
+            )
         DISPATCHED.inc(len(won))
         return won
 

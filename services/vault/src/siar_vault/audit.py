@@ -8,7 +8,10 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
+from pymongo.asynchronous.database import AsyncDatabase
+
 from siar.contracts import utcnow
+from siar.runtime.mongo import Document
 from siar_vault.domain import GENESIS_HASH, AuditEntry
 from siar_vault.store import VaultStore
 
@@ -90,3 +93,35 @@ class AuditTrail:
                 writer.writerow((*row, e.prev_hash, e.hash))
             yield out.getvalue()
             after = entries[-1].seq
+
+
+async def chain_problems(db: AsyncDatabase[Document]) -> list[str]:
+    """Every break in every workspace's audit chain (empty when intact).
+
+    Walks each chain in order: a missing sequence number, a link that does not follow
+    the one before it, an altered entry, or a log shorter than its head says.
+    """
+    problems: list[str] = []
+    heads = {str(h["_id"]): h async for h in db["audit_heads"].find({})}
+    last: dict[str, AuditEntry] = {}
+    async for doc in db["audit"].find({}, sort=[("workspace_id", 1), ("seq", 1)]):
+        entry = AuditEntry.model_validate(doc)
+        ws = entry.workspace_id
+        prev = last.get(ws)
+        expected_seq = prev.seq + 1 if prev else 1
+        expected_prev = prev.hash if prev else GENESIS_HASH
+        if entry.seq != expected_seq:
+            problems.append(f"{ws}: entries {expected_seq}..{entry.seq - 1} are missing")
+        if entry.prev_hash != expected_prev:
+            problems.append(f"{ws}: entry {entry.seq} does not follow the one before it")
+        if entry.compute_hash() != entry.hash:
+            problems.append(f"{ws}: entry {entry.seq} was altered")
+        last[ws] = entry
+    for ws, head in heads.items():
+        tail = last.get(ws)
+        if tail is None or tail.seq != int(head["seq"]) or tail.hash != head.get("hash"):
+            problems.append(
+                f"{ws}: the log ends at {tail.seq if tail else 0} "
+                f"but its head says {head['seq']} (entries were cut off the end)"
+            )
+    return problems

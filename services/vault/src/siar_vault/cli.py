@@ -21,7 +21,7 @@ from typing import Any
 
 from siar.runtime.mongo import Document, create_mongo_client
 from siar_vault import crypto
-from siar_vault.domain import GENESIS_HASH, AuditEntry
+from siar_vault.audit import chain_problems
 from siar_vault.kek import FileKeks
 from siar_vault.main import keyring_for
 from siar_vault.service import credential_aad
@@ -119,34 +119,10 @@ async def rotate_signing_key(settings: Settings, *, activate_after_s: float) -> 
 async def verify_audit(settings: Settings) -> list[str]:
     """Every break in every workspace's audit chain (empty when intact)."""
     mongo = create_mongo_client(settings.platform.mongodb_url, app_name="siar-vault-cli")
-    db = mongo[settings.database]
-    problems: list[str] = []
     try:
-        heads = {str(h["_id"]): h async for h in db["audit_heads"].find({})}
-        last: dict[str, AuditEntry] = {}
-        async for doc in db["audit"].find({}, sort=[("workspace_id", 1), ("seq", 1)]):
-            entry = AuditEntry.model_validate(doc)
-            ws = entry.workspace_id
-            prev = last.get(ws)
-            expected_seq = prev.seq + 1 if prev else 1
-            expected_prev = prev.hash if prev else GENESIS_HASH
-            if entry.seq != expected_seq:
-                problems.append(f"{ws}: entries {expected_seq}..{entry.seq - 1} are missing")
-            if entry.prev_hash != expected_prev:
-                problems.append(f"{ws}: entry {entry.seq} does not follow the one before it")
-            if entry.compute_hash() != entry.hash:
-                problems.append(f"{ws}: entry {entry.seq} was altered")
-            last[ws] = entry
-        for ws, head in heads.items():
-            tail = last.get(ws)
-            if tail is None or tail.seq != int(head["seq"]) or tail.hash != head.get("hash"):
-                problems.append(
-                    f"{ws}: the log ends at {tail.seq if tail else 0} "
-                    f"but its head says {head['seq']} (entries were cut off the end)"
-                )
+        return await chain_problems(mongo[settings.database])
     finally:
         await mongo.close()
-    return problems
 
 
 def main(argv: list[str] | None = None) -> int:

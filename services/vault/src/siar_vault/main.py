@@ -19,6 +19,7 @@ from siar_vault.handlers import register_handlers
 from siar_vault.invitations import INDEXES as INVITATION_INDEXES
 from siar_vault.invitations import Invitations
 from siar_vault.kek import FileKeks, StaticKeks
+from siar_vault.metrics import AuditChainWatch, install_credential_read_metrics, start_at_zero
 from siar_vault.oauth_flow import INDEXES as OAUTH_INDEXES
 from siar_vault.oauth_flow import OAuthFlows
 from siar_vault.refresher import TokenRefresher
@@ -80,6 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.refresher = refresher
         runtime.spawn("token-refresher", refresher.run, refresher.stop)
+        start_at_zero(runtime.connectors())
+        watch = AuditChainWatch(runtime.db, every_s=settings.audit_verify_every_s)
+        runtime.spawn("audit-chain-watch", watch.run, watch.stop)
 
     app, _ = create_service_app(
         name="vault",
@@ -98,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routers=[api_router, me_router, invitation_router, webhook_router, oauth_router],
         domain_errors=(VaultError, ERRORS),
     )
+    install_credential_read_metrics(app)
     return app
 
 

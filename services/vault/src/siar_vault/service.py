@@ -47,6 +47,7 @@ from siar_vault.errors import (
     NotFound,
     UnsupportedNetwork,
 )
+from siar_vault.metrics import TOKEN_REFRESH
 from siar_vault.mfa import TwoFactor
 from siar_vault.sessions import LoginThrottle, RefreshTokens
 from siar_vault.store import VaultStore
@@ -338,6 +339,7 @@ class VaultService:
         try:
             fresh = await connector.refresh_credential(current, self.apps.get(account.network))
         except ConnectorError as err:
+            TOKEN_REFRESH.labels(account.network, "failed").inc()
             await self.store.set_account_status(workspace_id, account_id, "needs_reconnect")
             await self.audit(
                 workspace_id,
@@ -353,6 +355,7 @@ class VaultService:
             self.seal_credential(workspace_id, account_id, fresh),
             fresh.expires_at,
         )
+        TOKEN_REFRESH.labels(account.network, "ok").inc()
         await self.audit(workspace_id, service, "credential.refreshed", account_id)
         return Lease(account=await self.account(workspace_id, account_id), credential=fresh)
 

@@ -56,6 +56,9 @@ class Settings(ServiceSettings):
     login_window_s: float = Field(
         default=900.0, gt=0, description="The sign-in throttling window, in seconds."
     )
+    audit_verify_every_s: float = Field(
+        default=600.0, gt=0, description="How often every audit hash chain is re-verified."
+    )
     access_token_ttl_s: int = Field(default=900, ge=60, le=3600, description="User JWT life.")
     service_token_ttl_s: int = Field(default=600, ge=60, le=3600, description="Service JWT life.")
 

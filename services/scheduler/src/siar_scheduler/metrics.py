@@ -1,0 +1,37 @@
+"""The scheduler's Prometheus metrics: how punctually posts fire, and what is coming up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prometheus_client import Counter, Gauge, Histogram
+
+LATENESS = Histogram(
+    "siar_scheduler_dispatch_lateness_seconds",
+    "From an occurrence's due time to the write that fires it, per target network.",
+    ["network"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+POSTS_DISPATCHED = Counter(
+    "siar_scheduler_posts_dispatched",
+    "Post deliveries fired (one per post, account and occurrence), per network.",
+    ["network"],
+)
+DUE_SOON = Gauge(
+    "siar_scheduler_due_soon",
+    "Posts held in memory to fire within the read-ahead window.",
+)
+
+
+def start_at_zero(networks: Iterable[str]) -> None:
+    """Create every network's series now, so dashboards see zeros before the first post."""
+    for network in networks:
+        LATENESS.labels(network)
+        POSTS_DISPATCHED.labels(network)
+
+
+def observe_fired(networks: Iterable[str], lateness_s: float) -> None:
+    """One occurrence fired to these accounts' networks, ``lateness_s`` after its time."""
+    for network in networks:
+        LATENESS.labels(network).observe(lateness_s)
+        POSTS_DISPATCHED.labels(network).inc()
