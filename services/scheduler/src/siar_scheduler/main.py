@@ -24,6 +24,7 @@ from siar_scheduler.firing import FIRING_INDEXES, Firing
 from siar_scheduler.handlers import register_handlers
 from siar_scheduler.media import MediaError, MediaLibrary, UploadLimits
 from siar_scheduler.media_store import MEDIA_INDEXES, MediaStore
+from siar_scheduler.metrics import start_at_zero
 from siar_scheduler.service import SchedulerService
 from siar_scheduler.settings import Settings
 from siar_scheduler.store import INDEXES, SchedulerStore
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     async def after_broker_start(runtime: Runtime) -> None:
         service: SchedulerService = app.state.service
+        start_at_zero(service.connectors)
         firing = Firing(runtime.db["posts"], runtime.outbox)
         dispatcher = Dispatcher(
             load_due=service.store.due_before,

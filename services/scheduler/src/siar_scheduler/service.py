@@ -12,6 +12,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from siar.connectors import Connector, MediaItem
 from siar.connectors.validation import Draft, validate
 from siar.contracts import PostFailed, PostPublished, PostScheduled, utcnow
+from siar.runtime.tracing import trace_headers
 from siar.runtime.uow import UnitOfWork
 from siar_scheduler.dispatch import Dispatcher
 from siar_scheduler.domain import (
@@ -137,6 +138,7 @@ class SchedulerService:
             created_by=author,
             created_at=now,
             updated_at=now,
+            trace_context=trace_headers(),
             **(repeat or {}),
         )
         await self.store.insert_post(post)
