@@ -101,3 +101,14 @@ def promtool_path() -> str:
             pytest.fail("promtool is missing in CI: .ci/run installs Debian's prometheus")
         pytest.skip("promtool not installed (apt-get install prometheus); CI installs it")
     return binary
+
+
+def label_names(expr: str) -> set[str]:
+    """Label names ``expr`` groups by or matches on (its queries each read one metric's)."""
+    text = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)
+    names: set[str] = set()
+    for group in re.findall(r"\b(?:by|without|on|ignoring)\s*\(([^)]*)\)", text):
+        names |= {n.strip() for n in group.split(",") if n.strip()}
+    for matchers in re.findall(r"\{([^}]*)\}", text):
+        names |= set(re.findall(r"([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)", matchers))
+    return names

@@ -13,7 +13,14 @@ from pathlib import Path
 
 import yaml
 
-from tests.ops.promql import DASHBOARDS, dashboard_queries, metric_names, promtool_path
+from tests.ops.promql import (
+    DASHBOARDS,
+    dashboard_queries,
+    family_of,
+    label_names,
+    metric_names,
+    promtool_path,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 GRAFANA = ROOT / "deploy" / "grafana"
@@ -90,3 +97,19 @@ def test_metric_names_are_read_from_queries() -> None:
     for queries in dashboard_queries().values():
         for q in queries:
             assert all(name.startswith("siar_") for name in metric_names(q)), q
+
+
+def test_suffix_rules_map_queried_names_to_exported_families() -> None:
+    families = {"siar_x": "counter", "siar_h": "histogram", "siar_g": "gauge"}
+    assert family_of("siar_x_total", families) == "siar_x"
+    assert family_of("siar_h_bucket", families) == "siar_h"
+    assert family_of("siar_g", families) == "siar_g"
+    assert family_of("siar_x_bucket", families) is None  # a counter has no buckets
+    assert family_of("siar_g_total", families) is None
+    assert family_of("siar_missing_total", families) is None
+    assert label_names('sum by (network, le) (rate(m{service="a",x=~"b"}[5m]))') == {
+        "network",
+        "le",
+        "service",
+        "x",
+    }
