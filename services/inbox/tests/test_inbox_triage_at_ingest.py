@@ -29,6 +29,8 @@ NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
         ("12345 !!!", None),
         ("@siar https://example.com/x", None),
         ("Bonjour, je voudrais annuler ma commande s'il vous plaît", "fr"),
+        ("Kapan restock kak, barangnya bagus", "id"),  # langdetect alone says Tagalog
+        ("No me gusta nada este producto", None),  # langdetect is unsure: no guess
     ],
 )
 def test_language(text: str, language: str | None) -> None:
