@@ -8,6 +8,7 @@ from typing import get_args
 from prometheus_client import Counter
 
 from siar.contracts.metrics import MetricsCollected
+from siar.runtime.webhooks import count_from_zero
 
 SCOPES: tuple[str, ...] = get_args(MetricsCollected.model_fields["scope"].annotation)
 
@@ -23,3 +24,4 @@ def start_at_zero(networks: Iterable[str]) -> None:
     for network in networks:
         for scope in SCOPES:
             SNAPSHOTS_STORED.labels(network, scope)
+    count_from_zero("report.monthly")

@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable
+from typing import get_args
 
 from prometheus_client import Gauge, Histogram
 from pymongo.asynchronous.collection import AsyncCollection
 
+from siar.contracts.engagement import MessageKind
 from siar.runtime.mongo import Document
 
 log = logging.getLogger(__name__)
@@ -29,9 +31,15 @@ FIRST_RESPONSE = Histogram(
 
 def start_at_zero(networks: Iterable[str]) -> None:
     """Create every network's series now, so dashboards see zeros before any message."""
+    # Imported here: the service module imports this one (through actions).
+    from siar_inbox.service import MESSAGES_DUPLICATE, MESSAGES_INGESTED
+
     for network in networks:
         OPEN_CONVERSATIONS.labels(network).set(0)
         FIRST_RESPONSE.labels(network)
+        MESSAGES_DUPLICATE.labels(network)
+        for kind in get_args(MessageKind):
+            MESSAGES_INGESTED.labels(network, kind)
 
 
 class BacklogSampler:

@@ -13,6 +13,7 @@ from siar_publisher.api.routes import router as api_router
 from siar_publisher.domain import RetryPolicy
 from siar_publisher.engagement import EngagementService
 from siar_publisher.handlers import register_handlers
+from siar_publisher.metrics import start_at_zero
 from siar_publisher.ratelimit import INDEXES as RATE_INDEXES
 from siar_publisher.ratelimit import RateLimiter
 from siar_publisher.service import PublisherService
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def on_startup(runtime: Runtime) -> None:
         vault = runtime.vault_client("publisher", lease_cache_s=settings.credential_cache_s)
         connectors = runtime.connectors()
+        start_at_zero(connectors)
         retry = RetryPolicy(
             max_attempts=settings.max_attempts,
             base_s=settings.backoff_base_s,

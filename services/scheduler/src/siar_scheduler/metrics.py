@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from siar.runtime.webhooks import count_from_zero
+
 LATENESS = Histogram(
     "siar_scheduler_dispatch_lateness_seconds",
     "From an occurrence's due time to the write that fires it, per target network.",
@@ -28,6 +30,7 @@ def start_at_zero(networks: Iterable[str]) -> None:
     for network in networks:
         LATENESS.labels(network)
         POSTS_DISPATCHED.labels(network)
+    count_from_zero("post.failed")
 
 
 def observe_fired(networks: Iterable[str], lateness_s: float) -> None:

@@ -12,6 +12,7 @@ from prometheus_client import Counter, Gauge
 from pymongo.asynchronous.database import AsyncDatabase
 
 from siar.runtime.mongo import Document
+from siar.runtime.webhooks import count_from_zero
 from siar_vault.audit import chain_problems
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ def start_at_zero(networks: Iterable[str]) -> None:
     for network in networks:
         for outcome in ("ok", "failed"):
             TOKEN_REFRESH.labels(network, outcome)
+    count_from_zero("account.needs_reconnect")
 
 
 def read_outcome(status: int) -> str:
