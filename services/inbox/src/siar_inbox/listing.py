@@ -21,6 +21,7 @@ from siar_inbox.queries import (
     encode_cursor,
     read_counts,
 )
+from siar_inbox.response_metrics import ResponseTimes, response_times
 from siar_inbox.store import InboxStore
 
 INDEXES = (
@@ -114,6 +115,18 @@ class ConversationQueries:
             *(self.store.conversations.aggregate(workspace_id, p) for p in pipelines.values())
         )
         return read_counts(dict(zip(pipelines, answers, strict=True)), inbox, me)
+
+    async def response_times(
+        self, workspace_id: str, start: datetime, end: datetime, *, items: int
+    ) -> ResponseTimes:
+        """First-response and resolution times of the threads that started in [start, end)."""
+        docs = await self.store.conversations.find(
+            workspace_id,
+            {"first_message_at": {"$gte": start, "$lt": end}},
+            sort=[("first_message_at", ASCENDING)],
+            projection=HIDDEN,
+        )
+        return response_times(docs, items=items)
 
     async def get(self, workspace_id: str, conversation_id: str) -> Conversation:
         """One conversation, or :class:`ConversationNotFound` (also for another workspace's)."""

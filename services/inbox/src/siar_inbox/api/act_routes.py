@@ -14,11 +14,12 @@ from siar.runtime.problems import Problem
 from siar.runtime.roles import Permission
 from siar_inbox.actions import ActionRecord, ThreadAction
 from siar_inbox.api.deps import Service
+from siar_inbox.api.query_routes import queries
 from siar_inbox.api.triage_routes import triage
 from siar_inbox.bulk import BULK_LIMIT, BulkResult, bulk_change
 from siar_inbox.changes import Change
 from siar_inbox.domain import Conversation, ConversationStatus
-from siar_inbox.response_metrics import ResponseTimes, response_times
+from siar_inbox.response_metrics import ResponseTimes
 from siar_inbox.stream import BadLastEventId, ConversationFeed, resume_token
 
 router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["inbox"])
@@ -176,7 +177,7 @@ async def stream(
 @router.get("/inbox/response-times", summary="First-response and resolution times")
 async def get_response_times(
     ws: str,
-    service: Service,
+    request: Request,
     _: Annotated[Principal, require(Permission.INBOX_READ)],
     start: Annotated[AwareDatetime, Query(alias="from")],
     end: Annotated[AwareDatetime, Query(alias="to")],
@@ -186,10 +187,4 @@ async def get_response_times(
         raise Problem(
             422, "validation", "Request is not valid", "`to` must be after `from`, within a year"
         )
-    docs = await service.store.conversations.find(
-        ws,
-        {"first_message_at": {"$gte": start, "$lt": end}},
-        sort=[("first_message_at", 1)],
-        projection={"search_terms": 0},
-    )
-    return response_times(docs, items=items)
+    return await queries(request).response_times(ws, start, end, items=items)
