@@ -33,11 +33,13 @@ def load(body: bytes, network: str) -> dict[str, Any]:
     return payload
 
 
-def _dict(value: Any) -> dict[str, Any]:
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one (payloads omit what is empty)."""
     return value if isinstance(value, dict) else {}
 
 
-def _list(value: Any) -> list[dict[str, Any]]:
+def as_list(value: Any) -> list[dict[str, Any]]:
+    """The JSON objects of ``value`` if it is a list, else none."""
     return [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
 
 
@@ -54,12 +56,12 @@ def parse(network: str, body: bytes) -> Delivery:
     payload = load(body, network)
     found: Delivery = []
     if network == "threads" and "values" in payload:
-        found += _threads(str(payload.get("target_id", "")), _dict(payload.get("values")))
-    for entry in _list(payload.get("entry")):
+        found += _threads(str(payload.get("target_id", "")), as_dict(payload.get("values")))
+    for entry in as_list(payload.get("entry")):
         account = str(entry.get("id", ""))
-        for change in _list(entry.get("changes")):
+        for change in as_list(entry.get("changes")):
             found += _change(network, account, change, _epoch(entry.get("time")))
-        for event in _list(entry.get("messaging")):
+        for event in as_list(entry.get("messaging")):
             found += _dm(account, event)
     found.sort(key=lambda pair: pair[1].sent_at)
     return found
@@ -76,8 +78,8 @@ def _change(network: str, account: str, change: dict[str, Any], at: datetime | N
 
 
 def _page_comment(page: str, change: dict[str, Any], at: datetime | None) -> Delivery:
-    value = _dict(change.get("value"))
-    author = _dict(value.get("from"))
+    value = as_dict(change.get("value"))
+    author = as_dict(value.get("from"))
     if change.get("field") != "feed" or value.get("item") != "comment":
         return []
     if value.get("verb") != "add" or str(author.get("id")) == page or "comment_id" not in value:
@@ -107,10 +109,10 @@ def _page_comment(page: str, change: dict[str, Any], at: datetime | None) -> Del
 
 def _instagram_comment(user: str, change: dict[str, Any], at: datetime | None) -> Delivery:
     # "mentions" carry only ids (the text needs a Graph call): polling picks those up.
-    value = _dict(change.get("value"))
+    value = as_dict(change.get("value"))
     if change.get("field") not in ("comments", "live_comments") or "id" not in value:
         return []
-    author = _dict(value.get("from"))
+    author = as_dict(value.get("from"))
     if str(author.get("id")) == user or at is None:
         return []
     parent = value.get("parent_id")
@@ -122,7 +124,7 @@ def _instagram_comment(user: str, change: dict[str, Any], at: datetime | None) -
                 kind="reply" if parent else "comment",
                 author_handle=str(author.get("username") or "unknown"),
                 text=str(value.get("text") or ""),
-                network_post_id=str(_dict(value.get("media")).get("id") or "") or None,
+                network_post_id=str(as_dict(value.get("media")).get("id") or "") or None,
                 parent_network_id=str(parent) if parent else None,
                 sent_at=at,
             ),
@@ -131,14 +133,14 @@ def _instagram_comment(user: str, change: dict[str, Any], at: datetime | None) -
 
 
 def _threads(user: str, change: dict[str, Any]) -> Delivery:
-    field, value = change.get("field"), _dict(change.get("value"))
+    field, value = change.get("field"), as_dict(change.get("value"))
     sent = _epoch(value.get("timestamp"))
     if field not in ("replies", "mentions") or "id" not in value or sent is None:
         return []
-    root = _dict(value.get("root_post"))
+    root = as_dict(value.get("root_post"))
     if str(root.get("owner_id", "")) == user and value.get("username") == root.get("username"):
         return []  # the profile's own reply in its own thread
-    parent = _dict(value.get("replied_to")).get("id")
+    parent = as_dict(value.get("replied_to")).get("id")
     return [
         (
             user,
@@ -156,8 +158,8 @@ def _threads(user: str, change: dict[str, Any]) -> Delivery:
 
 
 def _dm(account: str, event: dict[str, Any]) -> Delivery:
-    message = _dict(event.get("message"))
-    sender = str(_dict(event.get("sender")).get("id", ""))
+    message = as_dict(event.get("message"))
+    sender = str(as_dict(event.get("sender")).get("id", ""))
     sent = _epoch(event.get("timestamp"), millis=True)
     # Echoes are our own messages; a message without text (a sticker, a reaction) is skipped.
     if message.get("is_echo") or sender in ("", account) or "mid" not in message or sent is None:

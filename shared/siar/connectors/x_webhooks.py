@@ -15,16 +15,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from siar.connectors.meta_webhooks import Delivery, load
+from siar.connectors.meta_webhooks import Delivery, as_dict, as_list, load
 from siar.connectors.models import FetchedMessage
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[dict[str, Any]]:
-    return [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
 
 
 def _v1_time(value: Any) -> datetime | None:
@@ -44,13 +36,13 @@ def parse(body: bytes) -> Delivery:
     me = str(payload.get("for_user_id", ""))
     found: Delivery = [
         (me, message)
-        for tweet in _list(payload.get("tweet_create_events"))
+        for tweet in as_list(payload.get("tweet_create_events"))
         if (message := _tweet(me, tweet)) is not None
     ]
-    users = _dict(payload.get("users"))
+    users = as_dict(payload.get("users"))
     found += [
         (me, message)
-        for event in _list(payload.get("direct_message_events"))
+        for event in as_list(payload.get("direct_message_events"))
         if (message := _direct_message(me, event, users)) is not None
     ]
     found.sort(key=lambda pair: pair[1].sent_at)
@@ -58,14 +50,14 @@ def parse(body: bytes) -> Delivery:
 
 
 def _tweet(me: str, tweet: dict[str, Any]) -> FetchedMessage | None:
-    author = _dict(tweet.get("user"))
+    author = as_dict(tweet.get("user"))
     sent = _v1_time(tweet.get("created_at"))
     if not me or str(author.get("id_str")) == me or "id_str" not in tweet or sent is None:
         return None
     if "retweeted_status" in tweet:
         return None  # a repost says nothing new to answer
     parent = tweet.get("in_reply_to_status_id_str")
-    text = _dict(tweet.get("extended_tweet")).get("full_text") or tweet.get("text") or ""
+    text = as_dict(tweet.get("extended_tweet")).get("full_text") or tweet.get("text") or ""
     followers = author.get("followers_count")
     return FetchedMessage(
         network_message_id=str(tweet["id_str"]),
@@ -82,14 +74,14 @@ def _tweet(me: str, tweet: dict[str, Any]) -> FetchedMessage | None:
 
 
 def _direct_message(me: str, event: dict[str, Any], users: dict[str, Any]) -> FetchedMessage | None:
-    create = _dict(event.get("message_create"))
+    create = as_dict(event.get("message_create"))
     sender = str(create.get("sender_id", ""))
     stamp = str(event.get("created_timestamp", ""))
     if event.get("type") != "message_create" or sender in ("", me) or not stamp.isdigit():
         return None
-    user = _dict(users.get(sender))
+    user = as_dict(users.get(sender))
     followers = user.get("followers_count")
-    recipient = str(_dict(create.get("target")).get("recipient_id", ""))
+    recipient = str(as_dict(create.get("target")).get("recipient_id", ""))
     # X's DM conversation id for two people is "<lower id>-<higher id>".
     pair = sorted((sender, recipient), key=lambda i: (len(i), i))
     return FetchedMessage(
@@ -98,7 +90,7 @@ def _direct_message(me: str, event: dict[str, Any], users: dict[str, Any]) -> Fe
         author_handle=str(user.get("screen_name") or sender),
         author_name=user.get("name"),
         author_followers=followers if isinstance(followers, int) else None,
-        text=html.unescape(str(_dict(create.get("message_data")).get("text", ""))),
+        text=html.unescape(str(as_dict(create.get("message_data")).get("text", ""))),
         parent_network_id="-".join(pair) if recipient else None,
         sent_at=datetime.fromtimestamp(int(stamp) / 1000, UTC),
     )
