@@ -75,6 +75,17 @@ async def record_response(
         FIRST_RESPONSE.labels(conversation.network).observe(float(doc["first_response_s"]))
 
 
+def delivered(message: Message, event: EngagementCompleted) -> Message:
+    """One of our own messages (a reply or a DM) with the publisher's outcome on it."""
+    return message.model_copy(
+        update={
+            "delivery": "sent" if event.ok else "failed",
+            "network_message_id": event.network_id,
+            "delivery_error": event.reason,
+        }
+    )
+
+
 def require_capability(conv: Conversation, action: str) -> None:
     """Refuse an action the conversation's network does not offer, naming both."""
     if NEEDS[action] not in CAPABILITIES.get(conv.network, frozenset()):
@@ -205,14 +216,7 @@ class Actions:
     ) -> None:
         message = await self.store.message(ws, message_id)
         if message is not None:
-            done = message.model_copy(
-                update={
-                    "delivery": "sent" if event.ok else "failed",
-                    "network_message_id": event.network_id,
-                    "delivery_error": event.reason,
-                }
-            )
-            await self.store.save_message(done, session)
+            await self.store.save_message(delivered(message, event), session)
 
     async def _moderate(
         self,

@@ -21,7 +21,7 @@ from siar.contracts import (
 )
 from siar.runtime.tracing import continued_spans, trace_headers
 from siar.runtime.uow import UnitOfWork
-from siar_inbox.actions import Actions, record_response
+from siar_inbox.actions import Actions, delivered, record_response
 from siar_inbox.domain import Conversation, Message, message_id
 from siar_inbox.errors import ConversationNotFound, NothingToReplyTo
 from siar_inbox.ingest import DEFAULT_INFLUENCER_FOLLOWERS, normalise, received_event
@@ -224,13 +224,7 @@ class InboxService:
         message = await self.store.message(event.workspace_id, event.request_id)
         if message is None or message.direction != "outbound":
             return
-        done = message.model_copy(
-            update={
-                "delivery": "sent" if event.ok else "failed",
-                "network_message_id": event.network_id,
-                "delivery_error": event.reason,
-            }
-        )
+        done = delivered(message, event)
 
         async def work(session: AsyncClientSession) -> None:
             await self.store.save_message(done, session)

@@ -74,6 +74,8 @@ class BulkCreate(BaseModel):
             )
         if self.action in ("tag", "untag") and not self.tags:
             raise ValueError(f"{self.action} needs tags")
+        if self.until is not None and self.until - datetime.now(self.until.tzinfo) > MAX_SNOOZE:
+            raise ValueError("snooze at most a year ahead")
         return self
 
     def change(self) -> Change:
