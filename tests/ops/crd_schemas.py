@@ -111,6 +111,17 @@ _LISTENER = _obj(
         },
         "tls": {"type": "boolean"},
         "authentication": {"type": "object"},
+        "networkPolicyPeers": {
+            "type": "array",
+            "items": _obj(
+                [],
+                {
+                    "podSelector": {"type": "object"},
+                    "namespaceSelector": {"type": "object"},
+                    "ipBlock": {"type": "object"},
+                },
+            ),
+        },
     },
 )
 _KAFKA = _resource(

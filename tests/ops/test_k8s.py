@@ -179,8 +179,16 @@ FLOWS = {
 
 def test_network_policies_allow_only_the_designed_flows(rendered: list[Obj]) -> None:
     policies = by_kind(rendered, "NetworkPolicy")
-    deny = policies["default-deny"]
-    assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    deny = policies["siar-services-default-deny"]
+    assert deny["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    assert "ingress" not in deny["spec"]
+    assert "egress" not in deny["spec"]
+    # Exactly the five services: Kafka's and MongoDB's pods must keep talking to each other.
+    (selected,) = deny["spec"]["podSelector"]["matchExpressions"]
+    assert set(selected["values"]) == {f"siar-{s}" for s in SERVICES}
+    for policy in policies.values():
+        if policy["spec"]["podSelector"] == {}:
+            raise AssertionError(f"{policy['metadata']['name']} selects every pod")
     egress = {(s, t) for s in SERVICES for t in _allowed_peers(policies[f"siar-{s}"], "egress")}
     ingress = {(s, t) for t in SERVICES for s in _allowed_peers(policies[f"siar-{t}"], "ingress")}
     assert egress == FLOWS
