@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from siar.devstack import DevSecrets, Platform, free_port, start_infra
 from siar.devstack.infra import Infra
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+E2E_META_APP_SECRET = "e2e-meta-app-secret"
 
 
 @dataclass
@@ -26,11 +28,11 @@ class Stack:
     urls: dict[str, str]
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Kafka + MongoDB (external, testcontainers or embedded) and all five services."""
-    root = tmp_path_factory.mktemp("siar")
-    log_dir = ARTIFACTS / "logs"
+@contextlib.contextmanager
+def launch_stack(
+    root: Path, log_dir: Path, overrides: Mapping[str, str] | None = None
+) -> Iterator[Stack]:
+    """Start infra and all five services (settings ``overrides`` on top); stop on exit."""
     log_dir.mkdir(parents=True, exist_ok=True)
     infra = start_infra(root / "data", log_dir=log_dir)
     run = uuid.uuid4().hex[:8]
@@ -42,27 +44,40 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         # Separate databases per run, so an external MongoDB is never shared with dev data.
         **{f"SIAR_{n.upper()}_DATABASE": f"siar_e2e_{run}_{n}" for n in names},
         "SIAR_INBOX_POLL_INTERVAL_S": "0.5",
+        # Network webhooks reach the inbox signed with these (tests/e2e/test_inbox_webhooks.py).
+        "SIAR_INBOX_WEBHOOK_SECRETS__FACEBOOK": E2E_META_APP_SECRET,
+        "SIAR_INBOX_META_VERIFY_TOKEN": "e2e-verify-token",
         "SIAR_SANDBOX_COMMENT_DELAY_S": "0.5",
         "SIAR_SCHEDULER_SCAN_INTERVAL_S": "2",
         "SIAR_PUBLISHER_BACKOFF_BASE_S": "0.1",
         # Collect metrics every few seconds, so a post's figures follow its publication.
         "SIAR_ANALYTICS_COLLECT_INTERVAL_S": "3",
         "SIAR_LOG_LEVEL": os.environ.get("SIAR_LOG_LEVEL", "INFO"),
+        **(overrides or {}),
     }
-    platform = Platform(
-        infra,
-        DevSecrets.generate(),
-        log_dir,
-        ports=ports,
-        extra_env=extra,
-    )
     try:
-        platform.start()
-        platform.wait_ready(timeout=90)
-        yield Stack(infra=infra, platform=platform, urls=dict(platform.urls))
+        platform = Platform(
+            infra,
+            DevSecrets.generate(),
+            log_dir,
+            ports=ports,
+            extra_env=extra,
+        )
+        try:
+            platform.start()
+            platform.wait_ready(timeout=90)
+            yield Stack(infra=infra, platform=platform, urls=dict(platform.urls))
+        finally:
+            platform.stop()
     finally:
-        platform.stop()
         infra.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Kafka + MongoDB (external, testcontainers or embedded) and all five services."""
+    with launch_stack(tmp_path_factory.mktemp("siar"), ARTIFACTS / "logs") as started:
+        yield started
 
 
 @pytest.fixture
