@@ -15,6 +15,7 @@ from siar.contracts import (
     PostPublished,
 )
 from siar.runtime.kafka import document_publications, subscribe_events
+from siar_analytics.metrics_consumer import subscribe_metrics
 from siar_analytics.report_service import ReportService
 from siar_analytics.report_wiring import merge_handlers, report_handlers
 from siar_analytics.service import AnalyticsService
@@ -37,9 +38,6 @@ def register_handlers(
         await service().count(event, group)
         await service().metrics.post_published(event)
 
-    async def on_metrics(event: MetricsCollected) -> None:
-        await service().metrics.record(event, group)
-
     async def on_account(event: AccountConnected | AccountDisconnected) -> None:
         await service().metrics.account_changed(event)
 
@@ -52,7 +50,6 @@ def register_handlers(
                 PostPublished: on_published,
                 PostFailed: on_event,
                 MessageReceived: on_event,
-                MetricsCollected: on_metrics,
                 AccountConnected: on_account,
                 AccountDisconnected: on_account,
             },
@@ -60,5 +57,6 @@ def register_handlers(
         ),
         name="analytics_events",
     )
-    # The collectors emit snapshots through the outbox.
+    # Snapshots have a batch consumer of their own; the collectors emit them (outbox).
+    subscribe_metrics(broker, settings, lambda: service().metrics)
     document_publications(broker, MetricsCollected)

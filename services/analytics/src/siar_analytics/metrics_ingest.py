@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from siar.contracts import AccountConnected, AccountDisconnected, MetricsCollected, PostPublished
@@ -29,6 +31,18 @@ class MetricsIngest:
         if ran:
             SNAPSHOTS_STORED.labels(event.network, event.scope).inc()
         return ran
+
+    async def store_batch(self, events: Sequence[MetricsCollected]) -> int:
+        """Store the snapshots not stored before (their ``_id`` is the event id) with
+        their roll-ups, in one transaction; returns how many were new."""
+
+        async def work(session: AsyncClientSession) -> list[MetricsCollected]:
+            return await self.series.record_many(events, session)
+
+        stored = await self.uow.run(work)
+        for event in stored:
+            SNAPSHOTS_STORED.labels(event.network, event.scope).inc()
+        return len(stored)
 
     async def account_changed(self, event: AccountConnected | AccountDisconnected) -> None:
         """Start or stop collecting an account (idempotent, newest event wins)."""

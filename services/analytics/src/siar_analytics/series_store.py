@@ -94,6 +94,65 @@ def reading_of(event: MetricsCollected) -> Reading:
     )
 
 
+def series_of(event: MetricsCollected) -> str:
+    """The series a snapshot belongs to."""
+    return series_key(event.account_id, event.scope, event.network_post_id)
+
+
+def targets_of(event: MetricsCollected) -> dict[str, tuple[str, str]]:
+    """(period, slot) of the snapshot in each roll-up: its hour, its day and the latest."""
+    targets = {LATEST: ("-", LAST_SLOT)}
+    targets.update({grain: bucket_of(grain, event.collected_at) for grain in GRAINS})
+    return targets
+
+
+def snapshot_doc(event: MetricsCollected) -> Document:
+    """The raw snapshot document of an event."""
+    return {
+        "_id": str(event.event_id),
+        "workspace_id": event.workspace_id,
+        "account_id": event.account_id,
+        "network": event.network,
+        "scope": event.scope,
+        "series": series_of(event),
+        "network_post_id": event.network_post_id,
+        "post_id": event.post_id,
+        "collected_at": event.collected_at,
+        "collected_ts": event.collected_at.timestamp(),
+        "metrics": dict(event.metrics),
+        "dimensions": event.dimensions,
+        "partial": event.partial,
+    }
+
+
+def rolled_up(
+    event: MetricsCollected,
+    grain: str,
+    period: str,
+    slot: str,
+    merged: dict[str, Any],
+    doc: Document | None,
+) -> Document:
+    """The roll-up document ``doc`` (None: new) with ``slot`` replaced by ``merged``."""
+    old = doc or {}
+    slots = {**old.get("slots", {}), slot: merged}
+    published = event.published_at.timestamp() if event.published_at else None
+    return {
+        "workspace_id": event.workspace_id,
+        "account_id": event.account_id,
+        "network": event.network,
+        "scope": event.scope,
+        "series": series_of(event),
+        "network_post_id": event.network_post_id,
+        "post_id": event.post_id or old.get("post_id"),
+        "published_ts": published or old.get("published_ts"),
+        "grain": grain,
+        "period": period,
+        "collected_ts": max(float(s["ts"]) for s in slots.values()),
+        "slots": slots,
+    }
+
+
 class SeriesStore:
     """Raw metric snapshots and their roll-ups."""
 
@@ -102,77 +161,53 @@ class SeriesStore:
         self.buckets = TenantCollection(db[BUCKETS])
 
     async def record(self, event: MetricsCollected, session: AsyncClientSession) -> int:
-        """Store a snapshot and fold it into its roll-ups; returns how many changed."""
-        series = series_key(event.account_id, event.scope, event.network_post_id)
-        await self.snapshots.insert(
-            event.workspace_id,
-            {
-                "_id": str(event.event_id),
-                "account_id": event.account_id,
-                "network": event.network,
-                "scope": event.scope,
-                "series": series,
-                "network_post_id": event.network_post_id,
-                "post_id": event.post_id,
-                "collected_at": event.collected_at,
-                "collected_ts": event.collected_at.timestamp(),
-                "metrics": dict(event.metrics),
-                "dimensions": event.dimensions,
-                "partial": event.partial,
-            },
-            session=session,
-        )
-        targets = {LATEST: ("-", LAST_SLOT)}
-        targets.update({grain: bucket_of(grain, event.collected_at) for grain in GRAINS})
-        ids = {g: bucket_id(event.workspace_id, g, series, p) for g, (p, _) in targets.items()}
-        query = {"_id": {"$in": list(ids.values())}, "workspace_id": event.workspace_id}
-        found = self.buckets.raw.find(query, session=session)
-        existing = {str(doc["_id"]): doc async for doc in found}
-        reading = reading_of(event)
-        writes: list[ReplaceOne[Document]] = []
-        for grain, (period, slot) in targets.items():
-            doc = existing.get(ids[grain])
-            merged = merge((doc or {}).get("slots", {}).get(slot), reading)
-            if merged is None:
-                continue
-            writes.append(self._replace(event, series, grain, period, slot, merged, doc))
-        await self._write(writes, session)
-        return len(writes)
+        """Store a snapshot and fold it into its roll-ups; 1 if stored, 0 if seen before."""
+        return len(await self.record_many([event], session))
 
-    def _replace(
-        self,
-        event: MetricsCollected,
-        series: str,
-        grain: str,
-        period: str,
-        slot: str,
-        merged: dict[str, Any],
-        doc: Document | None,
-    ) -> ReplaceOne[Document]:
-        rev = int((doc or {}).get("rev", 0))
-        slots = {**(doc or {}).get("slots", {}), slot: merged}
-        published = event.published_at.timestamp() if event.published_at else None
-        new: Document = {
-            "workspace_id": event.workspace_id,
-            "account_id": event.account_id,
-            "network": event.network,
-            "scope": event.scope,
-            "series": series,
-            "network_post_id": event.network_post_id,
-            "post_id": event.post_id or (doc or {}).get("post_id"),
-            "published_ts": published or (doc or {}).get("published_ts"),
-            "grain": grain,
-            "period": period,
-            "collected_ts": max(float(s["ts"]) for s in slots.values()),
-            "slots": slots,
-            "rev": rev + 1,
-        }
-        _id = bucket_id(event.workspace_id, grain, series, period)
-        # A missing document is created by the upsert (rev 0 matches nothing stored);
-        # if someone created or changed it meanwhile, the upsert collides on _id. The
+    async def record_many(
+        self, events: Sequence[MetricsCollected], session: AsyncClientSession
+    ) -> list[MetricsCollected]:
+        """Store snapshots not stored before (``_id`` = event id) and fold them into their
+        roll-ups, each touched document read and written once; returns the new ones."""
+        unique = {str(e.event_id): e for e in events}
+        seen = self.snapshots.raw.find(
+            {"_id": {"$in": list(unique)}}, projection={"_id": 1}, session=session
+        )
+        for stored in await seen.to_list():
+            unique.pop(str(stored["_id"]), None)
+        fresh = list(unique.values())
+        if not fresh:
+            return []
+        await self.snapshots.raw.insert_many(
+            [snapshot_doc(e) for e in fresh], ordered=True, session=session
+        )
+        plans = [(e, grain, *place) for e in fresh for grain, place in targets_of(e).items()]
+        ids = {bucket_id(e.workspace_id, g, series_of(e), p) for e, g, p, _ in plans}
+        found = self.buckets.raw.find({"_id": {"$in": list(ids)}}, session=session)
+        current: dict[str, Document] = {str(d["_id"]): d async for d in found}
+        revs = {_id: int(found_doc.get("rev", 0)) for _id, found_doc in current.items()}
+        changed: set[str] = set()
+        for event, grain, period, slot in plans:
+            _id = bucket_id(event.workspace_id, grain, series_of(event), period)
+            doc = current.get(_id)
+            merged = merge((doc or {}).get("slots", {}).get(slot), reading_of(event))
+            if merged is not None:
+                current[_id] = rolled_up(event, grain, period, slot, merged, doc)
+                changed.add(_id)
+        # Each document is replaced once, guarded by the rev it had when read: a
+        # missing one is created by the upsert (rev 0 matches nothing stored); one that
+        # someone created or changed meanwhile makes the upsert collide on _id. The
         # replacement repeats _id: nx-27017's upserting replace ignores the filter's.
-        query = {"_id": _id, "workspace_id": event.workspace_id, "rev": rev}
-        return ReplaceOne(query, {"_id": _id, **new}, upsert=True)
+        writes = [
+            ReplaceOne(
+                {"_id": _id, "workspace_id": current[_id]["workspace_id"], "rev": revs.get(_id, 0)},
+                {"_id": _id, **current[_id], "rev": revs.get(_id, 0) + 1},
+                upsert=True,
+            )
+            for _id in sorted(changed)
+        ]
+        await self._write(writes, session)
+        return fresh
 
     async def _write(self, writes: list[ReplaceOne[Document]], s: AsyncClientSession) -> None:
         if not writes:

@@ -43,6 +43,9 @@ class Settings(ServiceSettings):
     collector_enabled: bool = Field(
         default=True, description="Run the metrics collector in this replica."
     )
+    metrics_batch: int = Field(
+        default=500, ge=1, le=5000, description="Most metrics.collected stored per transaction."
+    )
     research_poll_s: float = Field(
         default=900.0, gt=0, description="How often each tracked research item is searched."
     )
