@@ -115,3 +115,63 @@ async def test_two_replicas_emit_each_occurrence_once(
     # Both replicas really competed: each won some occurrences, together each one once.
     assert min(fired_by) > 0, fired_by
     assert sum(fired_by) == 400 + 5 * 4, fired_by
+
+
+async def dispatched_count(db: AsyncDatabase[Document], ws: str) -> int:
+    return await db["posts"].count_documents({"workspace_id": ws, "status": "dispatched"})
+
+
+@pytest.mark.timeout(300)
+async def test_sigkill_mid_spike_then_restart_dispatches_each_post_once(
+    infra: Infra, db: AsyncDatabase[Document], kafka: KafkaTools
+) -> None:
+    await kafka.create_topics(TOPIC)
+    ws = unique("ws")
+    scheduler = replica(infra, ARTIFACTS / "logs" / "integration", db.name, name=unique("killed"))
+    scheduler.start()
+    try:
+        scheduler.wait_ready(90)
+        due = whole_ms(utcnow() + timedelta(seconds=5))
+        total = 3000
+        posts = [
+            new_post(ws, due + timedelta(milliseconds=2 * i), ["acc_a", "acc_b"])
+            for i in range(total)
+        ]
+        await seed(db, posts)
+
+        async def mid_spike() -> bool:
+            return await dispatched_count(db, ws) > 0
+
+        await eventually(mid_spike, 60, "the spike to start")
+        scheduler.kill("scheduler")
+        killed_at = utcnow()
+        fired_before = await dispatched_count(db, ws)
+        assert fired_before < total, "the spike ended before the kill; nothing was tested"
+        await asyncio.sleep(2)  # posts keep falling due while nothing runs
+        restarted_at = utcnow()
+        scheduler.start_one("scheduler")
+        scheduler.wait_ready(90)
+        await eventually(lambda: settled(db, ws), 180, "every post fired and relayed after restart")
+    finally:
+        scheduler.stop()
+    found = scheduled_keys(await kafka.read_topic(TOPIC, settle_s=2.0, within_s=90), ws)
+    keys = [(post, account, occurrence) for post, account, occurrence, _ in found]
+    occurrences = {p.id: [due + timedelta(milliseconds=2 * i)] for i, p in enumerate(posts)}
+    assert len(keys) == len(set(keys)), "a (post, account, occurrence) got two event ids"
+    assert set(keys) == expected_keys(posts, occurrences)
+    # The relay may hand a batch to Kafka again if killed between sending and marking it;
+    # such a copy has the same event id, which consumers deduplicate on.
+    print(f"records beyond one per key: {sum(found.values()) - len(keys)}")
+
+    # Filtered here, not in the query: nx-27017 compares datetimes at whole seconds.
+    stored = [
+        Post.model_validate(d) for d in await db["posts"].find({"workspace_id": ws}).to_list()
+    ]
+    late = [p for p in stored if p.scheduled_at and killed_at <= p.scheduled_at < restarted_at]
+    assert late, "no post fell due while the scheduler was down"
+    for post in late:
+        [record] = post.dispatches
+        assert record.dispatched_at >= restarted_at
+        expected = (record.dispatched_at - record.due_at).total_seconds() * 1000
+        assert record.lateness_ms == pytest.approx(expected, abs=1.0)
+        assert {t.lateness_ms for t in post.targets} == {record.lateness_ms}
