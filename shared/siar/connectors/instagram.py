@@ -26,6 +26,7 @@ from siar.connectors.errors import (
     RateLimitedError,
     RetryableError,
 )
+from siar.connectors.instagram_audience import follower_demographics
 from siar.connectors.instagram_media import build_container
 from siar.connectors.meta_connector import GraphConnector, MediaHost
 from siar.connectors.meta_graph import (
@@ -336,7 +337,8 @@ class InstagramConnector(GraphConnector):
         return EngagementResult(network_id=target)
 
     async def account_metrics(self, account: AccountRef, credential: Credential) -> MetricsSnapshot:
-        """Followers, follows and media count, plus the day's reach, views and engagement."""
+        """Followers, follows, media count, the day's reach, views and engagement, and the
+        followers' demographics (age, gender, country, city) when Instagram gives them."""
         user_id = self._user_id(account)
         body = await self.graph(
             "GET",
@@ -359,10 +361,21 @@ class InstagramConnector(GraphConnector):
                 metric_type="total_value",
             )
         )
+
+        async def breakdown(by: str) -> dict[str, Any]:
+            params = {
+                "metric": "follower_demographics",
+                "period": "lifetime",
+                "metric_type": "total_value",
+                "breakdown": by,
+            }
+            return await self.graph("GET", f"/{user_id}/insights", credential, params=params)
+
         return MetricsSnapshot(
             collected_at=datetime.now(UTC),
             metrics=metrics,
             partial=len(metrics) < len(names) + len(ACCOUNT_METRICS),
+            dimensions=await follower_demographics(breakdown),
         )
 
     async def post_metrics(

@@ -111,6 +111,9 @@ async def test_account_metrics(api: respx.MockRouter, ig: InstagramConnector) ->
     api.get(f"{GRAPH}/{IG_USER}").respond(
         200, json={"followers_count": 5000, "follows_count": 80, "media_count": 312}
     )
+    demographics = api.get(
+        f"{GRAPH}/{IG_USER}/insights", params={"metric": "follower_demographics"}
+    ).mock(side_effect=demographics_answers)
     insights = api.get(f"{GRAPH}/{IG_USER}/insights").respond(
         200,
         json={
@@ -134,6 +137,37 @@ async def test_account_metrics(api: respx.MockRouter, ig: InstagramConnector) ->
     params = insights.calls.last.request.url.params
     assert params["metric_type"] == "total_value"
     assert params["period"] == "day"
+    # Followers by age and gender as shares; city refused (too few followers), country empty.
+    assert snapshot.dimensions == {
+        "age": {"18-24": 0.25, "25-34": 0.75},
+        "gender": {"female": 0.6, "male": 0.4},
+    }
+    asked = [c.request.url.params["breakdown"] for c in demographics.calls]
+    assert asked == ["age", "gender", "country", "city"]
+    assert {c.request.url.params["period"] for c in demographics.calls} == {"lifetime"}
+
+
+def demographics_answers(request: httpx.Request) -> httpx.Response:
+    """follower_demographics by one breakdown, as the Graph API answers it."""
+    results = {
+        "age": [("18-24", 250), ("25-34", 750)],
+        "gender": [("F", 3), ("M", 2)],
+        "country": [],
+    }
+    breakdown = request.url.params["breakdown"]
+    if breakdown not in results:
+        return httpx.Response(400, json=graph_error(100, "Not enough followers for demographics"))
+    rows = [{"dimension_values": [k], "value": v} for k, v in results[breakdown]]
+    body = {
+        "data": [
+            {
+                "name": "follower_demographics",
+                "period": "lifetime",
+                "total_value": {"breakdowns": [{"dimension_keys": [breakdown], "results": rows}]},
+            }
+        ]
+    }
+    return httpx.Response(200, json=body)
 
 
 async def test_post_metrics_are_partial_when_insights_are_refused(
