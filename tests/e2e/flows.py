@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -77,3 +78,42 @@ async def eventually(
             return last
         await asyncio.sleep(every)
     raise AssertionError(f"condition not met within {within_s}s")
+
+
+async def schedule_soon(
+    http: httpx.AsyncClient, scheduler: str, tenant: Tenant, text: str, *, in_s: float = 3.0
+) -> str:
+    """Schedule a post to the tenant's account ``in_s`` seconds from now; its id."""
+    r = await http.post(
+        f"{scheduler}/v1/workspaces/{tenant.workspace_id}/posts",
+        json={
+            "text": text,
+            "account_ids": [tenant.account_id],
+            "scheduled_at": (datetime.now(UTC) + timedelta(seconds=in_s)).isoformat(),
+        },
+        headers=tenant.auth,
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+async def wait_post_status(
+    http: httpx.AsyncClient,
+    scheduler: str,
+    tenant: Tenant,
+    post_id: str,
+    status: str = "published",
+    *,
+    within_s: float = 60.0,
+) -> dict[str, Any]:
+    """Poll the post until it has ``status``; the post as the scheduler returns it."""
+
+    async def probe() -> dict[str, Any] | None:
+        r = await http.get(
+            f"{scheduler}/v1/workspaces/{tenant.workspace_id}/posts/{post_id}",
+            headers=tenant.auth,
+        )
+        body: dict[str, Any] = r.json()
+        return body if body.get("status") == status else None
+
+    return await eventually(probe, within_s=within_s)

@@ -8,14 +8,11 @@ HELP/TYPE lines are there, even before its first sample, with Prometheus' suffix
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
-
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.conftest import Stack
-from tests.e2e.flows import eventually, new_tenant
+from tests.e2e.flows import new_tenant, schedule_soon, wait_post_status
 from tests.ops.promql import (
     dashboard_queries,
     family_of,
@@ -26,29 +23,10 @@ from tests.ops.promql import (
 
 
 async def publish_one_post(stack: Stack, http: httpx.AsyncClient) -> None:
-    urls = stack.urls
-    tenant = await new_tenant(http, urls["vault"])
-    ws = tenant.workspace_id
-    r = await http.post(
-        f"{urls['scheduler']}/v1/workspaces/{ws}/posts",
-        json={
-            "text": "Metrics for the dashboards #siar",
-            "account_ids": [tenant.account_id],
-            "scheduled_at": (datetime.now(UTC) + timedelta(seconds=3)).isoformat(),
-        },
-        headers=tenant.auth,
-    )
-    assert r.status_code == 201, r.text
-    post_id = r.json()["id"]
-
-    async def published() -> dict[str, Any] | None:
-        r = await http.get(
-            f"{urls['scheduler']}/v1/workspaces/{ws}/posts/{post_id}", headers=tenant.auth
-        )
-        body: dict[str, Any] = r.json()
-        return body if body["status"] == "published" else None
-
-    await eventually(published, within_s=60)
+    tenant = await new_tenant(http, stack.urls["vault"])
+    scheduler = stack.urls["scheduler"]
+    post_id = await schedule_soon(http, scheduler, tenant, "Metrics for the dashboards #siar")
+    await wait_post_status(http, scheduler, tenant, post_id, "published")
 
 
 async def scrape(
