@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import get_args
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from siar.contracts import ConversationUpdated, MessageReceived
+from siar.contracts import ConversationUpdated, MessageKind, MessageReceived
 from siar.runtime.mongo import Document, IndexSpec, TenantCollection
 from siar_analytics.domain import day_of
-from siar_analytics.inbox_report import time_bucket
+from siar_analytics.inbox_report import SENTIMENTS, TIME_BUCKETS, time_bucket
 
 INBOX_INDEXES = (
     IndexSpec(
@@ -34,6 +35,19 @@ INBOX_INDEXES = (
 )
 
 MAPS = ("kinds", "sentiment", "response_h", "resolution_h")
+SUMMED = (
+    "received",
+    "influencer",
+    "responded",
+    "response_s",
+    "resolved",
+    "resolution_s",
+    *(f"kinds.{k}" for k in get_args(MessageKind)),
+    *(f"sentiment.{s}" for s in SENTIMENTS),
+    *(f"response_h.{b}" for b, _ in TIME_BUCKETS),
+    *(f"resolution_h.{b}" for b, _ in TIME_BUCKETS),
+)
+"""Every counter of a daily roll-up, as field paths."""
 
 
 class InboxStats:
@@ -94,11 +108,28 @@ class InboxStats:
     async def days(
         self, workspace_id: str, start: str, end: str, account_ids: Sequence[str] | None = None
     ) -> list[Document]:
-        """Roll-ups of days in [start, end], optionally for some accounts only."""
-        query: Document = {"day": {"$gte": start, "$lte": end}}
+        """Per day of [start, end], the roll-ups summed over accounts (optionally some only),
+        in the roll-up's own shape. MongoDB sums them: a year of 100 accounts is 36,500
+        documents, which would take longer to ship than to add up."""
+        match: Document = {"day": {"$gte": start, "$lte": end}}
         if account_ids is not None:
-            query["account_id"] = {"$in": list(account_ids)}
-        return await self.daily.find(workspace_id, query, sort=[("day", ASCENDING)])
+            match["account_id"] = {"$in": list(account_ids)}
+        sums = {f.replace(".", "__"): {"$sum": f"${f}"} for f in SUMMED}
+        rows = await self.daily.aggregate(
+            workspace_id, [{"$match": match}, {"$group": {"_id": "$day", **sums}}]
+        )
+        days = []
+        for row in sorted(rows, key=lambda r: str(r["_id"])):
+            doc: Document = {"day": row["_id"]}
+            for field in SUMMED:
+                group, _, key = field.partition(".")
+                value = row.get(field.replace(".", "__")) or 0
+                if key:
+                    doc.setdefault(group, {})[key] = value
+                else:
+                    doc[group] = value
+            days.append(doc)
+        return days
 
 
 Session = AsyncClientSession

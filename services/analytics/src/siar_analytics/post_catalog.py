@@ -9,7 +9,7 @@ would turn into a string there) and which range queries compare correctly.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time
 
 from pymongo import ASCENDING
@@ -81,11 +81,25 @@ class PostCatalog:
         )
 
     async def published_between(
-        self, workspace_id: str, start: date, end: date, account_ids: Sequence[str] | None = None
+        self,
+        workspace_id: str,
+        start: date,
+        end: date,
+        account_ids: Sequence[str] | None = None,
+        *,
+        texts: bool = True,
     ) -> list[Document]:
-        """Posts published on days [start, end] (UTC), optionally of some accounts."""
+        """Posts published on days [start, end] (UTC), optionally of some accounts;
+        without their texts when ``texts`` is false (a year can hold 50,000 posts)."""
         first, last = day_bounds(start, end)
         query: Document = {"published_ts": {"$gte": first, "$lte": last}}
         if account_ids is not None:
             query["account_id"] = {"$in": list(account_ids)}
-        return await self.posts.find(workspace_id, query)
+        projection = None if texts else {"text": 0, "_id": 0}
+        return await self.posts.find(workspace_id, query, projection=projection)
+
+    async def texts(self, workspace_id: str, post_ids: Iterable[str]) -> dict[str, str]:
+        """The texts of some posts, by post id."""
+        query = {"post_id": {"$in": sorted(set(post_ids))}}
+        docs = await self.posts.find(workspace_id, query, projection={"post_id": 1, "text": 1})
+        return {str(d["post_id"]): str(d.get("text") or "") for d in docs}

@@ -8,6 +8,7 @@ queries as the current one and split in memory.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
@@ -33,10 +34,9 @@ from siar_analytics.reports import (
     RankedPost,
     breakdown,
     delta,
-    engagement,
-    engagement_rate,
     heatmap,
     rank,
+    scored_post,
 )
 from siar_analytics.series import AccountMetrics, PostMetrics, Series, SeriesPoint
 
@@ -163,23 +163,21 @@ class ReportService:
         prev_start, prev_end = previous_period(start, end)
         latest = await self.series.account_latest(workspace_id)
         ids = await self._accounts(workspace_id, scope, latest)
-        followers = await self.series.account_series(
-            workspace_id, ids, "followers", prev_start, end
+        # Independent reads run together: the database works while we decode.
+        series, posts, inbox_now, inbox_before = await asyncio.gather(
+            self.series.account_series_many(
+                workspace_id, ids, ("followers", *FLOW_METRICS), prev_start, end
+            ),
+            self._posts(workspace_id, ids, scope, prev_start, end, latest),
+            self.inbox.days(workspace_id, start.isoformat(), end.isoformat(), ids),
+            self.inbox.days(workspace_id, prev_start.isoformat(), prev_end.isoformat(), ids),
         )
-        flows = {
-            m: await self.series.account_series(workspace_id, ids, m, prev_start, end)
-            for m in FLOW_METRICS
-        }
-        posts = await self._posts(workspace_id, ids, scope, prev_start, end, latest)
         current = [p for p in posts if start <= p.published_at.astimezone(UTC).date()]
         before = [p for p in posts if p.published_at.astimezone(UTC).date() < start]
-        inbox_now = inbox_summary(
-            await self.inbox.days(workspace_id, start.isoformat(), end.isoformat(), ids)
-        )
-        inbox_before = inbox_summary(
-            await self.inbox.days(workspace_id, prev_start.isoformat(), prev_end.isoformat(), ids)
-        )
+        inbox, inbox_previous = inbox_summary(inbox_now), inbox_summary(inbox_before)
+        followers, impressions, reach = (series[m] for m in ("followers", *FLOW_METRICS))
         level = _levels(followers, start)
+        top, bottom = await self._with_texts(workspace_id, *rank(current))
         return Overview(
             workspace_id=workspace_id,
             start=start,
@@ -191,15 +189,15 @@ class ReportService:
             accounts=len({a.account_id for a in latest if ids is None or a.account_id in ids}),
             followers=delta(level["end_now"], level["end_before"]),
             follower_growth=delta(level["growth_now"], level["growth_before"]),
-            impressions=_flow_delta(flows["impressions"], start),
-            reach=_flow_delta(flows["reach"], start),
+            impressions=_flow_delta(impressions, start),
+            reach=_flow_delta(reach, start),
             engagement=delta(_engagement(current), _engagement(before)),
             engagement_rate=delta(_avg_rate(current), _avg_rate(before)),
             posts_published=delta(len(current), len(before)),
             followers_daily=_daily(followers, start, level=True),
-            impressions_daily=_daily(flows["impressions"], start, level=False),
-            top_posts=rank(current)[0],
-            bottom_posts=rank(current)[1],
+            impressions_daily=_daily(impressions, start, level=False),
+            top_posts=top,
+            bottom_posts=bottom,
             by_network=breakdown(current, "network"),
             by_content_type=breakdown(current, "content_type"),
             by_format=breakdown(current, "format"),
@@ -207,10 +205,10 @@ class ReportService:
             by_hour=breakdown(current, "hour", tz=tz),
             heatmap=heatmap(current, tz=tz),
             demographics=_demographics(a for a in latest if ids is None or a.account_id in ids),
-            inbox=inbox_now,
-            inbox_received=delta(inbox_now.received, inbox_before.received),
+            inbox=inbox,
+            inbox_received=delta(inbox.received, inbox_previous.received),
             avg_first_response_s=delta(
-                inbox_now.avg_first_response_s or 0.0, inbox_before.avg_first_response_s or 0.0
+                inbox.avg_first_response_s or 0.0, inbox_previous.avg_first_response_s or 0.0
             ),
         )
 
@@ -229,6 +227,17 @@ class ReportService:
             for name in AGENCY_TOTALS
         }
         return AgencyReport(start=start, end=end, workspaces=rows, totals=totals)
+
+    async def _with_texts(
+        self, workspace_id: str, *lists: list[RankedPost]
+    ) -> tuple[list[RankedPost], ...]:
+        """Ranked posts with their texts, read for those few posts only."""
+        wanted = {p.post_id for posts in lists for p in posts}
+        texts = await self.catalog.texts(workspace_id, wanted)
+        return tuple(
+            [p.model_copy(update={"text": texts.get(p.post_id, p.text)[:280]}) for p in posts]
+            for posts in lists
+        )
 
     async def _accounts(
         self, workspace_id: str, scope: Scope, latest: Sequence[AccountMetrics]
@@ -258,8 +267,21 @@ class ReportService:
         latest: Sequence[AccountMetrics],
     ) -> list[PostFacts]:
         """Posts published in [start, end] with their newest metrics and what they were."""
-        metrics = await self.series.post_metrics_latest(workspace_id, ids)
-        catalog = await self.catalog.published_between(workspace_id, start, end, ids)
+        metrics, catalog = await asyncio.gather(
+            self.series.post_metrics_published(workspace_id, ids, start, end),
+            self.catalog.published_between(workspace_id, start, end, ids, texts=False),
+        )
+        # Posts whose snapshots do not carry their publication time: found by network id.
+        seen = {(m.account_id, m.network_post_id) for m in metrics}
+        missing = [
+            str(d["network_post_id"])
+            for d in catalog
+            if d.get("network_post_id") and (d["account_id"], d["network_post_id"]) not in seen
+        ]
+        if missing:
+            metrics += await self.series.post_metrics_published(
+                workspace_id, ids, start, end, network_post_ids=missing
+            )
         followers = {a.account_id: a.metrics.get("followers") for a in latest}
         return join_posts(metrics, catalog, followers, start, end, network=scope.network)
 
@@ -285,7 +307,7 @@ def join_posts(
         if network is not None and post.network != network:
             continue
         facts.append(
-            PostFacts(
+            scored_post(
                 post_id=str(about.get("post_id") or post.post_id or post.network_post_id),
                 account_id=post.account_id,
                 network=post.network,
@@ -304,11 +326,11 @@ def join_posts(
 
 
 def _engagement(posts: Iterable[PostFacts]) -> float:
-    return float(sum(engagement(p.metrics) for p in posts))
+    return float(sum(p.engagement for p in posts))
 
 
 def _avg_rate(posts: Iterable[PostFacts]) -> float:
-    rates = [r for p in posts if (r := engagement_rate(p.network, p.metrics, p.followers))]
+    rates = [p.engagement_rate for p in posts if p.engagement_rate is not None]
     return round(sum(rates) / len(rates), 4) if rates else 0.0
 
 

@@ -10,8 +10,9 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 
 ENGAGEMENT_METRICS = (
     "likes",
@@ -70,6 +71,23 @@ class PostFacts(BaseModel):
     hashtags: list[str] = []
     metrics: dict[str, float] = {}
     followers: float | None = None
+    engagement: float = 0.0
+    engagement_rate: float | None = None
+
+    @model_validator(mode="after")
+    def _score(self) -> PostFacts:
+        # Computed once here: a year's report groups the same posts many ways.
+        self.engagement = engagement(self.metrics)
+        self.engagement_rate = engagement_rate(self.network, self.metrics, self.followers)
+        return self
+
+
+def scored_post(**fields: Any) -> PostFacts:
+    """A :class:`PostFacts` from trusted fields, skipping validation but not scoring."""
+    post = PostFacts.model_construct(**fields)
+    post.engagement = engagement(post.metrics)
+    post.engagement_rate = engagement_rate(post.network, post.metrics, post.followers)
+    return post
 
 
 class RankedPost(BaseModel):
@@ -155,11 +173,9 @@ def engagement_rate(
 
 def rank(posts: Iterable[PostFacts], *, top: int = 5) -> tuple[list[RankedPost], list[RankedPost]]:
     """The best and the worst posts by engagement (ties broken by recency)."""
-    ranked = sorted(
-        (_ranked(p) for p in posts), key=lambda r: (r.engagement, r.published_at), reverse=True
-    )
-    bottom = list(reversed(ranked[-top:])) if len(ranked) > top else []
-    return ranked[:top], bottom
+    ordered = sorted(posts, key=lambda p: (p.engagement, p.published_at), reverse=True)
+    bottom = list(reversed(ordered[-top:])) if len(ordered) > top else []
+    return [_ranked(p) for p in ordered[:top]], [_ranked(p) for p in bottom]
 
 
 def _ranked(post: PostFacts) -> RankedPost:
@@ -170,8 +186,8 @@ def _ranked(post: PostFacts) -> RankedPost:
         permalink=post.permalink,
         published_at=post.published_at,
         text=post.text[:280],
-        engagement=engagement(post.metrics),
-        engagement_rate=engagement_rate(post.network, post.metrics, post.followers),
+        engagement=post.engagement,
+        engagement_rate=post.engagement_rate,
     )
 
 
@@ -196,8 +212,8 @@ def _keys(post: PostFacts, key: str, tz: str) -> list[str]:
 
 
 def _group(key: str, posts: list[PostFacts]) -> Breakdown:
-    total = sum(engagement(p.metrics) for p in posts)
-    rates = [r for p in posts if (r := engagement_rate(p.network, p.metrics, p.followers))]
+    total = sum(p.engagement for p in posts)
+    rates = [p.engagement_rate for p in posts if p.engagement_rate is not None]
     return Breakdown(
         key=key,
         posts=len(posts),
@@ -220,7 +236,7 @@ def heatmap(posts: Iterable[PostFacts], *, tz: str = "UTC", best: int = 3) -> He
     counts = [[0] * 24 for _ in range(7)]
     for post in posts:
         at = local(post.published_at, tz)
-        sums[at.weekday()][at.hour] += engagement(post.metrics)
+        sums[at.weekday()][at.hour] += post.engagement
         counts[at.weekday()][at.hour] += 1
     averages = [
         [round(sums[d][h] / counts[d][h], 4) if counts[d][h] else 0.0 for h in range(24)]
