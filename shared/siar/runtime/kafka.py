@@ -62,6 +62,44 @@ MESSAGES_CONSUMED = Counter(
 CONSUME_OUTCOMES = ("ok", "retried", "dead_lettered", "duplicate")
 
 
+async def dead_letter(
+    broker: KafkaBroker,
+    record: ConsumerRecord[bytes, bytes],
+    err: BaseException,
+    *,
+    group: str | None,
+    attempts: int,
+) -> None:
+    """Publish ``record`` to its topic's ``.dlq`` with why it failed, and count it."""
+    letter = DeadLetter(
+        source_topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        consumer_group=group,
+        error_type=type(err).__name__,
+        error=str(err)[:4000],
+        payload=(record.value or b"").decode("utf-8", errors="replace"),
+        failed_at=utcnow(),
+        attempts=attempts,
+    )
+    log.warning(
+        "dead-lettering %s[%s]@%s: %s: %s",
+        record.topic,
+        record.partition,
+        record.offset,
+        letter.error_type,
+        letter.error[:500],
+        exc_info=err,
+    )
+    await broker.publish(
+        letter.model_dump_json().encode(),
+        topic=dlq_topic(record.topic),
+        key=record.key,
+        headers={"content-type": "application/json"},
+    )
+    DEAD_LETTERS.labels(topic=record.topic, error_type=letter.error_type).inc()
+
+
 def dead_letter_middleware(
     get_broker: Callable[[], KafkaBroker],
     *,
@@ -111,33 +149,7 @@ def dead_letter_middleware(
             record = msg.raw_message
             if not isinstance(record, ConsumerRecord):
                 raise err
-            letter = DeadLetter(
-                source_topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                consumer_group=group,
-                error_type=type(err).__name__,
-                error=str(err)[:4000],
-                payload=(record.value or b"").decode("utf-8", errors="replace"),
-                failed_at=utcnow(),
-                attempts=n,
-            )
-            log.warning(
-                "dead-lettering %s[%s]@%s: %s: %s",
-                record.topic,
-                record.partition,
-                record.offset,
-                letter.error_type,
-                letter.error[:500],
-                exc_info=err,
-            )
-            await get_broker().publish(
-                letter.model_dump_json().encode(),
-                topic=dlq_topic(record.topic),
-                key=record.key,
-                headers={"content-type": "application/json"},
-            )
-            DEAD_LETTERS.labels(topic=record.topic, error_type=letter.error_type).inc()
+            await dead_letter(get_broker(), record, err, group=group, attempts=n)
 
     return DeadLetterMiddleware
 

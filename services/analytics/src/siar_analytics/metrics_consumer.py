@@ -12,7 +12,6 @@ twice; the offsets are committed only after the transaction.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -22,12 +21,10 @@ from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
 from pydantic import ValidationError
 
-from siar.contracts import DeadLetter, MetricsCollected, dlq_topic, utcnow
-from siar.runtime.kafka import subscriber_options
+from siar.contracts import MetricsCollected
+from siar.runtime.kafka import dead_letter, subscriber_options
 from siar_analytics.metrics_ingest import MetricsIngest
 from siar_analytics.settings import Settings
-
-log = logging.getLogger(__name__)
 
 
 async def raw_bodies(msg: StreamMessage[Any]) -> list[bytes]:
@@ -57,7 +54,7 @@ def subscribe_metrics(
             try:
                 events.append(MetricsCollected.model_validate_json(body))
             except ValidationError as err:
-                await _dead_letter(broker, record, err, group)
+                await dead_letter(broker, record, err, group=group, attempts=1)
         if events:
             await ingest().store_batch(events)
 
@@ -71,26 +68,3 @@ def subscribe_metrics(
         description="Metric snapshots (MetricsCollected), stored with their roll-ups.",
         **options,
     )(metrics_batches)
-
-
-async def _dead_letter(
-    broker: KafkaBroker, record: ConsumerRecord[bytes, bytes], err: Exception, group: str
-) -> None:
-    letter = DeadLetter(
-        source_topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
-        consumer_group=group,
-        error_type=type(err).__name__,
-        error=str(err)[:4000],
-        payload=(record.value or b"").decode("utf-8", errors="replace"),
-        failed_at=utcnow(),
-        attempts=1,
-    )
-    log.warning("dead-lettering %s@%s: %s", record.topic, record.offset, letter.error_type)
-    await broker.publish(
-        letter.model_dump_json().encode(),
-        topic=dlq_topic(record.topic),
-        key=record.key,
-        headers={"content-type": "application/json"},
-    )
