@@ -192,6 +192,17 @@ def deployment(svc: Service) -> dict[str, Any]:
         },
         "containers": [container(svc)],
         "volumes": volumes,
+        # Replicas on different nodes (and zones where there are any), so one node's loss
+        # never takes a whole service; preferred, so a small cluster still schedules them.
+        "topologySpreadConstraints": [
+            {
+                "maxSkew": 1,
+                "topologyKey": key,
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": labels(svc)},
+            }
+            for key in ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
+        ],
     }
     return {
         "apiVersion": "apps/v1",

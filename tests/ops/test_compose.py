@@ -92,6 +92,16 @@ def test_secrets_are_required_never_defaulted(compose: dict[str, Any]) -> None:
     assert env["SIAR_ENV"] == "prod"  # prod refuses placeholder secrets at start
 
 
+def test_the_env_example_names_every_required_variable() -> None:
+    lines = COMPOSE.read_text(encoding="utf-8").splitlines()
+    text = "\n".join(ln for ln in lines if not ln.lstrip().startswith("#"))
+    required = set(re.findall(r"\$\{([A-Z_]+):\?", text))
+    example = (ROOT / "deploy/docker/compose.env.example").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^([A-Z_]+)=", example, re.M))
+    assert required
+    assert required <= listed, f"missing from compose.env.example: {required - listed}"
+
+
 def test_every_mounted_file_exists(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
         for volume in service.get("volumes", []):
