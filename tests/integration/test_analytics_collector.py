@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from datetime import timedelta
 
@@ -10,7 +11,13 @@ import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from siar.connectors import AccountRef, Credential, OutgoingPost
+from siar.connectors import (
+    AccountRef,
+    Credential,
+    MetricsSnapshot,
+    OutgoingPost,
+    RateLimitedError,
+)
 from siar.connectors.sandbox import SandboxConnector
 from siar.contracts import AccountConnected, AccountDisconnected, MetricsCollected, PostPublished
 from siar.devstack import Infra
@@ -147,3 +154,44 @@ async def test_a_disconnected_account_is_not_collected(
     await schedule.connected(connected)
     assert await collector(parts).run_round() == 0
     assert vault.calls == 0
+
+
+class Throttled(SandboxConnector):
+    """The sandbox answering every metrics call with "rate limited"."""
+
+    async def account_metrics(self, account: AccountRef, credential: Credential) -> MetricsSnapshot:
+        raise RateLimitedError("slow down", retry_after_s=42.0)
+
+
+async def test_a_rate_limited_or_failed_round_is_retried_at_its_own_time(
+    parts: tuple[CollectorSchedule, UnitOfWork, SandboxConnector, LeasingVault],
+    mongo: AsyncMongoClient[Document],
+    db: AsyncDatabase[Document],
+) -> None:
+    schedule, uow, _, vault = parts
+    for account_id in ("acc_slow", "acc_novault"):
+        await schedule.connected(
+            AccountConnected.new(
+                workspace_id=WS, account_id=account_id, network="sandbox", handle=account_id
+            )
+        )
+    signed = await SandboxConnector(mongo).sign_in(f"slow_{uuid.uuid4().hex[:8]}")
+    ref = AccountRef(
+        workspace_id=WS, account_id="acc_slow", network="sandbox", handle=signed.handle
+    )
+    vault.leases["acc_slow"] = (ref, signed.credential)  # acc_novault: the vault says None
+    throttled = Collector(
+        schedule=schedule,
+        uow=uow,
+        vault=vault,
+        connectors={"sandbox": Throttled(mongo)},  # type: ignore[arg-type]
+    )
+    before = time.time()
+    assert await throttled.run_round() == 2
+    targets = {d["account_id"]: d async for d in db["collect_targets"].find({})}
+    slow, unknown = targets["acc_slow"], targets["acc_novault"]
+    assert slow["last_error"] == "slow down"
+    assert before + 42 <= slow["next_ts"] <= time.time() + 42
+    assert unknown["last_error"] == "the vault does not know this account"
+    assert unknown["next_ts"] >= before + 3600  # nothing passing about it: the usual pace
+    assert await outbox_events(db) == []

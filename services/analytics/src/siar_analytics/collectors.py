@@ -30,6 +30,7 @@ from siar.connectors import (
     MetricsSnapshot,
     PermanentError,
     RateLimitedError,
+    RetryableError,
 )
 from siar.contracts import MetricsCollected
 from siar.runtime.app import Runtime
@@ -40,6 +41,9 @@ from siar_analytics.collector_schedule import CollectorSchedule, Pacing, publish
 from siar_analytics.settings import Settings
 
 log = logging.getLogger(__name__)
+
+ERROR_RETRY_S = 300.0
+"""A round that failed for a passing reason (network 5xx, vault away) is retried this soon."""
 
 COLLECTED = Counter(
     "siar_analytics_snapshots_collected",
@@ -55,7 +59,8 @@ class Round:
     events: list[MetricsCollected] = field(default_factory=list)
     calls: int = 0
     error: str | None = None
-    retry_after_s: float = 0.0
+    retry_s: float | None = None
+    """Try again this soon (a transient failure or a rate limit), not at the usual pace."""
     backfilled: bool = False
 
 
@@ -144,11 +149,14 @@ class Collector:
                 return Round(error="the vault does not know this account")
             found = await self._gather(target, connector, *leased)
         except RateLimitedError as err:
-            return Round(error=str(err), retry_after_s=err.retry_after_s or 60.0)
+            return Round(error=str(err), retry_s=err.retry_after_s or 60.0)
         except AuthExpiredError as err:
+            # Until the account is reconnected (account.connected makes it due again).
             self.vault.forget_lease(ws, account_id)
             return Round(error=str(err))
-        except (ConnectorError, VaultUnavailable) as err:
+        except (RetryableError, VaultUnavailable) as err:
+            return Round(error=str(err), retry_s=ERROR_RETRY_S)
+        except ConnectorError as err:
             return Round(error=str(err))
         if found.events:
 
@@ -165,11 +173,13 @@ class Collector:
             result = await self.collect(target)
         except Exception as err:  # a bug or the database: the slot must still be released
             log.exception("collecting %s failed", target["_id"])
-            result = Round(error=f"{type(err).__name__}: {err}")
+            result = Round(error=f"{type(err).__name__}: {err}", retry_s=ERROR_RETRY_S)
         now = time.time()
         limit = connector.rate_limit if connector else None
-        next_ts = self.schedule.pacing.next_due(now, max(result.calls, 1), limit)
-        next_ts = max(next_ts, now + result.retry_after_s)
+        if result.retry_s is not None:
+            next_ts = now + result.retry_s
+        else:
+            next_ts = self.schedule.pacing.next_due(now, max(result.calls, 1), limit)
         outcome: Document = {"last_ts": now, "last_error": result.error, "calls": result.calls}
         if result.backfilled:
             outcome["backfilled"] = True
