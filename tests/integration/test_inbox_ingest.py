@@ -202,6 +202,10 @@ async def test_unknown_accounts_huge_bodies_and_unknown_networks(
     assert unknown.status_code == 404
     assert unknown.json()["accounts"] == ["555"]
     assert unknown.json()["type"].endswith("unknown-account")
+    await inbox.connect("ws1", "acc_late", "facebook", "555")
+    # Not remembered as delivered: the network's retry succeeds once the account is connected.
+    retried = await client.post("/webhooks/facebook", content=body, headers=headers)
+    assert retried.json()["stored"] == 1
 
     huge = b"{" + b" " * 10_000 + b"}"
     declared = await client.post("/webhooks/facebook", content=huge, headers=headers)

@@ -164,6 +164,8 @@ class WebhookReceiver:
             raise WebhookRejected(network, 403, "stale", "every message in the call is too old")
         WEBHOOKS_RECEIVED.labels(network).inc()
         receipt = await self._ingest(network, found)
+        if found and not receipt.stored and not receipt.duplicates:
+            return receipt  # for no connected account yet: it may be sent again once one is
         # Remembered only once stored: a call that failed half-way may be sent again.
         try:
             await self.deliveries.insert_one({"_id": digest, "network": network, "at": utcnow()})

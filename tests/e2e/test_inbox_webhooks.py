@@ -1,0 +1,111 @@
+"""A signed Facebook webhook call, end to end: account events route it, the inbox stores it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from siar.contracts import AccountConnected, AccountDisconnected, Event, utcnow
+from tests.e2e.conftest import E2E_META_APP_SECRET, Stack
+from tests.e2e.flows import eventually, new_tenant
+from tests.unit.connectors.webhook_fakes import meta_call, meta_signed, page_comment
+
+
+async def announce(bootstrap: str, event: Event) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            event.topic,
+            event.model_dump_json().encode(),
+            key=event.partition_key(),
+            headers=[("content-type", b"application/json")],
+        )
+    finally:
+        await producer.stop()
+
+
+async def received(bootstrap: str, network_message_id: str) -> dict[str, Any] | None:
+    consumer = AIOKafkaConsumer(
+        "message.received",
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        for records in (await consumer.getmany(timeout_ms=3000)).values():
+            for record in records:
+                payload = json.loads(record.value or b"{}")
+                if payload.get("network_message_id") == network_message_id:
+                    return dict(payload)
+    finally:
+        await consumer.stop()
+    return None
+
+
+async def test_a_signed_comment_is_routed_stored_triaged_and_announced(
+    stack: Stack, http: httpx.AsyncClient
+) -> None:
+    inbox, bootstrap = stack.urls["inbox"], stack.infra.kafka_bootstrap
+    tenant = await new_tenant(http, stack.urls["vault"])
+    page, account = str(uuid.uuid4().int % 10**15), f"acc_fb_{uuid.uuid4().hex[:8]}"
+    await announce(
+        bootstrap,
+        AccountConnected.new(
+            workspace_id=tenant.workspace_id,
+            account_id=account,
+            network="facebook",
+            handle="brand.page",
+            network_account_id=page,
+        ),
+    )
+    text = "Pesanan saya rusak, sangat kecewa 😡 — 日本語も"
+    body, headers = meta_signed(
+        meta_call("page", page_comment(page, f"c_{page}", text, utcnow())), E2E_META_APP_SECRET
+    )
+    url = f"{inbox}/webhooks/facebook"
+
+    async def accepted() -> httpx.Response | None:
+        # 404 unknown-account until the inbox has handled account.connected.
+        response = await http.post(url, content=body, headers=headers)
+        return response if response.status_code == 200 else None
+
+    first = await eventually(accepted, within_s=90)
+    assert first.json()["stored"] == 1
+    replay = await http.post(url, content=body, headers=headers)
+    assert replay.status_code == 403
+    assert (await http.post(url, content=body)).status_code == 401
+
+    listing = await http.get(
+        f"{inbox}/v1/workspaces/{tenant.workspace_id}/conversations", headers=tenant.auth
+    )
+    [conv] = [c for c in listing.json()["items"] if c["account_id"] == account]
+    assert (conv["sentiment"], conv["language"], conv["priority"]) == ("negative", "id", "high")
+    messages = await http.get(
+        f"{inbox}/v1/workspaces/{tenant.workspace_id}/conversations/{conv['id']}/messages",
+        headers=tenant.auth,
+    )
+    assert [m["text"] for m in messages.json()["items"]] == [text]
+    event = await eventually(lambda: received(bootstrap, f"c_{page}"), within_s=60)
+    assert (event["sentiment"], event["language"], event["influencer"]) == ("negative", "id", False)
+
+    await announce(
+        bootstrap,
+        AccountDisconnected.new(
+            workspace_id=tenant.workspace_id, account_id=account, network="facebook"
+        ),
+    )
+    later = page_comment(page, f"c2_{page}", "halo?", utcnow())
+
+    async def refused() -> httpx.Response | None:
+        fresh_body, fresh_headers = meta_signed(meta_call("page", later), E2E_META_APP_SECRET)
+        response = await http.post(url, content=fresh_body, headers=fresh_headers)
+        return response if response.status_code == 404 else None
+
+    gone = await eventually(refused, within_s=90)
+    assert gone.json()["accounts"] == [page]
