@@ -87,9 +87,10 @@ def test_dockerignore_keeps_the_context_small() -> None:
 
 @pytest.mark.timeout(600)
 def test_the_image_install_step_works_and_installs_only_runtime_deps(tmp_path: Path) -> None:
-    uv = shutil.which("uv")
+    # `uv run` names itself in UV, also when uv is not on PATH (make's `python -m uv`).
+    uv = os.environ.get("UV") or shutil.which("uv")
     if uv is None:
-        pytest.skip("uv is not on PATH")
+        pytest.skip("uv is neither on PATH nor named by UV (run the tests with uv run)")
     venv = tmp_path / "siar"
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv), "UV_LINK_MODE": "copy"}
     env.pop("VIRTUAL_ENV", None)
