@@ -54,8 +54,8 @@ def launch_stack(
         "SIAR_SANDBOX_COMMENT_DELAY_S": "0.5",
         "SIAR_SCHEDULER_SCAN_INTERVAL_S": "2",
         "SIAR_PUBLISHER_BACKOFF_BASE_S": "0.1",
-        # Collect metrics every few seconds, so a post's figures follow its publication.
-        "SIAR_ANALYTICS_COLLECT_INTERVAL_S": "3",
+        # A post's metrics are collected a second after it is published.
+        "SIAR_ANALYTICS_COLLECT_AFTER_PUBLISH_S": "1",
         "SIAR_LOG_LEVEL": os.environ.get("SIAR_LOG_LEVEL", "INFO"),
         **(overrides or {}),
     }

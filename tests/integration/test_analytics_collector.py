@@ -138,6 +138,28 @@ async def test_an_account_is_backfilled_then_collected_with_its_posts_by_one_rep
     )
     assert len(daily) == 61
     assert daily[-1].value >= daily[0].value
+    # History is rolled up by day only: no hourly values for past days.
+    assert all(e.history for e in accounts[:-1])
+    yesterday = now.date() - timedelta(days=1)
+    hourly = await Series(db).account_series(
+        WS, ["acc_c1"], "followers", yesterday, yesterday, grain="hour"
+    )
+    assert hourly == []
+
+    # A newly published post makes its account due soon after, whatever the pace.
+    later = PostPublished.new(
+        workspace_id=WS,
+        post_id="pst_c2",
+        account_id="acc_c1",
+        network="sandbox",
+        occurrence="0",
+        network_post_id="sbxpost_other",
+        published_at=now,
+    )
+    await ingest.post_published(later)
+    target = await db["collect_targets"].find_one({"account_id": "acc_c1"})
+    assert target is not None
+    assert target["next_ts"] == pytest.approx(now.timestamp() + Pacing().after_publish_s)
 
 
 async def test_a_disconnected_account_is_not_collected(

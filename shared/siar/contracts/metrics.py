@@ -33,3 +33,8 @@ class MetricsCollected(Event):
     published_at: AwareDatetime | None = Field(
         default=None, description="When the post went out (post scope), for hour-of-week feedback."
     )
+    history: bool = Field(
+        default=False,
+        description="A past day's figures from the network's history (a first backfill): "
+        "rolled up by day, not by hour.",
+    )

@@ -50,6 +50,7 @@ class Pacing:
     post_window_days: float = 30.0
     max_posts: int = 100
     lease_s: float = 300.0
+    after_publish_s: float = 600.0
 
     def next_due(self, now: float, calls: int, limit: RateLimit | None) -> float:
         """When the next round may start after a round of ``calls`` calls."""
@@ -113,7 +114,13 @@ class CollectorSchedule:
         )
 
     async def published(self, event: PostPublished) -> None:
-        """Remember a published post, so its metrics are collected for a while."""
+        """Remember a published post, so its metrics are collected for a while; its
+        account is due ``after_publish_s`` after publication at the latest (a first look)."""
+        first_look = event.published_at.timestamp() + self.pacing.after_publish_s
+        await self.targets.update_one(
+            {"_id": target_id(event.workspace_id, event.account_id)},
+            {"$min": {"next_ts": first_look}},
+        )
         await self.posts.update_one(
             {"_id": f"{event.workspace_id}|{event.account_id}|{event.network_post_id}"},
             {

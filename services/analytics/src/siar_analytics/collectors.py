@@ -94,7 +94,12 @@ class Collector:
         self._stopping = asyncio.Event()
 
     def _event(
-        self, target: Document, snapshot: MetricsSnapshot, post: Document | None = None
+        self,
+        target: Document,
+        snapshot: MetricsSnapshot,
+        post: Document | None = None,
+        *,
+        history: bool = False,
     ) -> MetricsCollected:
         COLLECTED.labels(
             network=target["network"],
@@ -113,6 +118,7 @@ class Collector:
             metrics=dict(snapshot.metrics),
             partial=snapshot.partial,
             dimensions=snapshot.dimensions,
+            history=history,
         )
 
     async def _gather(
@@ -123,7 +129,7 @@ class Collector:
             if offers(connector, "account_history"):
                 found.calls += 1
                 history = await connector.account_history(account, cred, self.backfill_days)
-                found.events += [self._event(target, snapshot) for snapshot in history]
+                found.events += [self._event(target, s, history=True) for s in history]
             found.backfilled = True
         found.calls += 1
         found.events.append(self._event(target, await connector.account_metrics(account, cred)))
@@ -223,7 +229,7 @@ def spawn_collector(runtime: Runtime, settings: Settings) -> Collector:
     collector = Collector(
         schedule=CollectorSchedule(runtime.db, pacing_of(settings)),
         uow=runtime.uow,
-        vault=runtime.vault_client("analytics"),
+        vault=runtime.vault_client("analytics", lease_cache_s=settings.credential_cache_s),
         connectors=runtime.connectors(),
         concurrency=settings.collect_concurrency,
         backfill_days=settings.collect_backfill_days,
@@ -239,4 +245,5 @@ def pacing_of(settings: Settings) -> Pacing:
         budget_share=settings.collect_budget_share,
         post_window_days=settings.collect_post_window_days,
         max_posts=settings.collect_max_posts,
+        after_publish_s=settings.collect_after_publish_s,
     )

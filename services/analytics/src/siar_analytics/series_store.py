@@ -100,9 +100,11 @@ def series_of(event: MetricsCollected) -> str:
 
 
 def targets_of(event: MetricsCollected) -> dict[str, tuple[str, str]]:
-    """(period, slot) of the snapshot in each roll-up: its hour, its day and the latest."""
+    """(period, slot) of the snapshot in each roll-up: its hour (unless it is history),
+    its day and the latest."""
     targets = {LATEST: ("-", LAST_SLOT)}
-    targets.update({grain: bucket_of(grain, event.collected_at) for grain in GRAINS})
+    grains = ("day",) if event.history else GRAINS  # a past day's figures say nothing hourly
+    targets.update({grain: bucket_of(grain, event.collected_at) for grain in grains})
     return targets
 
 

@@ -43,6 +43,17 @@ class Settings(ServiceSettings):
     collector_enabled: bool = Field(
         default=True, description="Run the metrics collector in this replica."
     )
+    collect_after_publish_s: float = Field(
+        default=600.0,
+        ge=0,
+        description="A post's account is collected this long after it is published at the "
+        "latest (a first look at the post), whatever its usual pace.",
+    )
+    credential_cache_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="How long a leased credential is reused (spares the vault's audit log).",
+    )
     metrics_batch: int = Field(
         default=500, ge=1, le=5000, description="Most metrics.collected stored per transaction."
     )
