@@ -66,6 +66,25 @@ async def new_tenant(http: httpx.AsyncClient, vault: str, handle: str | None = N
     return Tenant(token, workspace_id, str(r.json()["id"]), email, password)
 
 
+async def add_member(
+    http: httpx.AsyncClient, vault: str, owner: Tenant, role: str
+) -> dict[str, str]:
+    """Sign up a new user, give them ``role`` in the owner's workspace: their auth header."""
+    email = f"e2e-{role}-{uuid.uuid4().hex[:8]}@example.com"
+    password = "a long enough passphrase 42"
+    r = await http.post(
+        f"{vault}/v1/users", json={"email": email, "password": password, "name": role}
+    )
+    assert r.status_code == 201, r.text
+    r = await http.post(
+        f"{vault}/v1/workspaces/{owner.workspace_id}/members",
+        json={"email": email, "role": role},
+        headers=owner.auth,
+    )
+    assert r.status_code == 201, r.text
+    return {"authorization": f"Bearer {await login(http, vault, email, password)}"}
+
+
 async def eventually(
     probe: Callable[[], Awaitable[T | None]], *, within_s: float = 30.0, every: float = 0.2
 ) -> T:

@@ -22,7 +22,7 @@ import pytest
 
 from siar.runtime import webhooks
 from tests.e2e.conftest import Stack
-from tests.e2e.flows import Tenant, eventually, login, new_tenant
+from tests.e2e.flows import add_member, eventually, new_tenant
 
 SECRET = "e2e-webhook-secret-" + uuid.uuid4().hex
 
@@ -72,23 +72,6 @@ def hook() -> Iterator[Hook]:
         receiver.thread.join(timeout=5)
 
 
-async def member(http: httpx.AsyncClient, vault: str, owner: Tenant, role: str) -> dict[str, str]:
-    """A new user with ``role`` in the owner's workspace: their auth header."""
-    email = f"e2e-{role}-{uuid.uuid4().hex[:8]}@example.com"
-    password = "a long enough passphrase 42"
-    r = await http.post(
-        f"{vault}/v1/users", json={"email": email, "password": password, "name": role}
-    )
-    assert r.status_code == 201, r.text
-    r = await http.post(
-        f"{vault}/v1/workspaces/{owner.workspace_id}/members",
-        json={"email": email, "role": role},
-        headers=owner.auth,
-    )
-    assert r.status_code == 201, r.text
-    return {"authorization": f"Bearer {await login(http, vault, email, password)}"}
-
-
 async def post_status(
     http: httpx.AsyncClient, url: str, auth: dict[str, str], wanted: str
 ) -> dict[str, Any] | None:
@@ -103,8 +86,8 @@ async def test_approval_feed_failure_notice_and_retry(
     vault, scheduler = stack.urls["vault"], stack.urls["scheduler"]
     owner = await new_tenant(http, vault)
     ws = f"{scheduler}/v1/workspaces/{owner.workspace_id}"
-    contributor = await member(http, vault, owner, "contributor")
-    approver = await member(http, vault, owner, "approver")
+    contributor = await add_member(http, vault, owner, "contributor")
+    approver = await add_member(http, vault, owner, "approver")
     r = await http.patch(
         f"{ws}/scheduler-settings",
         json={"approvals_required": True, "failure_webhook": {"url": hook.url, "secret": SECRET}},
