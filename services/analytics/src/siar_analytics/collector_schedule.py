@@ -116,11 +116,6 @@ class CollectorSchedule:
     async def published(self, event: PostPublished) -> None:
         """Remember a published post, so its metrics are collected for a while; its
         account is due ``after_publish_s`` after publication at the latest (a first look)."""
-        first_look = event.published_at.timestamp() + self.pacing.after_publish_s
-        await self.targets.update_one(
-            {"_id": target_id(event.workspace_id, event.account_id)},
-            {"$min": {"next_ts": first_look}},
-        )
         await self.posts.update_one(
             {"_id": f"{event.workspace_id}|{event.account_id}|{event.network_post_id}"},
             {
@@ -134,6 +129,12 @@ class CollectorSchedule:
                 }
             },
             upsert=True,
+        )
+        # After the post is known, so the round this brings forward includes it.
+        first_look = event.published_at.timestamp() + self.pacing.after_publish_s
+        await self.targets.update_one(
+            {"_id": target_id(event.workspace_id, event.account_id)},
+            {"$min": {"next_ts": first_look}},
         )
 
     async def lease_due(self, owner: str, now: float | None = None) -> Document | None:
