@@ -1,4 +1,4 @@
-"""A signed Facebook webhook call, end to end: account events route it, the inbox stores it."""
+"""Network webhooks and inbox rules, end to end: routed by account events, stored, triaged."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from siar.contracts import AccountConnected, AccountDisconnected, Event, utcnow
 from tests.e2e.conftest import E2E_META_APP_SECRET, Stack
-from tests.e2e.flows import eventually, new_tenant
+from tests.e2e.flows import Tenant, eventually, login, new_tenant
 from tests.unit.connectors.webhook_fakes import meta_call, meta_signed, page_comment
 
 
@@ -100,12 +100,98 @@ async def test_a_signed_comment_is_routed_stored_triaged_and_announced(
             workspace_id=tenant.workspace_id, account_id=account, network="facebook"
         ),
     )
-    later = page_comment(page, f"c2_{page}", "halo?", utcnow())
 
     async def refused() -> httpx.Response | None:
+        # A new comment each time: one accepted before the disconnect is not a replay.
+        later = page_comment(page, f"c_{uuid.uuid4().hex[:8]}", "halo?", utcnow())
         fresh_body, fresh_headers = meta_signed(meta_call("page", later), E2E_META_APP_SECRET)
         response = await http.post(url, content=fresh_body, headers=fresh_headers)
         return response if response.status_code == 404 else None
 
     gone = await eventually(refused, within_s=90)
     assert gone.json()["accounts"] == [page]
+
+
+async def member(http: httpx.AsyncClient, vault: str, owner: Tenant, role: str) -> dict[str, str]:
+    """A new user with ``role`` in the owner's workspace: their auth header."""
+    email, password = (
+        f"e2e-{role}-{uuid.uuid4().hex[:8]}@example.com",
+        "a long enough passphrase 42",
+    )
+    r = await http.post(
+        f"{vault}/v1/users", json={"email": email, "password": password, "name": role}
+    )
+    assert r.status_code == 201, r.text
+    r = await http.post(
+        f"{vault}/v1/workspaces/{owner.workspace_id}/members",
+        json={"email": email, "role": role},
+        headers=owner.auth,
+    )
+    assert r.status_code == 201, r.text
+    return {"authorization": f"Bearer {await login(http, vault, email, password)}"}
+
+
+async def test_rules_are_managed_by_admins_and_applied_at_ingest(
+    stack: Stack, http: httpx.AsyncClient
+) -> None:
+    inbox, bootstrap = stack.urls["inbox"], stack.infra.kafka_bootstrap
+    owner = await new_tenant(http, stack.urls["vault"])
+    editor = await member(http, stack.urls["vault"], owner, "editor")
+    rules = f"{inbox}/v1/workspaces/{owner.workspace_id}/inbox-rules"
+    refund = {
+        "name": "refunds",
+        "keywords": ["refund", "uang kembali"],
+        "actions": {"tags": ["Billing"], "assign": "usr_billing", "priority": "urgent"},
+    }
+
+    unsafe = await http.post(rules, json={**refund, "regex": "(a+)+$"}, headers=owner.auth)
+    assert unsafe.status_code == 422
+    assert "nested quantifiers" in unsafe.text
+    assert (await http.post(rules, json=refund, headers=editor)).status_code == 403
+    created = await http.post(rules, json=refund, headers=owner.auth)
+    assert created.status_code == 201, created.text
+    rule_id = created.json()["id"]
+    listed = await http.get(rules, headers=editor)  # reading needs only inbox.read
+    assert [r["id"] for r in listed.json()["items"]] == [rule_id]
+    assert listed.json()["items"][0]["actions"]["tags"] == ["billing"]
+    settings = await http.put(
+        f"{inbox}/v1/workspaces/{owner.workspace_id}/inbox-settings",
+        json={"timezone": "Asia/Jakarta", "influencer_followers": 500},
+        headers=owner.auth,
+    )
+    assert settings.status_code == 200, settings.text
+
+    page, account = str(uuid.uuid4().int % 10**15), f"acc_fb_{uuid.uuid4().hex[:8]}"
+    await announce(
+        bootstrap,
+        AccountConnected.new(
+            workspace_id=owner.workspace_id,
+            account_id=account,
+            network="facebook",
+            handle="brand.page",
+            network_account_id=page,
+        ),
+    )
+    comment = page_comment(page, f"c_{page}", "Saya minta uang kembali sekarang", utcnow())
+    body, headers = meta_signed(meta_call("page", comment), E2E_META_APP_SECRET)
+
+    async def accepted() -> httpx.Response | None:
+        response = await http.post(f"{inbox}/webhooks/facebook", content=body, headers=headers)
+        return response if response.status_code == 200 else None
+
+    await eventually(accepted, within_s=90)
+    listing = await http.get(
+        f"{inbox}/v1/workspaces/{owner.workspace_id}/conversations", headers=owner.auth
+    )
+    [conv] = [c for c in listing.json()["items"] if c["account_id"] == account]
+    assert (conv["tags"], conv["assignee"], conv["priority"]) == (
+        ["billing"],
+        "usr_billing",
+        "urgent",
+    )
+
+    assert (await http.delete(f"{rules}/{rule_id}", headers=editor)).status_code == 403
+    assert (await http.delete(f"{rules}/{rule_id}", headers=owner.auth)).status_code == 204
+    missing = await http.delete(f"{rules}/{rule_id}", headers=owner.auth)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
