@@ -14,6 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from siar.contracts import utcnow
 from siar.devstack import Infra
 from siar.runtime.mongo import Document
+from siar_scheduler.api import import_routes
 from siar_scheduler.csv_io import COLUMNS, MAX_ROWS
 
 from .conftest import unique
@@ -190,3 +191,14 @@ async def test_contributors_import_drafts_when_approval_is_required(app: Harness
     post = await app.service.get_post(app.workspace_id, rows[0]["post_id"])
     assert post.status.value == "draft"
     assert post.created_by == "usr_contributor"
+
+
+async def test_an_export_is_never_cut_short(app: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    status, _ = await upload(app, table(*GOOD))
+    assert status == 200
+    monkeypatch.setattr(import_routes, "EXPORT_MAX", 1)  # instead of seeding 5,001 posts
+    window = {"from": utcnow().isoformat(), "to": (utcnow() + timedelta(days=10)).isoformat()}
+    r = await app.http.get(app.url("/posts.csv"), params=window, headers=auth("viewer"))
+    assert r.status_code == 422
+    assert r.json()["type"] == "urn:siar:problem:export-too-large"
+    assert "more than 1 posts" in r.json()["detail"]

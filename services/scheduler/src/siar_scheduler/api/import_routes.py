@@ -8,15 +8,18 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime
 
 from siar.runtime.auth import Principal, require
+from siar.runtime.problems import Problem
 from siar.runtime.roles import Permission
 from siar_scheduler.api.filters import CalendarQuery, for_caller
 from siar_scheduler.api.routes import check_range
 from siar_scheduler.api.workflow_deps import WorkflowDep, require_scheduling
 from siar_scheduler.api.workflow_schemas import ImportReport, RowResult
-from siar_scheduler.csv_io import MAX_BYTES, ImportMode, write_csv
+from siar_scheduler.csv_io import MAX_BYTES, MAX_ROWS, ImportMode, write_csv
 from siar_scheduler.errors import CsvTooLarge
 
 router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["import"])
+
+EXPORT_MAX = MAX_ROWS
 
 _CSV_BODY = {
     "requestBody": {
@@ -76,8 +79,16 @@ async def export_posts(
 ) -> Response:
     check_range(start, end)
     posts = await workflow.calendar.find(
-        ws, start=start, end=end, where=for_caller(where, principal, ws), limit=5000
+        ws, start=start, end=end, where=for_caller(where, principal, ws), limit=EXPORT_MAX + 1
     )
+    if len(posts) > EXPORT_MAX:
+        # Never a silently cut file: a partial export re-imported would lose posts.
+        raise Problem(
+            422,
+            "export-too-large",
+            "Too many posts to export at once",
+            f"more than {EXPORT_MAX} posts match; narrow the date range or filter",
+        )
     names = {label.id: label.name for label in await workflow.labels.all(ws)}
     return Response(
         write_csv(posts, names),
