@@ -4,7 +4,7 @@ PYTHON ?= python3
 # uv from PATH, else the module installed by `make uv`.
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 
-.PHONY: dev test uv sync lint format typecheck sizes pytest bench asyncapi ops-check clean
+.PHONY: dev test uv sync lint format typecheck sizes pytest bench asyncapi ops-check ops-generate clean
 
 uv:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
@@ -48,6 +48,11 @@ ops-check: sync
 	$(UV) run --frozen python deploy/k8s/generate.py --check
 	$(UV) run --frozen python deploy/grafana/generate.py --check
 	$(UV) run --frozen pytest -q tests/ops
+
+# Regenerates dashboards, then the manifests (the monitoring ConfigMap embeds the dashboards).
+ops-generate: sync
+	$(UV) run --frozen python deploy/grafana/generate.py
+	$(UV) run --frozen python deploy/k8s/generate.py
 
 clean:
 	rm -rf .siar test-artifacts .pytest_cache .mypy_cache .ruff_cache

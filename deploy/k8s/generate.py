@@ -17,6 +17,7 @@ import yaml
 
 # A script beside its helper module, also loaded by path from the tests.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import k8s_monitoring
 from k8s_topics import GENERATED, compose_topics_script, kafka_topics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -375,6 +376,7 @@ def outputs() -> dict[Path, str]:
     files = {OUT / f"{svc.name}.yaml": render(svc) for svc in SERVICES}
     files[ROOT / "deploy" / "k8s" / "base" / "kafka" / "topics.yaml"] = kafka_topics()
     files[ROOT / "deploy" / "docker" / "kafka-topics.sh"] = compose_topics_script()
+    files.update(k8s_monitoring.outputs())
     return files
 
 

@@ -5,7 +5,8 @@ MongoDB Community operator's kinds are checked against these: the fields Siar se
 be ones the CRD documents, with the documented types and values, and the required
 fields must be there. Sources: Strimzi 0.45 API reference (kafka.strimzi.io/v1beta2),
 KEDA 2.16 ScaledObject spec and Kafka/CPU scaler docs, mongodb-kubernetes-operator
-MongoDBCommunity CRD (mongodbcommunity.mongodb.com/v1).
+MongoDBCommunity CRD (mongodbcommunity.mongodb.com/v1), prometheus-operator API reference
+(monitoring.coreos.com/v1 PrometheusRule and PodMonitor).
 """
 
 from __future__ import annotations
@@ -241,11 +242,63 @@ _MONGODB_COMMUNITY = _resource(
     ),
 )
 
+_RULE = _obj(
+    ["expr"],
+    {
+        "alert": _STR,
+        "record": _STR,
+        "expr": _STR,
+        "for": {"type": "string", "pattern": r"^(0|(\d+(ms|s|m|h|d|w|y))+)$"},
+        "keep_firing_for": _STR,
+        "labels": {"type": "object", "additionalProperties": _STR},
+        "annotations": {"type": "object", "additionalProperties": _STR},
+    },
+)
+_PROMETHEUS_RULE = _resource(
+    "monitoring.coreos.com/v1",
+    "PrometheusRule",
+    _obj(
+        ["groups"],
+        {
+            "groups": {
+                "type": "array",
+                "items": _obj(
+                    ["name", "rules"],
+                    {"name": _STR, "interval": _STR, "rules": {"type": "array", "items": _RULE}},
+                ),
+            }
+        },
+    ),
+)
+_POD_MONITOR = _resource(
+    "monitoring.coreos.com/v1",
+    "PodMonitor",
+    _obj(
+        ["selector", "podMetricsEndpoints"],
+        {
+            "namespaceSelector": _obj(
+                [], {"any": {"type": "boolean"}, "matchNames": {"type": "array", "items": _STR}}
+            ),
+            "selector": {"type": "object"},
+            "podMetricsEndpoints": {
+                "type": "array",
+                "minItems": 1,
+                "items": _obj(
+                    [],
+                    {"port": _STR, "path": _STR, "interval": _STR, "scheme": _STR},
+                ),
+            },
+        },
+    ),
+)
+
 SCHEMAS: dict[tuple[str, str], Schema] = {
     ("kafka.strimzi.io/v1beta2", "KafkaTopic"): _KAFKA_TOPIC,
     ("kafka.strimzi.io/v1beta2", "KafkaNodePool"): _KAFKA_NODE_POOL,
     ("kafka.strimzi.io/v1beta2", "Kafka"): _KAFKA,
     ("keda.sh/v1alpha1", "ScaledObject"): _SCALED_OBJECT,
     ("mongodbcommunity.mongodb.com/v1", "MongoDBCommunity"): _MONGODB_COMMUNITY,
+    ("monitoring.coreos.com/v1", "PrometheusRule"): _PROMETHEUS_RULE,
+    ("monitoring.coreos.com/v1", "PodMonitor"): _POD_MONITOR,
 }
 """JSON Schema per (apiVersion, kind) of every custom resource in deploy/k8s."""

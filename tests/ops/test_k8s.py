@@ -19,6 +19,12 @@ from tests.ops.kustomize import Obj, render
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 OVERLAYS = ("dev", "prod")
+# Every kustomization a user applies: the two overlays and the monitoring objects.
+TARGETS = {
+    "dev": K8S / "overlays/dev",
+    "prod": K8S / "overlays/prod",
+    "monitoring": K8S / "monitoring",
+}
 SERVICES = ("vault", "scheduler", "publisher", "inbox", "analytics")
 K8S_VERSION = "1.33.0"
 SECRETISH = ("SECRET", "KEK", "PASSWORD", "TOKEN", "CLIENTS", "APPS", "MONGODB_URL")
@@ -31,6 +37,11 @@ def key(obj: Obj) -> tuple[str, str | None, str]:
 @pytest.fixture(scope="module", params=OVERLAYS)
 def rendered(request: pytest.FixtureRequest) -> list[Obj]:
     return render(K8S / "overlays" / request.param)
+
+
+@pytest.fixture(scope="module", params=sorted(TARGETS))
+def any_target(request: pytest.FixtureRequest) -> list[Obj]:
+    return render(TARGETS[request.param])
 
 
 def by_kind(objects: list[Obj], kind: str) -> dict[str, Obj]:
@@ -47,37 +58,41 @@ def test_generated_manifests_are_current() -> None:
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("overlay", sorted(TARGETS))
 def test_renderer_agrees_with_kubectl_kustomize(overlay: str) -> None:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         pytest.skip("no kubectl binary here; the Python renderer alone renders the overlays")
     out = subprocess.run(
-        [kubectl, "kustomize", str(K8S / "overlays" / overlay)],
+        [kubectl, "kustomize", str(TARGETS[overlay])],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
     real = {key(o): o for o in yaml.safe_load_all(out) if o}
-    mine = {key(o): o for o in render(K8S / "overlays" / overlay)}
+    mine = {key(o): o for o in render(TARGETS[overlay])}
     assert set(mine) == set(real)
     for k, obj in mine.items():
         assert obj == real[k], k
 
 
-def test_builtin_kinds_are_valid_kubernetes_strictly(rendered: list[Obj]) -> None:
+def test_builtin_kinds_are_valid_kubernetes_strictly(any_target: list[Obj]) -> None:
+    for obj in any_target:
+        if (obj["apiVersion"], obj["kind"]) not in SCHEMAS:
+            # Raises ValidationError on unknown fields (strict) or wrong types.
+            kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
+
+
+def test_only_the_known_custom_kinds_are_used(rendered: list[Obj]) -> None:
     custom = set()
     for obj in rendered:
         if (obj["apiVersion"], obj["kind"]) in SCHEMAS:
             custom.add(obj["kind"])
-            continue
-        # Raises ValidationError on unknown fields (strict) or wrong types.
-        kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
     assert custom == {"Kafka", "KafkaNodePool", "KafkaTopic", "ScaledObject", "MongoDBCommunity"}
 
 
-def test_custom_resources_match_their_documented_fields(rendered: list[Obj]) -> None:
-    for obj in rendered:
+def test_custom_resources_match_their_documented_fields(any_target: list[Obj]) -> None:
+    for obj in any_target:
         schema = SCHEMAS.get((obj["apiVersion"], obj["kind"]))
         if schema is not None:
             jsonschema.validate(obj, schema)
@@ -211,3 +226,21 @@ def test_kafka_and_mongodb_are_operator_resources(rendered: list[Obj]) -> None:
     assert mongo["spec"]["type"] == "ReplicaSet"
     config = by_kind(rendered, "ConfigMap")["siar-platform"]["data"]
     assert config["SIAR_KAFKA_BOOTSTRAP"].startswith("siar-kafka-bootstrap:")
+
+
+def test_monitoring_carries_the_same_rules_and_dashboards_as_compose() -> None:
+    objects = {o["kind"]: o for o in render(TARGETS["monitoring"])}
+    groups = [
+        g
+        for path in sorted((ROOT / "deploy/prometheus/rules").glob("*.yml"))
+        for g in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]
+    ]
+    assert objects["PrometheusRule"]["spec"]["groups"] == groups
+    dashboards = {
+        p.name: p.read_text(encoding="utf-8")
+        for p in (ROOT / "deploy/grafana/dashboards").glob("*.json")
+    }
+    assert objects["ConfigMap"]["data"] == dashboards
+    assert objects["ConfigMap"]["metadata"]["labels"] == {"grafana_dashboard": "1"}
+    monitored = objects["PodMonitor"]["spec"]
+    assert set(monitored["namespaceSelector"]["matchNames"]) == {"siar", "siar-dev"}
