@@ -144,8 +144,9 @@ async def test_filters_search_and_cursor_pages(inbox: Inbox) -> None:
 
 
 async def test_ties_and_conversations_stored_before_the_sort_key(inbox: Inbox) -> None:
-    # Three threads with the same last activity: the id orders them across pages.
-    ids = [await inbox.message(i, f"tie {i}", minutes=7) for i in (1, 2, 3)]
+    # Twelve threads with the same last activity (more than the rows read past a
+    # cursor for ties): the id orders them across pages of one.
+    ids = [await inbox.message(i, f"tie {i}", minutes=7) for i in range(1, 13)]
     # One stored by an older inbox, without the sort key; the start-up backfill adds it.
     old = {"_id": "cnv_old", "account_id": "acc_1", "network": "sandbox", "kind": "comment"}
     old.update(status="open", last_message_at=T0 - timedelta(days=1), message_count=1)
@@ -154,7 +155,7 @@ async def test_ties_and_conversations_stored_before_the_sort_key(inbox: Inbox) -
     assert await inbox.queries.backfill_sort_key() == 0
     seen: list[str] = []
     cursor = None
-    for _ in range(4):
+    for _ in range(13):
         page = await inbox.queries.page(WS, InboxFilter(), me="u", cursor=cursor, limit=1)
         seen += [c.id for c in page.items]
         cursor = page.next_cursor

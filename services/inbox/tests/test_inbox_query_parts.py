@@ -76,6 +76,15 @@ def test_foreign_cursors_are_refused(cursor: str) -> None:
         after_cursor(cursor)
 
 
+def test_a_cursor_skips_its_own_tie_only() -> None:
+    after = after_cursor(encode_cursor(100.0, "cnv_5"))
+    assert after.clause() == {"last_ts": {"$lte": 100.0}}
+    assert after.passed({"last_ts": 100.0, "_id": "cnv_5"})
+    assert after.passed({"last_ts": 100.0, "_id": "cnv_9"})
+    assert not after.passed({"last_ts": 100.0, "_id": "cnv_4"})
+    assert not after.passed({"last_ts": 99.5, "_id": "cnv_9"})
+
+
 def test_filters_become_one_flat_query() -> None:
     query = InboxFilter(
         statuses=["open", "pending"], tags=["VIP "], assignee="me", text="Halo!", networks=["x"]

@@ -15,6 +15,7 @@ from siar_inbox.errors import ConversationNotFound
 from siar_inbox.queries import (
     SORT,
     SORT_KEY,
+    After,
     InboxFilter,
     after_cursor,
     counts_pipelines,
@@ -34,6 +35,8 @@ INDEXES = (
     IndexSpec("conversations", [("workspace_id", ASCENDING), ("search_terms", ASCENDING)]),
 )
 
+TIE_SLACK = 8
+"""Extra rows read after a cursor, for threads sharing its exact time."""
 HIDDEN = {"search_terms": 0}
 """Never sent back: the search index of a thread can hold a thousand words."""
 
@@ -71,9 +74,7 @@ class ConversationQueries:
             return ConversationPage([], None)
         query = inbox.query(me)
         if cursor:
-            tie, older = after_cursor(cursor)
-            docs = await self._find(workspace_id, {**query, **tie}, limit + 1)
-            docs += await self._find(workspace_id, {**query, **older}, limit + 1 - len(docs))
+            docs = await self._after(workspace_id, query, after_cursor(cursor), limit + 1)
         else:
             docs = await self._find(workspace_id, query, limit + 1)
         more = len(docs) > limit
@@ -98,6 +99,19 @@ class ConversationQueries:
             await raw.bulk_write(ops, ordered=False)
             done += len(ops)
         return done
+
+    async def _after(
+        self, workspace_id: str, query: Document, after: After, want: int
+    ) -> list[Document]:
+        # Ask for a few more than wanted to cover the cursor's tie; ask again, for more,
+        # in the rare case a whole batch was tied at the cursor's time.
+        fetch = want + TIE_SLACK
+        while True:
+            docs = await self._find(workspace_id, {**query, **after.clause()}, fetch)
+            kept = [d for d in docs if not after.passed(d)]
+            if len(kept) >= want or len(docs) < fetch:
+                return kept[:want]
+            fetch *= 4
 
     async def _find(self, workspace_id: str, query: Document, limit: int) -> list[Document]:
         if limit <= 0:
