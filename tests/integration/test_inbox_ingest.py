@@ -315,3 +315,16 @@ async def test_receiver_refuses_unconfigured_networks(inbox: Inbox) -> None:
     with pytest.raises(WebhookRejected) as caught:
         inbox.receiver.verify("facebook", {}, b"{}")
     assert (caught.value.status, caught.value.reason) == (403, "not-configured")
+
+
+async def test_old_deliveries_are_forgotten(inbox: Inbox) -> None:
+    await inbox.connect("ws1", "acc_fb", "facebook", PAGE)
+    old = (utcnow() - timedelta(hours=2)).timestamp()  # max_age_s is one hour here
+    await inbox.db["webhook_deliveries"].insert_one({"_id": "old", "at_ts": old})
+    body, headers = meta_signed(
+        meta_call("page", page_comment(PAGE, "c1", "hi", utcnow())), APP_SECRET
+    )
+    await inbox.receiver.receive("facebook", headers, body)
+    kept = await inbox.db["webhook_deliveries"].find({}, {"_id": 1}).to_list()
+    assert len(kept) == 1  # the new call's, not the old one
+    assert kept[0]["_id"] != "old"

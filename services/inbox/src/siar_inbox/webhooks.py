@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -31,7 +32,11 @@ from siar_inbox.settings import Settings
 log = logging.getLogger(__name__)
 
 # Webhook calls name the network's account id; pollers map it to workspace accounts.
-INDEXES = (IndexSpec("pollers", [("network", ASCENDING), ("network_account_id", ASCENDING)]),)
+INDEXES = (
+    IndexSpec("pollers", [("network", ASCENDING), ("network_account_id", ASCENDING)]),
+    IndexSpec("webhook_deliveries", [("at_ts", ASCENDING)]),
+)
+PRUNE_EVERY_S = 600.0
 META = frozenset({"facebook", "instagram", "threads"})
 SIGNATURE_HEADERS = {
     "facebook": "x-hub-signature-256",
@@ -99,6 +104,7 @@ class WebhookReceiver:
         self.max_age = timedelta(seconds=max_age_s)
         self.max_bytes = max_bytes
         self.deliveries = service.store.pollers.raw.database["webhook_deliveries"]
+        self._pruned_at = 0.0
 
     @classmethod
     def configured(
@@ -168,10 +174,23 @@ class WebhookReceiver:
             return receipt  # for no connected account yet: it may be sent again once one is
         # Remembered only once stored: a call that failed half-way may be sent again.
         try:
-            await self.deliveries.insert_one({"_id": digest, "network": network, "at": utcnow()})
+            now = utcnow()
+            await self.deliveries.insert_one(
+                {"_id": digest, "network": network, "at": now, "at_ts": now.timestamp()}
+            )
         except DuplicateKeyError:
             log.info("webhook call %s delivered twice at once", digest[:12])
+        await self._prune()
         return receipt
+
+    async def _prune(self) -> None:
+        """Forget deliveries older than the stale limit: a replay of one is refused as stale."""
+        if time.monotonic() - self._pruned_at < PRUNE_EVERY_S:
+            return
+        self._pruned_at = time.monotonic()
+        # An epoch float, not a datetime: range queries on nx-27017 stay numeric.
+        cutoff = (utcnow() - self.max_age).timestamp()
+        await self.deliveries.delete_many({"at_ts": {"$lt": cutoff}})
 
     async def _accounts(self, network: str, ids: set[str]) -> dict[str, list[tuple[str, str]]]:
         """Connected (polled) accounts by network account id: (workspace, account) pairs."""
