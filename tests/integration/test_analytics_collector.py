@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pymongo import AsyncMongoClient
@@ -217,3 +217,51 @@ async def test_a_rate_limited_or_failed_round_is_retried_at_its_own_time(
     assert unknown["last_error"] == "the vault does not know this account"
     assert unknown["next_ts"] >= before + 3600  # nothing passing about it: the usual pace
     assert await outbox_events(db) == []
+
+
+async def test_a_post_published_during_its_accounts_round_keeps_its_first_look(
+    parts: tuple[CollectorSchedule, UnitOfWork, SandboxConnector, LeasingVault],
+    mongo: AsyncMongoClient[Document],
+    db: AsyncDatabase[Document],
+) -> None:
+    schedule, uow, _, vault = parts
+    signed = await SandboxConnector(mongo).sign_in(f"busy_{uuid.uuid4().hex[:8]}")
+    ref = AccountRef(
+        workspace_id=WS, account_id="acc_busy", network="sandbox", handle=signed.handle
+    )
+    vault.leases["acc_busy"] = (ref, signed.credential)
+    await schedule.connected(
+        AccountConnected.new(
+            workspace_id=WS, account_id="acc_busy", network="sandbox", handle=signed.handle
+        )
+    )
+    published_at = datetime.now(UTC)
+
+    class PublishedMeanwhile(SandboxConnector):
+        """post.published arrives while the account's round is running."""
+
+        async def account_metrics(self, account: AccountRef, cred: Credential) -> MetricsSnapshot:
+            await schedule.published(
+                PostPublished.new(
+                    workspace_id=WS,
+                    post_id="pst_busy",
+                    account_id="acc_busy",
+                    network="sandbox",
+                    occurrence="0",
+                    network_post_id="sbxpost_busy",
+                    published_at=published_at,
+                )
+            )
+            return await super().account_metrics(account, cred)
+
+    busy = Collector(
+        schedule=schedule,
+        uow=uow,
+        vault=vault,  # type: ignore[arg-type]
+        connectors={"sandbox": PublishedMeanwhile(mongo)},
+    )
+    assert await busy.run_round() == 1
+    target = await db["collect_targets"].find_one({"account_id": "acc_busy"})
+    assert target is not None
+    first_look = published_at.timestamp() + Pacing().after_publish_s
+    assert target["next_ts"] == pytest.approx(first_look)

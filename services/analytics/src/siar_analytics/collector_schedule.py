@@ -126,6 +126,7 @@ class CollectorSchedule:
                     "network_post_id": event.network_post_id,
                     "post_id": event.post_id,
                     "published_ts": event.published_at.timestamp(),
+                    "recorded_ts": time.time(),
                 }
             },
             upsert=True,
@@ -160,13 +161,33 @@ class CollectorSchedule:
         return await cursor.to_list()
 
     async def release(
-        self, target: Document, *, owner: str, next_ts: float, outcome: Document
+        self,
+        target: Document,
+        *,
+        owner: str,
+        next_ts: float,
+        outcome: Document,
+        started_ts: float,
     ) -> None:
         """Give the slot back with its next due time and how the round went."""
         await self.targets.update_one(
             {"_id": target["_id"], "lease_owner": owner},
             {"$set": {"next_ts": next_ts, "lease_until_ts": 0.0, **outcome}},
         )
+        # A post recorded while the round ran may have been missed, and its first look
+        # (brought forward by published()) was just overwritten: bring it forward again.
+        # Checked after the write, so a post recorded later brings it forward itself.
+        late = await self.posts.find(
+            {
+                "workspace_id": target["workspace_id"],
+                "account_id": target["account_id"],
+                "recorded_ts": {"$gte": started_ts},
+            },
+            projection={"published_ts": 1},
+        ).to_list()
+        if late:
+            first = min(float(p["published_ts"]) for p in late) + self.pacing.after_publish_s
+            await self.targets.update_one({"_id": target["_id"]}, {"$min": {"next_ts": first}})
 
     async def due_in(self, now: float) -> float | None:
         """Seconds until the next account falls due (0 if one is), None if none is active."""

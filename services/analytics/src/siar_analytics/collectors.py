@@ -175,6 +175,7 @@ class Collector:
 
     async def _one(self, target: Document) -> Round:
         connector = self.connectors.get(str(target.get("network")))
+        started = time.time()
         try:
             result = await self.collect(target)
         except Exception as err:  # a bug or the database: the slot must still be released
@@ -191,7 +192,9 @@ class Collector:
             outcome["backfilled"] = True
         if result.error:
             log.warning("collecting %s: %s", target["_id"], result.error)
-        await self.schedule.release(target, owner=self.owner, next_ts=next_ts, outcome=outcome)
+        await self.schedule.release(
+            target, owner=self.owner, next_ts=next_ts, outcome=outcome, started_ts=started
+        )
         return result
 
     async def run_round(self) -> int:
