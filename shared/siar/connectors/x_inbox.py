@@ -118,7 +118,8 @@ async def _dms(
         "event_types": "MessageCreate",
         "dm_event.fields": "id,text,created_at,sender_id,dm_conversation_id",
         "expansions": "sender_id",
-        "user.fields": "username,name",
+        # Follower counts let the inbox flag DMs from influencers too.
+        "user.fields": "username,name,public_metrics",
     }
     found: list[FetchedMessage] = []
     newest: str | None = None
@@ -132,12 +133,14 @@ async def _dms(
             if event.get("sender_id") == me:
                 continue
             sender = users.get(str(event.get("sender_id")), {})
+            followers = (sender.get("public_metrics") or {}).get("followers_count")
             found.append(
                 FetchedMessage(
                     network_message_id=str(event["id"]),
                     kind="dm",
                     author_handle=str(sender.get("username") or event.get("sender_id", "")),
                     author_name=sender.get("name"),
+                    author_followers=followers if isinstance(followers, int) else None,
                     text=str(event.get("text", "")),
                     parent_network_id=event.get("dm_conversation_id"),
                     sent_at=when(event.get("created_at")),

@@ -86,7 +86,11 @@ DMS = {
             "created_at": "2026-11-20T08:30:00.000Z",
         },
     ],
-    "includes": {"users": [{"id": "7", "name": "Ana", "username": "ana"}]},
+    "includes": {
+        "users": [
+            {"id": "7", "name": "Ana", "username": "ana", "public_metrics": {"followers_count": 9}}
+        ]
+    },
     "meta": {"result_count": 3},
 }
 
@@ -109,6 +113,7 @@ async def test_fetch_messages_returns_mentions_comments_and_dms_oldest_first(
     assert comment.text == "@siar_demo love it & more"
     assert (comment.network_post_id, comment.parent_network_id) == ("300", "300")
     assert page.messages[1].parent_network_id == "7-42"
+    assert page.messages[1].author_followers == 9
     assert page.cursor == "d:502|m:302"
     assert mentions.calls.last.request.url.params["since_id"] == "250"
     assert dms.calls.last.request.url.params["event_types"] == "MessageCreate"
