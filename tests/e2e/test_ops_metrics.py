@@ -8,9 +8,16 @@ HELP/TYPE lines are there, even before its first sample, with Prometheus' suffix
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from siar.devstack import free_port
 from tests.e2e.conftest import Stack
 from tests.e2e.flows import new_tenant, schedule_soon, wait_post_status
 from tests.ops.promql import (
@@ -20,6 +27,8 @@ from tests.ops.promql import (
     metric_names,
     rule_queries,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def publish_one_post(stack: Stack, http: httpx.AsyncClient) -> None:
@@ -70,3 +79,19 @@ async def test_dashboards_and_alerts_query_only_exported_metrics(
     missing = {m: sorted(where) for m, where in queried.items() if family_of(m, families) is None}
     assert not missing, f"queried but not exported by any service: {missing}"
     assert not wrong_labels, f"queried by labels the metric does not have: {wrong_labels}"
+
+
+def test_compose_health_check_passes_on_a_ready_service_only(stack: Stack) -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    command = compose["services"]["scheduler"]["healthcheck"]["test"]
+    assert command[:2] == ["CMD", "python"]
+    port = stack.urls["scheduler"].rsplit(":", 1)[1]
+    env = {**os.environ, "SIAR_SERVICE": "scheduler", "SIAR_SCHEDULER_PORT": port}
+    # The image runs it against 127.0.0.1, which is where the e2e services listen too.
+    ok = subprocess.run([sys.executable, *command[2:]], env=env, capture_output=True, check=False)
+    assert ok.returncode == 0, ok.stderr
+    closed = {**env, "SIAR_SCHEDULER_PORT": str(free_port())}
+    down = subprocess.run(
+        [sys.executable, *command[2:]], env=closed, capture_output=True, check=False
+    )
+    assert down.returncode != 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -52,3 +53,10 @@ def test_operations_doc_lists_each_topic_with_its_numbers() -> None:
         row = re.search(rf"^\| `{re.escape(name)}` \| (\d+) \| (\d+) days \|", doc, re.M)
         assert row, f"docs/operations.md has no row for {name}"
         assert (int(row[1]), int(row[2]) * day_ms) == (partitions, retention_ms), name
+
+
+def test_the_compose_topics_script_is_valid_shell() -> None:
+    result = subprocess.run(
+        ["sh", "-n", str(ROOT / "deploy/docker/kafka-topics.sh")], capture_output=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
