@@ -6,7 +6,8 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, ReplaceOne
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from siar.contracts import MetricsCollected
@@ -17,7 +18,7 @@ from siar.runtime.uow import PROCESSED_INDEXES, UnitOfWork
 from siar_analytics.collector_schedule import SCHEDULE_INDEXES, CollectorSchedule, Pacing
 from siar_analytics.metrics_ingest import MetricsIngest
 from siar_analytics.series import Series
-from siar_analytics.series_store import SERIES_INDEXES, SeriesStore
+from siar_analytics.series_store import SERIES_INDEXES, RollupConflict, SeriesStore
 
 WS = "ws_series"
 DAY = datetime(2026, 3, 2, tzinfo=UTC)
@@ -117,3 +118,36 @@ async def test_post_latest_and_audience_reads(
     assert then is not None
     assert then.dimensions == audience
     assert await series.audience(WS, "acc_1", DAY - timedelta(days=1)) is None
+
+
+async def test_a_rollup_changed_by_another_consumer_meanwhile_is_a_conflict_not_a_lost_update(
+    mongo: AsyncMongoClient[Document], db: AsyncDatabase[Document], infra: Infra
+) -> None:
+    await ensure_indexes(db, [*SERIES_INDEXES])
+
+    class Raced(SeriesStore):
+        """Another consumer writes the same roll-ups between our read and our write."""
+
+        async def _write(self, writes: list[ReplaceOne[Document]], s: AsyncClientSession) -> None:
+            await self.buckets.raw.update_many({}, {"$inc": {"rev": 1}})
+            await super()._write(writes, s)
+
+    first = snapshot(DAY, {"followers": 1.0})
+    async with mongo.start_session() as session:
+        assert await SeriesStore(db).record(first, session) == 1
+    later = snapshot(DAY + timedelta(minutes=5), {"followers": 2.0})
+    with pytest.raises(RollupConflict):
+        async with mongo.start_session() as session:
+            await Raced(db).record(later, session)
+    # A document that did not exist yet collides too: someone created it meanwhile.
+    other_day = snapshot(DAY + timedelta(days=3), {"followers": 3.0})
+
+    class Created(SeriesStore):
+        async def _write(self, writes: list[ReplaceOne[Document]], s: AsyncClientSession) -> None:
+            new_hour = next(w._filter["_id"] for w in writes if "|hour|" in w._filter["_id"])
+            await self.buckets.raw.insert_one({"_id": new_hour, "rev": 1})
+            await super()._write(writes, s)
+
+    with pytest.raises(RollupConflict):
+        async with mongo.start_session() as session:
+            await Created(db).record(other_day, session)
