@@ -55,6 +55,11 @@ def test_language_is_deterministic() -> None:
         ("barangnya bagus 😍", "id", "positive"),
         ("Pesanan saya sudah dikirim", "id", "neutral"),
         ("Ce produit est nul", "fr", None),  # neither model reads French
+        ("Ce produit est nul 👎", "fr", "negative"),  # but its emoji speak
+        ("😡😡", None, "negative"),  # VADER alone scores 😡 as 0
+        ("❤️👍🏽", None, "positive"),  # emoji presentation and skin tone ignored
+        ("This drop is 🔥", "en", "positive"),  # VADER alone calls 🔥 negative
+        ("paketnya hilang 💔", "id", "negative"),
     ],
 )
 def test_sentiment(text: str, language: str | None, expected: str | None) -> None:
