@@ -15,6 +15,8 @@ from siar.contracts import MessageReceived
 from siar_inbox.domain import (
     Conversation,
     Message,
+    Priority,
+    Sentiment,
     conversation_id,
     higher_priority,
     message_id,
@@ -31,6 +33,17 @@ def thread_key(fetched: FetchedMessage) -> str:
     return fetched.network_post_id or fetched.parent_network_id or fetched.author_handle
 
 
+def triage(
+    fetched: FetchedMessage, influencer_followers: int
+) -> tuple[str | None, Sentiment | None, bool, Priority]:
+    """Language, sentiment, influencer flag and priority of a new message."""
+    language = detect_language(fetched.text)
+    mood = sentiment(fetched.text, language)
+    followers = fetched.author_followers
+    influencer = followers is not None and followers >= influencer_followers
+    return language, mood, influencer, priority_at_ingest(mood, influencer)
+
+
 def normalise(
     *,
     workspace_id: str,
@@ -42,11 +55,7 @@ def normalise(
     influencer_followers: int = DEFAULT_INFLUENCER_FOLLOWERS,
 ) -> tuple[Message, Conversation]:
     """The stored message and the thread it opens or joins, triaged."""
-    language = detect_language(fetched.text)
-    mood = sentiment(fetched.text, language)
-    followers = fetched.author_followers
-    influencer = followers is not None and followers >= influencer_followers
-    priority = priority_at_ingest(mood, influencer)
+    language, mood, influencer, priority = triage(fetched, influencer_followers)
     conv = Conversation(
         id=conversation_id(workspace_id, account_id, fetched.kind, thread_key(fetched)),
         workspace_id=workspace_id,
@@ -79,7 +88,7 @@ def normalise(
         language=language,
         priority=priority,
         influencer=influencer,
-        author_followers=followers,
+        author_followers=fetched.author_followers,
     )
     return message, conv
 

@@ -19,6 +19,7 @@ from siar.contracts import (
     PostPublished,
     utcnow,
 )
+from siar.runtime.mongo import Document
 from siar.runtime.tracing import continued_spans, trace_headers
 from siar.runtime.uow import UnitOfWork
 from siar_inbox.actions import Actions, delivered, record_response
@@ -96,27 +97,7 @@ class InboxService:
         posts = await self.store.posts_by_network_id(
             workspace_id, (f.network_post_id for f in unseen if f.network_post_id)
         )
-        rules = self.rules
-        threshold = (
-            await rules.influencer_followers(workspace_id)
-            if rules
-            else DEFAULT_INFLUENCER_FOLLOWERS
-        )
-        now = utcnow()
-        pairs = [
-            normalise(
-                workspace_id=workspace_id,
-                account_id=account_id,
-                network=network,
-                fetched=f,
-                post_id=str(posts[f.network_post_id]["post_id"])
-                if f.network_post_id in posts
-                else None,
-                received_at=now,
-                influencer_followers=threshold,
-            )
-            for f in sorted(unseen, key=lambda f: f.sent_at)
-        ]
+        pairs = await self._normalised(workspace_id, account_id, network, unseen, posts)
         # Each comment continues the trace of the post it answers (stored on post.published).
         parents = [posts.get(f.network_post_id or "", {}).get("trace") for f in unseen]
         try:
@@ -137,6 +118,36 @@ class InboxService:
         for message in stored:
             MESSAGES_INGESTED.labels(network, message.kind).inc()
         return stored
+
+    async def _normalised(
+        self,
+        workspace_id: str,
+        account_id: str,
+        network: str,
+        unseen: list[FetchedMessage],
+        posts: dict[str, Document],
+    ) -> list[tuple[Message, Conversation]]:
+        """Messages and threads to store, triaged, in the network's time order."""
+        threshold = (
+            await self.rules.influencer_followers(workspace_id)
+            if self.rules
+            else DEFAULT_INFLUENCER_FOLLOWERS
+        )
+        now = utcnow()
+        return [
+            normalise(
+                workspace_id=workspace_id,
+                account_id=account_id,
+                network=network,
+                fetched=f,
+                post_id=str(posts[f.network_post_id]["post_id"])
+                if f.network_post_id in posts
+                else None,
+                received_at=now,
+                influencer_followers=threshold,
+            )
+            for f in sorted(unseen, key=lambda f: f.sent_at)
+        ]
 
     async def _unseen(
         self, workspace_id: str, network: str, fetched: Sequence[FetchedMessage]
