@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -18,7 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from siar.connectors.facebook import FacebookPagesConnector
 from siar.connectors.x import XConnector
-from siar.contracts import utcnow
+from siar.contracts import EngagementCompleted, utcnow
 from siar.devstack import Infra
 from siar.runtime.mongo import Document, ensure_indexes
 from siar.runtime.outbox import OUTBOX, OUTBOX_INDEXES, Outbox
@@ -28,7 +29,7 @@ from siar_inbox.api.webhook_routes import router as webhook_router
 from siar_inbox.automation import INDEXES as RULE_INDEXES
 from siar_inbox.automation import Automation
 from siar_inbox.domain import Conversation
-from siar_inbox.rules import InboxSettings, RuleActions, RuleSpec
+from siar_inbox.rules import DAYS, InboxSettings, RuleActions, RuleSpec
 from siar_inbox.service import InboxService
 from siar_inbox.store import INDEXES, InboxStore
 from siar_inbox.webhooks import INDEXES as WEBHOOK_INDEXES
@@ -38,6 +39,7 @@ from tests.unit.connectors.webhook_fakes import (
     meta_signed,
     page_comment,
     x_call,
+    x_dm,
     x_signed,
     x_tweet,
 )
@@ -98,6 +100,25 @@ async def client(inbox: Inbox) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://inbox") as http:
         yield http
+
+
+def closed_today(zone: str) -> dict[str, list[str]]:
+    """Office hours on another weekday only: outside them all of today."""
+    other = DAYS[(utcnow().astimezone(ZoneInfo(zone)).weekday() + 3) % 7]
+    return {other: ["09:00", "17:00"]}
+
+
+def outcome(request: dict[str, Any]) -> EngagementCompleted:
+    """The publisher's answer to an engagement request: done."""
+    return EngagementCompleted.new(
+        workspace_id=request["workspace_id"],
+        request_id=request["request_id"],
+        account_id=request["account_id"],
+        network=request["network"],
+        action=request["action"],
+        ok=True,
+        network_id="net_1",
+    )
 
 
 def rejected(network: str, reason: str) -> float:
@@ -284,13 +305,18 @@ async def test_x_call_for_two_workspaces_and_rules(inbox: Inbox, client: httpx.A
     assert all(c.tags == [] and c.assignee is None for c in other)  # rules are per workspace
     hides = [e for e in await inbox.events("engagement.requested") if e["action"] == "hide"]
     assert [(h["target_network_id"], h["workspace_id"]) for h in hides] == [("802", "ws1")]
+    # The publisher's outcome shows on the thread as for a person's hide.
+    await inbox.service.engagement_completed(outcome(hides[0]), "test")
+    spam = await inbox.db["messages"].find_one({"network_message_id": "802", "workspace_id": "ws1"})
+    assert spam is not None
+    assert spam["moderation"] == "hidden"
 
 
 async def test_auto_reply_outside_office_hours_once_per_period(inbox: Inbox) -> None:
     await inbox.connect("ws1", "acc_fb", "facebook", PAGE)
-    # Open on no day: always outside office hours (an away message).
+    # Open on another weekday only: all of today is outside office hours.
     await inbox.automation.put_settings(
-        "ws1", InboxSettings(timezone="Asia/Jakarta", office_hours={"mon": ["09:00", "09:01"]})
+        "ws1", InboxSettings(timezone="Asia/Jakarta", office_hours=closed_today("Asia/Jakarta"))
     )
     await inbox.automation.create_rule(
         "ws1", RuleSpec(name="away", actions=RuleActions(auto_reply="We reply from 09:00 WIB")), "u"
@@ -304,9 +330,12 @@ async def test_auto_reply_outside_office_hours_once_per_period(inbox: Inbox) -> 
     assert [(r["text"], r["target_network_id"]) for r in replies] == [
         ("We reply from 09:00 WIB", "c0")
     ]
+    await inbox.service.engagement_completed(outcome(replies[0]), "test")
     [conv] = await inbox.conversations("ws1")
     thread = await inbox.service.store.messages_of("ws1", conv.id)
-    assert [m.direction for m in thread].count("outbound") == 1
+    assert [(m.direction, m.delivery) for m in thread if m.direction == "outbound"] == [
+        ("outbound", "sent")
+    ]
     assert conv.message_count == 3  # our auto-reply is not an incoming message
 
 
@@ -328,3 +357,26 @@ async def test_old_deliveries_are_forgotten(inbox: Inbox) -> None:
     kept = await inbox.db["webhook_deliveries"].find({}, {"_id": 1}).to_list()
     assert len(kept) == 1  # the new call's, not the old one
     assert kept[0]["_id"] != "old"
+
+
+async def test_a_dm_auto_reply_is_a_recorded_dm_whose_outcome_shows(inbox: Inbox) -> None:
+    await inbox.connect("ws1", "acc_x", "x", X_ME)
+    await inbox.automation.put_settings("ws1", InboxSettings(office_hours=closed_today("UTC")))
+    away = RuleActions(auto_reply="Kami balas besok pagi 🙏")
+    await inbox.automation.create_rule(
+        "ws1", RuleSpec(name="away", kinds=["dm"], actions=away), "u"
+    )
+    body, headers = x_signed(
+        x_call(X_ME, dms=[x_dm(X_ME, "9001", "77", "halo min", utcnow())]), X_SECRET
+    )
+    assert (await inbox.receiver.receive("x", headers, body)).stored == 1
+    [dm] = await inbox.events("engagement.requested")
+    assert (dm["action"], dm["target_network_id"], dm["text"]) == ("dm", "9001", away.auto_reply)
+    await inbox.service.engagement_completed(outcome(dm), "test")
+    [conv] = await inbox.conversations("ws1")
+    ours = [
+        m
+        for m in await inbox.service.store.messages_of("ws1", conv.id)
+        if m.direction == "outbound"
+    ]
+    assert [(m.kind, m.delivery, m.text) for m in ours] == [("dm", "sent", away.auto_reply)]

@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from siar.contracts import EngagementRequested, Event, utcnow
 from siar.runtime.mongo import Document, IndexSpec, TenantCollection
+from siar_inbox.actions import ActionRecord
 from siar_inbox.domain import Conversation, Message, higher_priority
 from siar_inbox.errors import InboxError
 from siar_inbox.rules import CompiledRule, InboxSettings, Outcome, RuleSpec, evaluate
@@ -43,6 +44,7 @@ class Automation:
         self.settings = TenantCollection(db["inbox_settings"])
         self.auto_replies = TenantCollection(db["auto_replies"])
         self.messages = TenantCollection(db["messages"])
+        self.actions = TenantCollection(db["actions"])
         self.cache_s = cache_s
         self._cache: dict[str, tuple[float, list[CompiledRule], InboxSettings]] = {}
 
@@ -121,7 +123,9 @@ class Automation:
         )
         events: list[Event] = []
         if outcome.hide and message.kind in ("comment", "reply"):
-            events.append(self._engagement(message, "hide", None, outcome))
+            hide = self._engagement(message, "hide", None, outcome)
+            await self._record(message, hide, session)
+            events.append(hide)
         reply = await self._auto_reply(message, outcome, settings, session)
         if reply is not None:
             events.append(reply)
@@ -152,7 +156,26 @@ class Automation:
         await self.messages.insert(
             ws, {**outbound.model_dump(), "_id": outbound.id}, session=session
         )
+        if action == "dm":
+            await self._record(message, request, session)
         return request
+
+    async def _record(
+        self, message: Message, request: EngagementRequested, session: AsyncClientSession
+    ) -> None:
+        """Record a hide or DM like a person's thread action (actions.py), so its outcome
+        shows on the thread: the comment marked hidden, the DM sent or failed."""
+        record = ActionRecord(
+            id=request.request_id,
+            conversation_id=message.conversation_id,
+            action="dm" if request.action == "dm" else "hide",
+            message_id=message.id,
+            target_network_id=request.target_network_id,
+            state="requested",
+            requested_by=request.requested_by or "rule",
+        )
+        doc = {**record.model_dump(exclude={"id"}), "_id": record.id, "at": utcnow()}
+        await self.actions.insert(message.workspace_id, doc, session=session)
 
     @staticmethod
     def _engagement(
@@ -160,7 +183,10 @@ class Automation:
     ) -> EngagementRequested:
         return EngagementRequested.new(
             workspace_id=message.workspace_id,
-            request_id=f"msg_{uuid.uuid4().hex[:24]}",
+            # A DM's or reply's id is also its outbound message's id (as in actions.py).
+            request_id=f"act_{uuid.uuid4().hex}"
+            if action == "hide"
+            else f"msg_{uuid.uuid4().hex[:24]}",
             account_id=message.account_id,
             network=message.network,
             action=action,
