@@ -69,3 +69,7 @@ class Settings(ServiceSettings):
     report_loops_enabled: bool = Field(
         default=True, description="Run the research collector and monthly reports here."
     )
+
+    def required_secrets(self) -> tuple[str, ...]:
+        """Analytics leases account credentials (metrics collection) with its secret."""
+        return ("service_secret",)
