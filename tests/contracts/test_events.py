@@ -124,6 +124,10 @@ def sample_payload(
             "collected_at": WHEN,
             "metrics": {"likes": 12.0, "reach": 340.5},
             "partial": True,
+            "post_id": "pst_1",
+            "published_at": WHEN,
+            "dimensions": {"age": {"18-24": 0.4, "25-34": 0.6}},
+            "history": False,
         },
         AccountConnected: {
             "network": "sandbox",
