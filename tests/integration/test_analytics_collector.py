@@ -114,6 +114,19 @@ async def test_an_account_is_backfilled_then_collected_with_its_posts_by_one_rep
         )
     )
 
+    # A post published before the window is neither collected nor kept.
+    await ingest.post_published(
+        PostPublished.new(
+            workspace_id=WS,
+            post_id="pst_old",
+            account_id="acc_c1",
+            network="sandbox",
+            occurrence="0",
+            network_post_id="sbxpost_old",
+            published_at=post.published_at - timedelta(days=40),
+        )
+    )
+
     # Two replicas race for the one due account: only one collects it.
     rounds = await asyncio.gather(collector(parts).run_round(), collector(parts).run_round())
     assert sorted(rounds) == [0, 1]
@@ -123,6 +136,7 @@ async def test_an_account_is_backfilled_then_collected_with_its_posts_by_one_rep
     posts = [e for e in events if e.scope == "post"]
     assert len(accounts) == 61  # 60 days of history and the snapshot of now
     assert [(p.network_post_id, p.post_id) for p in posts] == [(post.network_post_id, "pst_c1")]
+    assert await db["collect_posts"].count_documents({"post_id": "pst_old"}) == 0
     assert {"likes", "comments", "shares", "saves", "impressions"} <= set(posts[0].metrics)
     assert posts[0].published_at == post.published_at
     assert accounts[-1].dimensions is not None

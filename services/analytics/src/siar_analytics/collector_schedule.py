@@ -150,13 +150,12 @@ class CollectorSchedule:
         return found
 
     async def recent_posts(self, target: Document, now: float) -> list[Document]:
-        """The account's posts published within the window, newest first, capped."""
+        """The account's posts published within the window, newest first, capped; posts
+        past the window are forgotten (their last figures stay in the roll-ups)."""
         since = now - self.pacing.post_window_days * 86400
-        query = {
-            "workspace_id": target["workspace_id"],
-            "account_id": target["account_id"],
-            "published_ts": {"$gte": since},
-        }
+        account = {"workspace_id": target["workspace_id"], "account_id": target["account_id"]}
+        await self.posts.delete_many({**account, "published_ts": {"$lt": since}})
+        query = {**account, "published_ts": {"$gte": since}}
         cursor = self.posts.find(query, sort=[("published_ts", -1)], limit=self.pacing.max_posts)
         return await cursor.to_list()
 
