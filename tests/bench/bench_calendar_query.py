@@ -6,6 +6,7 @@ are set, else testcontainers or the embedded nx-27017):
 * seed a workspace with 50 accounts and about 6,000 posts in one month, plus posts in
   the months around it and in another workspace (so the filter has work to do), with
   the scheduler's own indexes;
+* time one CSV import of 5,000 rows (after the calendar rounds);
 * time, alternately, R rounds (default 20) of
   - the baseline: a bare PyMongo ``find`` of the same filter and sort, ``to_list()``;
   - the calendar query: ``CalendarService.find`` (same documents, parsed into posts);
@@ -152,13 +153,14 @@ async def measure(app: Harness, rounds: int, label: str) -> None:
             "calendar (service)": [],
             "calendar (HTTP)": [],
         }
+        queries: list[Callable[[], Awaitable[int]]] = [bare, service, http]
         counts: dict[str, int] = {}
-        for fn in (bare, service, http):  # warm-up, and the counts must agree
-            _, counts[fn.__name__] = await timed(fn)
+        for query_fn in queries:  # warm-up, and the counts must agree
+            _, counts[query_fn.__name__] = await timed(query_fn)
         assert len(set(counts.values())) == 1, counts
         for _ in range(rounds):
-            for key, fn in zip(runs, (bare, service, http), strict=True):
-                ms, _ = await timed(fn)
+            for key, query_fn in zip(runs, queries, strict=True):
+                ms, _ = await timed(query_fn)
                 runs[key].append(ms)
         base = p95(runs["bare find"])
         print(f"\n{name}: {counts['bare']} posts returned, {rounds} rounds")
@@ -168,6 +170,22 @@ async def measure(app: Harness, rounds: int, label: str) -> None:
                 f"  {key:<22}{statistics.median(values):>10.1f}{p95(values):>10.1f}"
                 f"{p95(values) / base:>12.2f}"
             )
+
+
+async def time_import(app: Harness, rows: int) -> None:
+    """One CSV import of ``rows`` valid rows on two accounts (all written in one bulk insert)."""
+    base = datetime.now(UTC) + timedelta(days=2)
+    lines = ["scheduled_at,timezone,account_ids,text"]
+    lines += [
+        f"{(base + timedelta(minutes=i)).isoformat()},,acc_box;acc_sky,Imported post {i}"
+        for i in range(rows)
+    ]
+    data = ("\r\n".join(lines) + "\r\n").encode()
+    t0 = time.perf_counter()
+    r = await app.http.post(app.url("/posts:import"), content=data, headers=auth("editor"))
+    elapsed = time.perf_counter() - t0
+    assert r.status_code == 200, r.text
+    print(f"\nCSV import: {r.json()['imported']} rows ({len(data)} bytes) in {elapsed:.2f}s")
 
 
 async def main(rounds: int, posts: int) -> None:
@@ -193,6 +211,7 @@ async def main(rounds: int, posts: int) -> None:
                     f"{time.perf_counter() - t0:.1f}s"
                 )
                 await measure(app, rounds, label)
+                await time_import(app, 5000)
         finally:
             await client.drop_database(db.name)
             await client.close()
