@@ -91,6 +91,14 @@ class Outbox:
         """Record ``event`` for publishing; commits or aborts with the caller's session."""
         await self.collection.insert_one(self._document(event), session=session)
 
+    async def add_many(
+        self, events: Sequence[Event], *, session: AsyncClientSession | None
+    ) -> None:
+        """Record ``events`` in order with one write; commits or aborts with the session."""
+        if events:
+            docs = [self._document(event) for event in events]
+            await self.collection.insert_many(docs, ordered=True, session=session)
+
     async def add_once(
         self, events: Sequence[Event], *, contexts: Sequence[Context | None] = ()
     ) -> int:

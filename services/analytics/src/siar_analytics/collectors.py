@@ -167,8 +167,7 @@ class Collector:
         if found.events:
 
             async def emit(session: AsyncClientSession) -> None:
-                for event in found.events:
-                    await self.uow.outbox.add(event, session=session)
+                await self.uow.outbox.add_many(found.events, session=session)
 
             await self.uow.run(emit)
         return found
