@@ -273,3 +273,52 @@ async def test_stop_before_run_returns_at_once() -> None:
     d = dispatcher(posts)
     d.stop()
     await asyncio.wait_for(d.run(), timeout=1.0)
+
+
+async def test_due_posts_fire_together_in_one_batch_and_failures_retry() -> None:
+    posts = FakePosts()
+    for i in range(5):
+        posts.add(f"pst_{i}", utcnow() - timedelta(seconds=1))
+    batches: list[list[str]] = []
+    failures = [1]
+
+    async def fire_many(due: list[tuple[str, str, int, datetime]]) -> set[str]:
+        batches.append([post_id for _, post_id, _, _ in due])
+        if failures[0]:
+            failures[0] -= 1
+            raise ConnectionError("bulk write failed")
+        return {post_id for post_id in batches[-1] if post_id != "pst_4"}  # pst_4 lost its race
+
+    d = Dispatcher(
+        load_due=posts.load_due, fire_many=fire_many, lookahead_s=60, scan_interval_s=0.2
+    )
+    async with running(d):
+        await eventually(fired(d, 4))
+    assert sorted(batches[0]) == sorted(batches[1]) == [f"pst_{i}" for i in range(5)]
+    assert d.fired == 4
+
+
+def test_exactly_one_way_to_fire() -> None:
+    posts = FakePosts()
+    with pytest.raises(ValueError, match="exactly one"):
+        Dispatcher(load_due=posts.load_due, lookahead_s=1, scan_interval_s=1)
+
+
+async def test_a_slow_read_ahead_neither_delays_due_posts_nor_stalls_the_loop() -> None:
+    posts = FakePosts()
+    finished: list[int] = []
+
+    async def slow_load(until: datetime) -> list[dict[str, object]]:
+        await asyncio.sleep(0.4)  # longer than the scan interval
+        finished.append(1)
+        return await posts.load_due(until)
+
+    d = Dispatcher(load_due=slow_load, fire=posts.fire, lookahead_s=60, scan_interval_s=0.05)
+    async with running(d):
+        due = utcnow() + timedelta(seconds=0.1)
+        posts.add("pst_1", due)
+        d.consider("ws_1", "pst_1", 1, due)
+        await eventually(fired(d))
+        assert finished == []  # fired while the first read-ahead was still reading
+        await eventually(lambda: len(finished) >= 2)
+    assert posts.fired_at("pst_1") >= due

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import heapq
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -109,25 +110,45 @@ class Dispatcher:
             self._queued.discard((post_id, version))
         self.fired += len(won)
 
+    async def _scan_logged(self) -> None:
+        try:
+            await self.scan()
+        except Exception:
+            log.exception("dispatcher read-ahead failed; retrying")
+        finally:
+            self._wake.set()  # the loop does not time the next scan while one runs
+
     async def run(self) -> None:
-        """Scan and fire until stopped."""
+        """Scan and fire until stopped.
+
+        The read-ahead runs beside the firing, not in between: reading thousands of
+        due posts takes a while, and posts due meanwhile must not wait for it.
+        """
         next_scan = 0.0
         loop = asyncio.get_running_loop()
-        while not self._stopping:
-            if loop.time() >= next_scan:
-                try:
-                    await self.scan()
-                except Exception:
-                    log.exception("dispatcher read-ahead failed; retrying")
-                next_scan = loop.time() + self.scan_interval_s
-            await self._fire_due()
-            timeout = next_scan - loop.time()
-            if self._heap:
-                timeout = min(timeout, (self._heap[0][0] - utcnow()).total_seconds())
-            self._wake.clear()
-            if timeout > 0 and not self._stopping:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout)
+        scanning: asyncio.Task[None] | None = None
+        try:
+            while not self._stopping:
+                if loop.time() >= next_scan and (scanning is None or scanning.done()):
+                    scanning = asyncio.create_task(self._scan_logged())
+                    next_scan = loop.time() + self.scan_interval_s
+                await self._fire_due()
+                idle = scanning is None or scanning.done()
+                # While a scan runs, only due posts or its end may wake the loop: a
+                # timeout already past would spin without ever letting the scan finish.
+                timeout = next_scan - loop.time() if idle else math.inf
+                if self._heap:
+                    timeout = min(timeout, (self._heap[0][0] - utcnow()).total_seconds())
+                self._wake.clear()
+                if timeout > 0 and not self._stopping:
+                    with contextlib.suppress(TimeoutError):
+                        limit = None if math.isinf(timeout) else timeout
+                        await asyncio.wait_for(self._wake.wait(), limit)
+        finally:
+            if scanning is not None and not scanning.done():
+                scanning.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await scanning
 
     def stop(self) -> None:
         """Stop after the current step."""

@@ -163,7 +163,7 @@ class Firing:
             return set()
         token, now = uuid.uuid4().hex, utcnow()
         after = {p.id: fired(p, now=now, token=token) for p in current}
-        await self.posts.bulk_write(
+        result = await self.posts.bulk_write(
             [
                 ReplaceOne(
                     {
@@ -178,12 +178,7 @@ class Firing:
             ],
             ordered=False,
         )
-        won = {
-            d["_id"]
-            for d in await self.posts.find(
-                {"_id": {"$in": list(after)}, "dispatch_token": token}, projection={"_id": 1}
-            ).to_list()
-        }
+        won = await self._winners(set(after), token, result.matched_count)
         events: list[PostScheduled] = []
         contexts: list[Context] = []
         spans = []
@@ -213,6 +208,14 @@ class Firing:
             )
         DISPATCHED.inc(len(won))
         return won
+
+    async def _winners(self, tried: set[str], token: str, matched: int) -> set[str]:
+        if matched == len(tried):
+            return tried  # the usual case: no edit and no other replica got there first
+        found = await self.posts.find(
+            {"_id": {"$in": list(tried)}, "dispatch_token": token}, projection={"_id": 1}
+        ).to_list()
+        return {d["_id"] for d in found}
 
     async def _settle(self, post_ids: set[str], token: str) -> None:
         if post_ids:

@@ -21,8 +21,6 @@ TIMING_INDEXES = (
         "post_stats",
         [("workspace_id", ASCENDING), ("account_id", ASCENDING), ("published_ts", ASCENDING)],
     ),
-    # Queried with $elemMatch: see docs/embedded-stack.md (arrays of subdocuments).
-    IndexSpec("posts", [("targets.network_post_id", ASCENDING)], name="network_post"),
 )
 
 HOLDS_A_SLOT = [
@@ -78,7 +76,11 @@ class TimingStore:
     async def published_at(
         self, workspace_id: str, account_id: str, network_post_id: str
     ) -> datetime | None:
-        """When this account's post with that network id was published, if it was ours."""
+        """When this account's post with that network id was published, if it was ours.
+
+        Unindexed beyond the workspace on purpose: on nx-27017 a multikey index on
+        ``targets`` made every dispatch write ~5x slower (tests/bench/bench_scheduler_spike.py).
+        """
         doc = await self.posts.find_one(
             workspace_id,
             {
