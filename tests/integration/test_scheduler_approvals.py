@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -215,3 +216,21 @@ async def test_without_required_approval_a_contributor_schedules(
             headers=auth("editor"),
         )
         assert r.status_code == 403  # settings need workspace.manage
+
+
+async def test_racing_approvals_leave_one_decision(app: Harness) -> None:
+    post = await draft(app)
+    await app.http.post(
+        app.url(f"/posts/{post['id']}:submit"), json={}, headers=auth("contributor")
+    )
+    answers = await asyncio.gather(
+        app.http.post(app.url(f"/posts/{post['id']}:approve"), json={}, headers=auth("approver")),
+        app.http.post(
+            app.url(f"/posts/{post['id']}:reject"), json={"comment": "no"}, headers=auth("admin")
+        ),
+        app.http.post(app.url(f"/posts/{post['id']}:approve"), json={}, headers=auth("owner")),
+    )
+    assert sorted(r.status_code for r in answers) == [200, 409, 409]
+    stored = await app.service.get_post(app.workspace_id, str(post["id"]))
+    decisions = [e.action for e in stored.review if e.action != "submitted"]
+    assert len(decisions) == 1

@@ -201,3 +201,17 @@ async def test_retry_redispatches_failed_targets_exactly_once(app: Harness) -> N
     events = await scheduled_events(app, post_id)
     assert [(e.account_id, e.occurrence) for e in events] == [("acc_sky", "now#retry-1")]
     assert events[0].due_at <= utcnow()
+
+
+async def test_racing_retries_dispatch_once(app: Harness) -> None:
+    post_id = await dispatched_post(app)
+    await app.service.record_outcome(failed(app, post_id), "test-group")
+    answers = await asyncio.gather(
+        *(
+            app.http.post(app.url(f"/posts/{post_id}:retry"), headers=auth("editor"))
+            for _ in range(4)
+        )
+    )
+    assert sorted(r.status_code for r in answers) == [200, 409, 409, 409]
+    events = await scheduled_events(app, post_id)
+    assert [(e.account_id, e.occurrence) for e in events] == [("acc_sky", "now#retry-1")]
