@@ -279,3 +279,53 @@ async def test_a_post_published_during_its_accounts_round_keeps_its_first_look(
     assert target is not None
     first_look = published_at.timestamp() + Pacing().after_publish_s
     assert target["next_ts"] == pytest.approx(first_look)
+
+
+class PostsThrottled(SandboxConnector):
+    """The sandbox running out of calls once the account's own figures are read."""
+
+    async def post_metrics(
+        self, account: AccountRef, credential: Credential, network_post_id: str
+    ) -> MetricsSnapshot:
+        raise RateLimitedError("no more calls this window", retry_after_s=30.0)
+
+
+async def test_a_round_cut_short_by_a_rate_limit_keeps_what_it_collected(
+    parts: tuple[CollectorSchedule, UnitOfWork, SandboxConnector, LeasingVault],
+    mongo: AsyncMongoClient[Document],
+    db: AsyncDatabase[Document],
+) -> None:
+    schedule, uow, _, vault = parts
+    signed = await SandboxConnector(mongo).sign_in(f"cut_{uuid.uuid4().hex[:8]}")
+    ref = AccountRef(workspace_id=WS, account_id="acc_cut", network="sandbox", handle=signed.handle)
+    vault.leases["acc_cut"] = (ref, signed.credential)
+    await schedule.connected(
+        AccountConnected.new(
+            workspace_id=WS, account_id="acc_cut", network="sandbox", handle=signed.handle
+        )
+    )
+    await schedule.published(
+        PostPublished.new(
+            workspace_id=WS,
+            post_id="pst_cut",
+            account_id="acc_cut",
+            network="sandbox",
+            occurrence="0",
+            network_post_id="sbxpost_cut",
+            published_at=datetime.now(UTC) - timedelta(hours=2),
+        )
+    )
+    cut = Collector(
+        schedule=schedule,
+        uow=uow,
+        vault=vault,  # type: ignore[arg-type]
+        connectors={"sandbox": PostsThrottled(mongo)},
+    )
+    before = time.time()
+    assert await cut.run_round() == 1
+    events = await outbox_events(db)
+    assert [(e.account_id, e.scope) for e in events] == [("acc_cut", "account")]
+    target = await db["collect_targets"].find_one({"account_id": "acc_cut"})
+    assert target is not None
+    assert target["last_error"] == "no more calls this window"
+    assert before + 30 <= target["next_ts"] <= time.time() + 30

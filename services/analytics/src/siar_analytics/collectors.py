@@ -101,11 +101,6 @@ class Collector:
         *,
         history: bool = False,
     ) -> MetricsCollected:
-        COLLECTED.labels(
-            network=target["network"],
-            scope="post" if post else "account",
-            partial=str(snapshot.partial).lower(),
-        ).inc()
         return MetricsCollected.new(
             workspace_id=target["workspace_id"],
             account_id=target["account_id"],
@@ -137,7 +132,11 @@ class Collector:
             found.calls += 1
             try:
                 snapshot = await connector.post_metrics(account, cred, post["network_post_id"])
-            except PermanentError as err:  # deleted at the network, say: skip this post
+            except RateLimitedError as err:
+                # Keep what this round collected; the rest waits for the retry-after.
+                found.error, found.retry_s = str(err), err.retry_after_s or 60.0
+                break
+            except (PermanentError, RetryableError) as err:  # deleted, or a passing 5xx
                 log.info("post %s not collected: %s", post["network_post_id"], err)
                 continue
             found.events.append(self._event(target, snapshot, post))
@@ -170,6 +169,8 @@ class Collector:
                 await self.uow.outbox.add_many(found.events, session=session)
 
             await self.uow.run(emit)
+            for event in found.events:
+                COLLECTED.labels(event.network, event.scope, str(event.partial).lower()).inc()
         return found
 
     async def _one(self, target: Document) -> Round:
