@@ -191,22 +191,12 @@ def start_embedded(
         log_dir=log_dir,
     )
     try:
-        mongo_cmd = [
-            *_nx_command(),
-            *("--data-dir", str(mongo_dir), "-p", str(mongo_port)),
-            # nx logs to stderr as well; one file (the child's stdout) holds everything.
-            *("--log-file", os.devnull, "--pid-file", str(pid_file)),
-        ]
-        infra.processes["mongo"] = spawn(mongo_cmd, log_path=log_dir / "mongo.log")
-        listener = f"tcp://127.0.0.1:{kafka_port}"
-        kafka_cmd = [
-            _broker_bin(),
-            "broker",
-            *("--listener-url", listener, "--advertised-listener-url", listener),
-            *("--storage-engine", "memory://tansu/"),
-        ]
-        env = {k: v for k, v in os.environ.items() if k not in _TANSU_ENV_OVERRIDES}
-        infra.processes["kafka"] = spawn(kafka_cmd, log_path=log_dir / "kafka.log", env=env)
+        infra.processes["mongo"] = spawn(
+            nx_command(mongo_dir, mongo_port, pid_file), log_path=log_dir / "mongo.log"
+        )
+        infra.processes["kafka"] = spawn(
+            tansu_command(kafka_port), log_path=log_dir / "kafka.log", env=tansu_env()
+        )
         deadline = time.monotonic() + timeout
         _wait_until_ready(
             "MongoDB (nx-27017)",
@@ -226,6 +216,32 @@ def start_embedded(
         infra.stop()
         raise
     return infra
+
+
+def nx_command(mongo_dir: Path, port: int, pid_file: Path) -> list[str]:
+    """The command line of nx-27017 serving ``mongo_dir`` on ``port``."""
+    return [
+        *_nx_command(),
+        *("--data-dir", str(mongo_dir), "-p", str(port)),
+        # nx logs to stderr as well; one file (the child's stdout) holds everything.
+        *("--log-file", os.devnull, "--pid-file", str(pid_file)),
+    ]
+
+
+def tansu_command(port: int) -> list[str]:
+    """The command line of the Tansu broker on ``port``, memory storage."""
+    listener = f"tcp://127.0.0.1:{port}"
+    return [
+        _broker_bin(),
+        "broker",
+        *("--listener-url", listener, "--advertised-listener-url", listener),
+        *("--storage-engine", "memory://tansu/"),
+    ]
+
+
+def tansu_env() -> dict[str, str]:
+    """This environment without the variables that would redirect Tansu."""
+    return {k: v for k, v in os.environ.items() if k not in _TANSU_ENV_OVERRIDES}
 
 
 def _choose_port(what: str, port: int | None) -> int:
