@@ -56,6 +56,10 @@ def launch_stack(
         "SIAR_PUBLISHER_BACKOFF_BASE_S": "0.1",
         # A post's metrics are collected a second after it is published.
         "SIAR_ANALYTICS_COLLECT_AFTER_PUBLISH_S": "1",
+        # Research polls each tracked item every few seconds (tests/e2e/test_analytics_reports.py).
+        "SIAR_ANALYTICS_RESEARCH_POLL_S": "5",
+        "SIAR_ANALYTICS_RESEARCH_TICK_S": "1",
+        "SIAR_ANALYTICS_MONTHLY_TICK_S": "1",
         "SIAR_LOG_LEVEL": os.environ.get("SIAR_LOG_LEVEL", "INFO"),
         **(overrides or {}),
     }

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from tests.e2e import tokens_forge as forge
 from tests.e2e.conftest import Stack
 from tests.e2e.flows import Tenant, eventually, new_tenant
-from tests.e2e.isolation_routes import World, bearer, build_call, discover
+from tests.e2e.isolation_routes import TINY_PNG, World, bearer, build_call, discover
 
 PASSWORD = "a long enough passphrase 42"  # what flows.new_tenant signs up with
 
@@ -80,6 +80,35 @@ async def _victim_media(http: httpx.AsyncClient, world: World) -> None:
                 world.path_ids["media_id"] = str(r.json()["id"])
                 world.victim_strings.add(world.path_ids["media_id"])
             return
+
+
+async def _victim_reports(http: httpx.AsyncClient, world: World) -> None:
+    """A research item, a report logo and a stored monthly report of the victim's, so the
+    analytics routes that read them have something to read."""
+    base = f"{world.urls['analytics']}/v1/workspaces/{world.victim.workspace_id}"
+    r = await http.post(
+        f"{base}/research/items",
+        json={"kind": "hashtag", "value": "#isolation", "account_id": world.victim.account_id},
+        headers=world.victim.auth,
+    )
+    world.path_ids["item_id"] = str(_ok(r, 201)["id"])
+    r = await http.put(
+        f"{base}/reports/branding/logo",
+        content=TINY_PNG,
+        headers={**world.victim.auth, "content-type": "image/png"},
+    )
+    assert r.status_code == 204, r.text
+    monthly = {"webhook_url": "http://127.0.0.1:9/siar-e2e", "secret": "e2e-monthly-secret-42"}
+    r = await http.put(f"{base}/reports/monthly", json=monthly, headers=world.victim.auth)
+    _ok(r)
+
+    # The monthly loop renders last month's report within a tick of being enabled.
+    async def stored() -> str | None:
+        r = await http.get(f"{base}/reports/monthly/files", headers=world.victim.auth)
+        files = _ok(r)
+        return str(files[0]["month"]) if files else None
+
+    world.path_ids["month"] = await eventually(stored, within_s=60, every=1)
 
 
 async def _viewer(
@@ -226,4 +255,5 @@ async def build_world(stack: Stack) -> World:
             seen_tokens=seen,
         )
         await _victim_media(http, w)
+        await _victim_reports(http, w)
     return w

@@ -21,6 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from siar.contracts import ConversationUpdated, MessageReceived, PostPublished, PostScheduled
 from siar.runtime.mongo import Document
 from siar.runtime.uow import UnitOfWork
+from siar_analytics.collector_schedule import TARGETS
 from siar_analytics.domain import check_range, previous_period
 from siar_analytics.errors import InvalidReportRequest, NotFound
 from siar_analytics.inbox_report import InboxSummary, inbox_summary
@@ -129,6 +130,7 @@ class ReportService:
         self.series = Series(db)
         self.catalog = PostCatalog(db)
         self.inbox = InboxStats(db)
+        self.targets = db[TARGETS]
         self.uow = uow
         self.max_range_days = max_range_days
 
@@ -242,20 +244,23 @@ class ReportService:
     async def _accounts(
         self, workspace_id: str, scope: Scope, latest: Sequence[AccountMetrics]
     ) -> list[str] | None:
-        """The accounts a scope covers (None: all); an unknown account or network is a 404."""
+        """The accounts a scope covers (None: all); an account or network the workspace
+        never connected is a 404. Accounts come from the collector's targets (every
+        account.connected) and from the metrics themselves."""
+        if scope.account_id is None and scope.network is None:
+            return None
+        query: Document = {"workspace_id": workspace_id}
+        targets = await self.targets.find(query, {"account_id": 1, "network": 1}).to_list()
+        networks = {str(t["account_id"]): str(t.get("network")) for t in targets}
+        networks.update({a.account_id: a.network for a in latest})
         if scope.account_id is not None:
-            known = any(a.account_id == scope.account_id for a in latest)
-            if not known and not await self.catalog.posts.find_one(
-                workspace_id, {"account_id": scope.account_id}
-            ):
-                raise NotFound("account", f"no data for account {scope.account_id}")
+            if scope.account_id not in networks:
+                raise NotFound("account", f"account {scope.account_id} not found")
             return [scope.account_id]
-        if scope.network is not None:
-            ids = [a.account_id for a in latest if a.network == scope.network]
-            if not ids:
-                raise NotFound("network", f"no account of this workspace on {scope.network}")
-            return ids
-        return None
+        ids = sorted(a for a, network in networks.items() if network == scope.network)
+        if not ids:
+            raise NotFound("network", f"no account of this workspace on {scope.network}")
+        return ids
 
     async def _posts(
         self,
