@@ -109,7 +109,12 @@ async def scheduler_harness(
             min_lead_s=1.0,
             connectors={"bluesky": BlueskyConnector(plain_http)},
         )
-        workflow = Workflow.wire(service, WorkflowStore(db), webhook_http or plain_http)
+        workflow = Workflow.wire(
+            service,
+            WorkflowStore(db),
+            webhook_http or plain_http,
+            service_secret="test-service-secret",
+        )
         app = FastAPI()
         install_problem_handlers(app)
         install_domain_errors(app, SchedulerError, ERRORS)

@@ -20,6 +20,7 @@ from siar.devstack import Infra
 from siar.runtime import webhooks
 from siar.runtime.mongo import Document
 from siar_scheduler.domain import PostStatus, TargetStatus
+from siar_scheduler.workspace_settings import SettingsService, sealing_key
 
 from .conftest import unique
 from .scheduler_workflow_app import Harness, auth, scheduler_harness
@@ -215,3 +216,14 @@ async def test_racing_retries_dispatch_once(app: Harness) -> None:
     assert sorted(r.status_code for r in answers) == [200, 409, 409, 409]
     events = await scheduled_events(app, post_id)
     assert [(e.account_id, e.occurrence) for e in events] == [("acc_sky", "now#retry-1")]
+
+
+async def test_the_webhook_secret_is_stored_sealed(app: Harness) -> None:
+    stored = await app.db["workspace_settings"].find_one({"workspace_id": app.workspace_id})
+    assert stored is not None
+    assert SECRET not in str(stored)
+    found = await app.workflow.settings.get(app.workspace_id)
+    assert found.webhook == ("https://hooks.example.com/siar", SECRET)
+    # Under another service secret (rotated), it cannot be read: set it again.
+    other = SettingsService(app.workflow.store, sealing_key("another-service-secret"))
+    assert (await other.get(app.workspace_id)).webhook is None

@@ -60,7 +60,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.timing = Timing(TimingStore(runtime.db), app.state.service)
         app.state.workflow = Workflow.wire(
-            app.state.service, WorkflowStore(runtime.db), runtime.http
+            app.state.service,
+            WorkflowStore(runtime.db),
+            runtime.http,
+            service_secret=settings.service_secret.get_secret_value(),
         )
 
     async def after_broker_start(runtime: Runtime) -> None:

@@ -14,7 +14,7 @@ from siar_scheduler.failures import FailureNotifier
 from siar_scheduler.labels import LabelService
 from siar_scheduler.service import SchedulerService
 from siar_scheduler.workflow_store import WorkflowStore
-from siar_scheduler.workspace_settings import SettingsService
+from siar_scheduler.workspace_settings import SettingsService, sealing_key
 
 
 @dataclass
@@ -32,10 +32,15 @@ class Workflow:
 
     @classmethod
     def wire(
-        cls, posts: SchedulerService, store: WorkflowStore, http: httpx.AsyncClient
+        cls,
+        posts: SchedulerService,
+        store: WorkflowStore,
+        http: httpx.AsyncClient,
+        *,
+        service_secret: str,
     ) -> Workflow:
         """Build the workflow on ``posts`` and hook its checks into post creation and outcomes."""
-        settings = SettingsService(store)
+        settings = SettingsService(store, sealing_key(service_secret))
         labels = LabelService(store)
         notifier = FailureNotifier(store, settings, http)
         posts.check_labels = labels.check
