@@ -72,6 +72,11 @@ SERIES_INDEXES = (
         BUCKETS,
         [("workspace_id", ASCENDING), ("grain", ASCENDING), ("collected_ts", ASCENDING)],
     ),
+    # Reports pick posts by publication time from the latest documents.
+    IndexSpec(
+        BUCKETS,
+        [("workspace_id", ASCENDING), ("grain", ASCENDING), ("published_ts", ASCENDING)],
+    ),
 )
 
 
