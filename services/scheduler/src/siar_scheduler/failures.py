@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import datetime
 
 import httpx
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -19,7 +20,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from siar.contracts import PostFailed, PostScheduled, utcnow
 from siar.runtime import webhooks
 from siar.runtime.mongo import Document
-from siar_scheduler.domain import Post, ReviewEntry, TargetStatus, rollup_status
+from siar_scheduler.domain import Post, ReviewEntry, Target, TargetStatus, rollup_status
 from siar_scheduler.errors import NothingToRetry, PostLocked, PostNotFound
 from siar_scheduler.service import SchedulerService
 from siar_scheduler.workflow_store import WorkflowStore
@@ -154,6 +155,39 @@ class FailureNotifier:
         self._wake.set()
 
 
+def retried(post: Post, *, by: str, now: datetime) -> tuple[Post, list[Target]]:
+    """The post with its failed targets on their way again, and those targets.
+
+    Raises :class:`NothingToRetry` when no target failed.
+    """
+    failed = [t for t in post.targets if t.status is TargetStatus.FAILED]
+    if not failed:
+        raise NothingToRetry(
+            f"post {post.id} has no failed account to retry (it is {post.status.value})"
+        )
+    again = {t.account_id for t in failed}
+    targets = [
+        t.model_copy(
+            update={"status": TargetStatus.DISPATCHED, "error": None, "dispatched_at": now}
+        )
+        if t.account_id in again
+        else t
+        for t in post.targets
+    ]
+    entry = ReviewEntry(at=now, by=by, action="retried", comment=", ".join(sorted(again)))
+    updated = post.model_copy(
+        update={
+            "targets": targets,
+            "status": rollup_status(targets),
+            "retries": post.retries + 1,
+            "review": [*post.review, entry],
+            "version": post.version + 1,
+            "updated_at": now,
+        }
+    )
+    return updated, failed
+
+
 async def retry_failed(
     posts: SchedulerService, workspace_id: str, post_id: str, *, by: str
 ) -> Post:
@@ -167,38 +201,14 @@ async def retry_failed(
         post = await posts.store.get_post(workspace_id, post_id, session=session)
         if post is None:
             raise PostNotFound(f"post {post_id} not found")
-        failed = [t for t in post.targets if t.status is TargetStatus.FAILED]
-        if not failed:
-            raise NothingToRetry(
-                f"post {post_id} has no failed account to retry (it is {post.status.value})"
-            )
         now = utcnow()
-        retry = post.retries + 1
-        occurrence = f"{post.occurrence}#retry-{retry}"
-        again = {t.account_id for t in failed}
-        targets = [
-            t.model_copy(
-                update={"status": TargetStatus.DISPATCHED, "error": None, "dispatched_at": now}
-            )
-            if t.account_id in again
-            else t
-            for t in post.targets
-        ]
-        entry = ReviewEntry(at=now, by=by, action="retried", comment=", ".join(sorted(again)))
-        updated = post.model_copy(
-            update={
-                "targets": targets,
-                "status": rollup_status(targets),
-                "retries": retry,
-                "review": [*post.review, entry],
-                "version": post.version + 1,
-                "updated_at": now,
-            }
-        )
+        updated, failed = retried(post, by=by, now=now)
         if not await posts.store.replace_post(
             updated, expected_version=post.version, session=session
         ):
             raise PostLocked(f"post {post_id} changed meanwhile; reload and try again")
+        # A new occurrence per retry: the publisher's ledger sees a new delivery.
+        occurrence = f"{post.occurrence}#retry-{updated.retries}"
         for target in failed:
             event = PostScheduled.new(
                 workspace_id=workspace_id,
