@@ -48,11 +48,6 @@ class WorkflowStore:
         await self.settings.update_one(workspace_id, {}, {"$set": dict(changes)}, upsert=True)
         return await self.get_settings(workspace_id)
 
-    async def workspace_by_feed_hash(self, workspace_id: str, token_hash: str) -> bool:
-        """Whether ``token_hash`` is the workspace's current calendar feed token."""
-        found = await self.settings.find_one(workspace_id, {"calendar_token_sha256": token_hash})
-        return found is not None
-
     # --- labels -----------------------------------------------------------------------
 
     async def list_labels(self, workspace_id: str) -> list[Document]:
