@@ -173,8 +173,7 @@ class InboxService:
                 done.append((applied[0], applied[1]))
                 events += [received_event(applied[0]), *applied[2]]
             await self.store.add_messages(done, session)
-            for event in events:
-                await self.uow.outbox.add(event, session=session)
+            await self.uow.outbox.add_many(events, session=session)
             return [message for message, _ in done]
 
         return work

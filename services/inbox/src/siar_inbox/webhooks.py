@@ -162,24 +162,30 @@ class WebhookReceiver:
             found = self.connectors[network].parse_webhook(body)
         except ConnectorError as err:
             raise WebhookRejected(network, 400, "malformed", err.reason) from err
-        digest = hashlib.sha256(network.encode() + b"|" + body).hexdigest()
-        if await self.deliveries.find_one({"_id": digest}) is not None:
-            raise WebhookRejected(network, 403, "replayed", "this call was already delivered")
         oldest_allowed = utcnow() - self.max_age
         if found and all(message.sent_at < oldest_allowed for _, message in found):
             raise WebhookRejected(network, 403, "stale", "every message in the call is too old")
-        WEBHOOKS_RECEIVED.labels(network).inc()
-        receipt = await self._ingest(network, found)
-        if found and not receipt.stored and not receipt.duplicates:
-            return receipt  # for no connected account yet: it may be sent again once one is
-        # Remembered only once stored: a call that failed half-way may be sent again.
+        digest = hashlib.sha256(network.encode() + b"|" + body).hexdigest()
+        now = utcnow()
         try:
-            now = utcnow()
+            # Claimed before ingesting (one write, no separate look-up), released on failure.
             await self.deliveries.insert_one(
                 {"_id": digest, "network": network, "at": now, "at_ts": now.timestamp()}
             )
-        except DuplicateKeyError:
-            log.info("webhook call %s delivered twice at once", digest[:12])
+        except DuplicateKeyError as err:
+            raise WebhookRejected(
+                network, 403, "replayed", "this call was already delivered"
+            ) from err
+        WEBHOOKS_RECEIVED.labels(network).inc()
+        try:
+            receipt = await self._ingest(network, found)
+        except BaseException:
+            await self.deliveries.delete_one({"_id": digest})  # the network may send it again
+            raise
+        if found and not receipt.stored and not receipt.duplicates:
+            # For no connected account yet: it may be sent again once one is.
+            await self.deliveries.delete_one({"_id": digest})
+            return receipt
         await self._prune()
         return receipt
 
