@@ -179,14 +179,7 @@ def create_service_app(
                 await on_startup(runtime)
             await broker.start()
             relay_task = asyncio.create_task(relay.run(), name=f"{name}:outbox-relay")
-            sampler = OpsSampler(
-                service=name,
-                group=settings.consumer_group,
-                consumers=lambda: [getattr(s, "consumer", None) for s in broker.subscribers],
-                outbox=outbox.collection,
-                ready=lambda: _is_ready(runtime),
-            )
-            runtime.spawn("ops-gauges", sampler.run, sampler.stop)
+            _spawn_ops_sampler(runtime)
             if after_broker_start:
                 await after_broker_start(runtime)
             yield
@@ -303,6 +296,18 @@ async def readiness(runtime: Runtime) -> dict[str, str]:
 
 async def _is_ready(runtime: Runtime) -> bool:
     return all(v == "ok" for v in (await readiness(runtime)).values())
+
+
+def _spawn_ops_sampler(runtime: Runtime) -> None:
+    """Keep readiness, outbox backlog and consumer lag gauges fresh in the background."""
+    sampler = OpsSampler(
+        service=runtime.name,
+        group=runtime.settings.consumer_group,
+        consumers=lambda: [getattr(s, "consumer", None) for s in runtime.broker.subscribers],
+        outbox=runtime.outbox.collection,
+        ready=lambda: _is_ready(runtime),
+    )
+    runtime.spawn("ops-gauges", sampler.run, sampler.stop)
 
 
 def _install_health(app: FastAPI, runtime: Runtime) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
+from opentelemetry.trace import Span
 from prometheus_client import Counter
 from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
@@ -136,6 +137,27 @@ def _replacement(post: Post) -> Document:
     return doc
 
 
+def _traced_events(
+    won: list[Post], after: dict[str, Post]
+) -> tuple[list[PostScheduled], list[Context], list[Span]]:
+    """The events of the posts won, each with a started dispatch span continuing its trace."""
+    events: list[PostScheduled] = []
+    contexts: list[Context] = []
+    spans: list[Span] = []
+    for post in won:
+        # Each post continues the trace of the request that scheduled it.
+        span = start_continued_span(
+            "scheduler.dispatch", post.trace_context, {"siar.post_id": post.id}
+        )
+        spans.append(span)
+        mine = events_for(post, after[post.id].dispatches[-1])
+        if post.emit_pending and post.dispatches:  # an earlier crash left these unsent
+            mine = events_for(post, post.dispatches[-1]) + mine
+        events += mine
+        contexts += [trace.set_span_in_context(span)] * len(mine)
+    return events, contexts, spans
+
+
 class Firing:
     """Fires batches of due posts against the posts collection and the outbox."""
 
@@ -179,21 +201,7 @@ class Firing:
             ordered=False,
         )
         won = await self._winners(set(after), token, result.matched_count)
-        events: list[PostScheduled] = []
-        contexts: list[Context] = []
-        spans = []
-        for post in current:
-            if post.id in won:
-                # Each post continues the trace of the request that scheduled it.
-                span = start_continued_span(
-                    "scheduler.dispatch", post.trace_context, {"siar.post_id": post.id}
-                )
-                spans.append(span)
-                mine = events_for(post, after[post.id].dispatches[-1])
-                if post.emit_pending and post.dispatches:  # an earlier crash left these unsent
-                    mine = events_for(post, post.dispatches[-1]) + mine
-                events += mine
-                contexts += [trace.set_span_in_context(span)] * len(mine)
+        events, contexts, spans = _traced_events([p for p in current if p.id in won], after)
         try:
             await self.outbox.add_once(events, contexts=contexts)
         finally:
