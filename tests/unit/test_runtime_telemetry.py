@@ -10,7 +10,9 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.util.http import parse_excluded_urls
 
+from siar.runtime.app import UNTRACED_URLS
 from siar.runtime.telemetry import JsonFormatter, RedactingFormatter, create_tracer_provider, redact
 
 MASK = "[REDACTED]"
@@ -131,3 +133,11 @@ def test_tracer_provider_names_the_service_and_uses_given_processors(
         assert span.resource.attributes["service.name"] == "siar-scheduler"
     finally:
         provider.shutdown()
+
+
+def test_the_calendar_feed_and_probes_are_not_traced() -> None:
+    # The feed's URL carries its secret token; a span would keep it as an attribute.
+    untraced = parse_excluded_urls(UNTRACED_URLS)
+    assert untraced.url_disabled("http://scheduler/v1/workspaces/ws_1/calendar.ics?token=ics_x")
+    assert untraced.url_disabled("http://scheduler/readyz")
+    assert not untraced.url_disabled("http://scheduler/v1/workspaces/ws_1/posts?from=a&to=b")

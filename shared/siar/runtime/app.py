@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 Hook = Callable[["Runtime"], Awaitable[None]]
 
 
+UNTRACED_URLS = r"healthz,readyz,metrics,calendar\.ics"
+"""URLs kept out of traces: probes, and the calendar feed, whose URL holds its secret token."""
+
+
 @dataclass
 class Runtime:
     """Everything a service's wiring needs; built by :func:`create_service_app`."""
@@ -222,9 +226,7 @@ def create_service_app(
         install_domain_errors(app, *domain_errors)
     for router in routers:
         app.include_router(router)
-    FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=provider, excluded_urls="healthz,readyz,metrics"
-    )
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls=UNTRACED_URLS)
     return app, runtime
 
 
