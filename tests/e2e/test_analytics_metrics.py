@@ -91,4 +91,5 @@ async def test_bad_series_requests_are_refused(stack: Stack, http: httpx.AsyncCl
         f"{urls['analytics']}/v1/workspaces/{tenant.workspace_id}/metrics/accounts/acc_x/audience",
         headers=tenant.auth,
     )
-    assert r.status_code == 404
+    assert r.status_code == 200, r.text
+    assert r.json() == {"account_id": "acc_x", "collected_at": None, "dimensions": {}}

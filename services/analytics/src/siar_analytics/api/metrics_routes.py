@@ -6,14 +6,14 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
 
 from siar.runtime.auth import Principal, require
 from siar.runtime.roles import Permission
 from siar_analytics.api.report_deps import End, Start
 from siar_analytics.domain import check_range
-from siar_analytics.errors import NotFound
 from siar_analytics.rollups import Grain
-from siar_analytics.series import AccountMetrics, Audience, PostMetrics, Series, SeriesPoint
+from siar_analytics.series import AccountMetrics, PostMetrics, Series, SeriesPoint
 
 router = APIRouter(prefix="/v1/workspaces/{ws}/metrics", tags=["metrics"])
 
@@ -38,10 +38,12 @@ AccountIds = Annotated[
 async def series(
     ws: str,
     reader: Reader,
-    metric: Annotated[str, Query(pattern=r"^[a-z][a-z0-9_]{0,39}$", examples=["followers"])],
     start: Start,
     end: End,
     _: Reading,
+    metric: Annotated[
+        str, Query(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="e.g. followers, reach")
+    ] = "followers",
     account_ids: AccountIds = None,
     grain: Annotated[Grain, Query(description="hour or day")] = "day",
 ) -> list[SeriesPoint]:
@@ -67,6 +69,14 @@ async def posts(
     return await reader.post_metrics_latest(ws, account_ids, since)
 
 
+class AudienceView(BaseModel):
+    """An account's audience shares by dimension; empty when the network gives none."""
+
+    account_id: str
+    collected_at: datetime | None = None
+    dimensions: dict[str, dict[str, float]] = {}
+
+
 @router.get("/accounts/{account_id}/audience", summary="Audience demographics on a day")
 async def audience(
     ws: str,
@@ -74,8 +84,9 @@ async def audience(
     reader: Reader,
     _: Reading,
     on: Annotated[date | None, Query(description="UTC day; the newest if absent.")] = None,
-) -> Audience:
+) -> AudienceView:
     found = await reader.audience(ws, account_id, on)
     if found is None:
-        raise NotFound("audience", f"no audience demographics for account {account_id}")
-    return found
+        # Not an error: many networks give no demographics, or not yet.
+        return AudienceView(account_id=account_id)
+    return AudienceView(**found.model_dump())
