@@ -171,17 +171,32 @@ async def test_an_approver_sees_only_what_awaits_them(app: Harness) -> None:
     assert len(r.json()["items"]) == 3
 
 
+async def put_in_the_past(app: Harness, post_id: str) -> None:
+    """The wanted time goes by (written directly: the API refuses a past time)."""
+    stored = await app.service.get_post(app.workspace_id, post_id)
+    past = stored.model_copy(
+        update={"scheduled_at": utcnow() - timedelta(minutes=5), "version": stored.version + 1}
+    )
+    assert await app.service.store.replace_post(past, expected_version=stored.version)
+
+
+async def test_a_draft_whose_time_passed_cannot_be_submitted(app: Harness) -> None:
+    post = await draft(app)
+    await put_in_the_past(app, str(post["id"]))
+    r = await app.http.post(
+        app.url(f"/posts/{post['id']}:submit"), json={}, headers=auth("contributor")
+    )
+    assert r.status_code == 409
+    assert r.json()["type"] == "urn:siar:problem:time-passed"
+    assert "set a new scheduled_at" in r.json()["detail"]
+
+
 async def test_approving_after_the_time_passed_says_so(app: Harness) -> None:
     post = await draft(app)
     await app.http.post(
         app.url(f"/posts/{post['id']}:submit"), json={}, headers=auth("contributor")
     )
-    # The wanted time goes by while the post waits (written directly: the API refuses it).
-    stored = await app.service.get_post(app.workspace_id, str(post["id"]))
-    past = stored.model_copy(
-        update={"scheduled_at": utcnow() - timedelta(minutes=5), "version": stored.version + 1}
-    )
-    assert await app.service.store.replace_post(past, expected_version=stored.version)
+    await put_in_the_past(app, str(post["id"]))  # while it waits for approval
     r = await app.http.post(
         app.url(f"/posts/{post['id']}:approve"), json={}, headers=auth("approver")
     )

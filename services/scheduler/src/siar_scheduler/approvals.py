@@ -56,15 +56,22 @@ class ApprovalService:
     ) -> Post:
         """Ask for approval; the post needs the time it should go out at."""
 
+        now = utcnow()
+
         def change(post: Post) -> dict[str, object]:
             if post.scheduled_at is None:
                 raise WrongState(
                     f"post {post_id} has no scheduled_at; set the time it should go out "
                     "before submitting it for approval"
                 )
+            if post.scheduled_at < now + self.posts.min_lead:
+                raise TimePassed(
+                    f"post {post_id} was due at {post.scheduled_at.isoformat()}, which has "
+                    "passed; set a new scheduled_at before submitting it"
+                )
             return {"status": PostStatus.IN_REVIEW}
 
-        entry = ReviewEntry(at=utcnow(), by=by, action="submitted", comment=comment)
+        entry = ReviewEntry(at=now, by=by, action="submitted", comment=comment)
         return await self._step(
             workspace_id, post_id, allowed=SUBMITTABLE, change=change, entry=entry
         )
