@@ -136,3 +136,42 @@ async def wait_post_status(
         return body if body.get("status") == status else None
 
     return await eventually(probe, within_s=within_s)
+
+
+async def schedule_post(
+    http: httpx.AsyncClient,
+    scheduler: str,
+    tenant: Tenant,
+    text: str,
+    *,
+    in_s: float = 3.0,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Schedule ``text`` on the tenant's account ``in_s`` seconds from now: the created post."""
+    r = await http.post(
+        f"{scheduler}/v1/workspaces/{tenant.workspace_id}/posts",
+        json={
+            "text": text,
+            "account_ids": [tenant.account_id],
+            "scheduled_at": (datetime.now(UTC) + timedelta(seconds=in_s)).isoformat(),
+        },
+        headers={**tenant.auth, **(headers or {})},
+    )
+    assert r.status_code == 201, r.text
+    post: dict[str, Any] = r.json()
+    return post
+
+
+async def first_conversation(
+    http: httpx.AsyncClient, inbox: str, tenant: Tenant, *, within_s: float = 60.0
+) -> dict[str, Any]:
+    """The tenant's first inbox conversation, once there is one."""
+
+    async def probe() -> dict[str, Any] | None:
+        r = await http.get(
+            f"{inbox}/v1/workspaces/{tenant.workspace_id}/conversations", headers=tenant.auth
+        )
+        items: list[dict[str, Any]] = r.json()["items"]
+        return items[0] if items else None
+
+    return await eventually(probe, within_s=within_s)

@@ -7,15 +7,12 @@ record, then scrapes each service process of the end-to-end stack.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
-
 import httpx
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.conftest import Stack
-from tests.e2e.flows import eventually, new_tenant
+from tests.e2e.flows import eventually, first_conversation, new_tenant, schedule_post
 
 EVERY = ("vault", "scheduler", "publisher", "inbox", "analytics")
 CONSUMERS = ("scheduler", "publisher", "inbox", "analytics")
@@ -81,26 +78,10 @@ def _value(samples: Samples, name: str, **labels: str) -> float:
 async def _first_slice(stack: Stack, http: httpx.AsyncClient) -> None:
     urls = stack.urls
     tenant = await new_tenant(http, urls["vault"])
-    ws = tenant.workspace_id
+    await schedule_post(http, urls["scheduler"], tenant, "Counted on every dashboard")
+    conv = await first_conversation(http, urls["inbox"], tenant)
     r = await http.post(
-        f"{urls['scheduler']}/v1/workspaces/{ws}/posts",
-        json={
-            "text": "Counted on every dashboard",
-            "account_ids": [tenant.account_id],
-            "scheduled_at": (datetime.now(UTC) + timedelta(seconds=3)).isoformat(),
-        },
-        headers=tenant.auth,
-    )
-    assert r.status_code == 201, r.text
-
-    async def conversation() -> dict[str, Any] | None:
-        r = await http.get(f"{urls['inbox']}/v1/workspaces/{ws}/conversations", headers=tenant.auth)
-        items = r.json()["items"]
-        return items[0] if items else None
-
-    conv = await eventually(conversation, within_s=60)
-    r = await http.post(
-        f"{urls['inbox']}/v1/workspaces/{ws}/conversations/{conv['id']}:reply",
+        f"{urls['inbox']}/v1/workspaces/{tenant.workspace_id}/conversations/{conv['id']}:reply",
         json={"text": "Thanks!"},
         headers=tenant.auth,
     )

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.e2e.conftest import ARTIFACTS, Stack, launch_stack
-from tests.e2e.flows import eventually, new_tenant
+from tests.e2e.flows import eventually, first_conversation, new_tenant, schedule_post
 from tests.e2e.otlp_receiver import OtlpReceiver, ReceivedSpan, span_tree
 
 
@@ -64,25 +62,15 @@ async def test_schedule_dispatch_delivery_and_comment_form_one_trace(
 ) -> None:
     urls = traced.urls
     tenant = await new_tenant(http, urls["vault"])
-    ws = tenant.workspace_id
     trace_id = secrets.token_hex(16)
-    r = await http.post(
-        f"{urls['scheduler']}/v1/workspaces/{ws}/posts",
-        json={
-            "text": "Traced from the first request to the first comment",
-            "account_ids": [tenant.account_id],
-            "scheduled_at": (datetime.now(UTC) + timedelta(seconds=3)).isoformat(),
-        },
-        headers={**tenant.auth, "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"},
+    await schedule_post(
+        http,
+        urls["scheduler"],
+        tenant,
+        "Traced from the first request to the first comment",
+        headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"},
     )
-    assert r.status_code == 201, r.text
-
-    async def commented() -> list[Any] | None:
-        r = await http.get(f"{urls['inbox']}/v1/workspaces/{ws}/conversations", headers=tenant.auth)
-        items: list[Any] = r.json()["items"]
-        return items or None
-
-    await eventually(commented, within_s=60)
+    await first_conversation(http, urls["inbox"], tenant)
 
     expected = [
         ("scheduler", "POST /v1/workspaces/{ws}/posts"),

@@ -172,7 +172,8 @@ async def _published(
 
 
 def _network_copies(mongodb_url: str, text: str) -> int:
-    with MongoClient(mongodb_url) as client:
+    client: MongoClient[dict[str, Any]] = MongoClient(mongodb_url)
+    with client:
         return client[SANDBOX_DATABASE]["posts"].count_documents({"text": text})
 
 
