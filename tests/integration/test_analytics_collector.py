@@ -145,7 +145,7 @@ async def test_an_account_is_backfilled_then_collected_with_its_posts_by_one_rep
     assert await collector(parts).run_round() == 0
 
     for event in events:
-        await ingest.record(event, "test")
+        await ingest.record(event)
     now = accounts[-1].collected_at
     daily = await Series(db).account_series(
         WS, ["acc_c1"], "followers", now.date() - timedelta(days=70), now.date()

@@ -59,11 +59,11 @@ async def test_late_duplicate_and_out_of_order_snapshots_keep_the_newest_values(
     arrivals = [*events, partial, *events[:3]]
     random.Random(7).shuffle(arrivals)
     for event in arrivals:
-        await ingest.record(event, "test")
+        await ingest.record(event)
     # A redelivered event is skipped; a repeated snapshot under a new id changes nothing.
-    assert not await ingest.record(events[0], "test")
+    assert not await ingest.record(events[0])
     again = events[-1].model_copy(update={"event_id": partial.event_id.__class__(int=1)})
-    await ingest.record(again, "test")
+    await ingest.record(again)
 
     series = Series(db)
     hourly = await series.account_series(
@@ -93,15 +93,12 @@ async def test_post_latest_and_audience_reads(
                 network_post_id="sbxpost_1",
                 post_id="pst_1",
                 published_at=published,
-            ),
-            "test",
+            )
         )
     audience = {"age": {"18-24": 0.3, "25-34": 0.7}, "country": {"ID": 1.0}}
-    await ingest.record(snapshot(DAY, {"followers": 5.0}, dimensions=audience), "test")
+    await ingest.record(snapshot(DAY, {"followers": 5.0}, dimensions=audience))
     later = {"age": {"18-24": 0.4, "25-34": 0.6}}
-    await ingest.record(
-        snapshot(DAY + timedelta(days=40), {"followers": 6.0}, dimensions=later), "test"
-    )
+    await ingest.record(snapshot(DAY + timedelta(days=40), {"followers": 6.0}, dimensions=later))
 
     series = Series(db)
     posts = await series.post_metrics_latest(WS, ["acc_1"], since=DAY - timedelta(days=2))

@@ -21,16 +21,9 @@ class MetricsIngest:
         self.schedule = schedule
         self.uow = uow
 
-    async def record(self, event: MetricsCollected, consumer: str) -> bool:
-        """Store a snapshot and its roll-ups once (a redelivered event is skipped)."""
-
-        async def work(session: AsyncClientSession) -> int:
-            return await self.series.record(event, session)
-
-        ran, _ = await self.uow.run_once(consumer, str(event.event_id), work)
-        if ran:
-            SNAPSHOTS_STORED.labels(event.network, event.scope).inc()
-        return ran
+    async def record(self, event: MetricsCollected) -> bool:
+        """Store one snapshot and its roll-ups, unless it was stored before."""
+        return await self.store_batch([event]) == 1
 
     async def store_batch(self, events: Sequence[MetricsCollected]) -> int:
         """Store the snapshots not stored before (their ``_id`` is the event id) with
