@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -40,6 +41,7 @@ from tests.unit.connectors.webhook_fakes import meta_call, meta_signed, page_com
 
 LOG_DIR = ROOT / "test-artifacts" / "bench" / "inbox_ingest"
 SECRET = "bench-meta-app-secret"
+TICK = os.sysconf("SC_CLK_TCK")
 TEXTS = (
     "Pelayanan sangat lambat, kecewa 😡",
     "Love this, thank you so much!",
@@ -95,6 +97,18 @@ async def send_all(
         return time.perf_counter() - t0, latencies, failures[0]
 
 
+def cpu_s(pids: dict[str, int]) -> dict[str, float]:
+    """utime+stime (s) of each named process group, over its live processes."""
+    ticks = dict.fromkeys(pids.values(), 0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # after "(comm)" f[0] is field 3: pgrp is field 5, utime 14, stime 15
+            f = stat.read_text().rpartition(")")[2].split()
+            if int(f[2]) in ticks:
+                ticks[int(f[2])] += int(f[11]) + int(f[12])
+    return {name: ticks[pid] / TICK for name, pid in pids.items()}
+
+
 async def raw_insert_s(client: AsyncMongoClient[Any], docs: list[dict[str, Any]]) -> float:
     """Seconds for one bulk insert of ``docs`` into a fresh collection."""
     target = client[f"siar_bench_raw_{uuid.uuid4().hex[:8]}"]["messages"]
@@ -106,7 +120,9 @@ async def raw_insert_s(client: AsyncMongoClient[Any], docs: list[dict[str, Any]]
     return elapsed
 
 
-async def measure(url: str, mongo_url: str, database: str, args: argparse.Namespace) -> None:
+async def measure(
+    url: str, mongo_url: str, database: str, pids: dict[str, int], args: argparse.Namespace
+) -> None:
     """Register accounts, warm up, send the measured calls, run the raw baseline, print."""
     client: AsyncMongoClient[Any] = AsyncMongoClient(mongo_url)
     db = client[database]
@@ -129,7 +145,9 @@ async def measure(url: str, mongo_url: str, database: str, args: argparse.Namesp
     print(f"warm-up: {args.warmup} calls, {warm_failed} failed", flush=True)
 
     signed = calls(pages, args.messages, args.per_call, run)
+    cpu0 = cpu_s(pids)
     wall_s, latencies, failed = await send_all(url, signed, args.concurrency)
+    cpu1 = cpu_s(pids)
     stored = await db["messages"].find({"network_message_id": {"$regex": f"^{run}_"}}).to_list()
     if len(stored) != args.messages:
         print(f"note: {len(stored)}/{args.messages} messages stored")
@@ -146,6 +164,10 @@ async def measure(url: str, mongo_url: str, database: str, args: argparse.Namesp
         "ratio_webhook_to_raw": ingest_per_s / raw_per_s,
         "call_latency_p50_ms": latencies[len(latencies) // 2] * 1000,
         "call_latency_p95_ms": latencies[int(len(latencies) * 0.95)] * 1000,
+        **{
+            f"{name}_ms_cpu_per_message": (cpu1[name] - cpu0[name]) * 1000 / max(len(stored), 1)
+            for name in pids
+        },
     }
     print(
         f"\n{args.messages} messages in {len(signed)} calls ({args.per_call}/call), "
@@ -206,7 +228,9 @@ def main() -> int:
             print(f"{infra.kind} infra + inbox ready in {time.monotonic() - t0:.1f} s")
             print(f"logs: {LOG_DIR}", flush=True)
             url = f"{platform.urls['inbox']}/webhooks/facebook"
-            job = measure(url, infra.mongodb_url, database, args)
+            pids = {"inbox": platform.processes["inbox"].pid, "nx": infra.processes["mongo"].pid}
+            pids["tansu"] = infra.processes["kafka"].pid
+            job = measure(url, infra.mongodb_url, database, pids, args)
             try:
                 asyncio.run(asyncio.wait_for(job, args.timeout))
             except TimeoutError:
