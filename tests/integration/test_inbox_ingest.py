@@ -219,8 +219,12 @@ async def test_unknown_accounts_huge_bodies_and_unknown_networks(
     body, headers = meta_signed(
         meta_call("page", page_comment("555", "c1", "hi", utcnow())), APP_SECRET
     )
+    labels = {"network": "facebook"}
+    counted = REGISTRY.get_sample_value("siar_inbox_webhook_unknown_accounts_total", labels) or 0
     unknown = await client.post("/webhooks/facebook", content=body, headers=headers)
     assert unknown.status_code == 404
+    after = REGISTRY.get_sample_value("siar_inbox_webhook_unknown_accounts_total", labels)
+    assert after == counted + 1
     assert unknown.json()["accounts"] == ["555"]
     assert unknown.json()["type"].endswith("unknown-account")
     await inbox.connect("ws1", "acc_late", "facebook", "555")
