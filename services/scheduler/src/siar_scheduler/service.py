@@ -1,4 +1,4 @@
-"""Scheduler use cases: create, edit, cancel, dispatch posts and record outcomes."""
+"""Scheduler use cases: create, edit, cancel posts and record outcomes (firing: firing.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from siar.connectors import Connector, MediaItem
 from siar.connectors.validation import Draft, validate
-from siar.contracts import PostFailed, PostPublished, PostScheduled, utcnow
+from siar.contracts import PostFailed, PostPublished, utcnow
 from siar.runtime.tracing import trace_headers
 from siar.runtime.uow import UnitOfWork
 from siar_scheduler.dispatch import Dispatcher
@@ -246,54 +246,6 @@ class SchedulerService:
             raise PostLocked(f"post {post_id} was already dispatched ({post.status.value})")
         if not await self.store.delete_post(workspace_id, post_id, post.version):
             raise PostLocked(f"post {post_id} changed meanwhile; reload and try again")
-
-    async def dispatch(self, workspace_id: str, post_id: str, version: int, due: datetime) -> bool:
-        """Fire a due post: mark it dispatched and emit ``post.scheduled`` per target, once."""
-
-        async def work(session: AsyncClientSession) -> bool:
-            post = await self.store.get_post(workspace_id, post_id, session=session)
-            if post is None or post.version != version or post.status is not PostStatus.SCHEDULED:
-                return False
-            now = utcnow()
-            lateness_ms = max(0.0, (now - due).total_seconds() * 1000)
-            targets = [
-                t.model_copy(
-                    update={
-                        "status": TargetStatus.DISPATCHED,
-                        "dispatched_at": now,
-                        "lateness_ms": lateness_ms,
-                    }
-                )
-                for t in post.targets
-            ]
-            updated = post.model_copy(
-                update={
-                    "targets": targets,
-                    "status": PostStatus.DISPATCHED,
-                    "version": version + 1,
-                    "updated_at": now,
-                }
-            )
-            if not await self.store.replace_post(
-                updated, expected_version=version, session=session
-            ):
-                return False
-            for target in post.targets:
-                event = PostScheduled.new(
-                    workspace_id=workspace_id,
-                    post_id=post.id,
-                    account_id=target.account_id,
-                    network=target.network,
-                    occurrence=post.occurrence,
-                    due_at=due,
-                    text=post.text,
-                    link=post.link,
-                    media_ids=post.media_ids,
-                )
-                await self.uow.outbox.add(event, session=session)
-            return True
-
-        return await self.uow.run(work)
 
     async def record_outcome(self, event: PostPublished | PostFailed, consumer: str) -> None:
         """Record a delivery outcome on the post's target (once per event)."""
