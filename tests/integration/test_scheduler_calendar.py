@@ -139,6 +139,7 @@ async def test_the_ics_feed_is_read_by_a_calendar_parser(app: Harness) -> None:
     assert r.status_code == 200, r.text
     url = r.json()["url"]
     assert url.startswith(f"http://scheduler{app.url('/calendar.ics')}?token=ics_")
+    assert r.json()["webcal_url"] == "webcal://" + url.removeprefix("http://")
     feed = await app.http.get(url)
     assert feed.status_code == 200
     assert feed.headers["content-type"].startswith("text/calendar")

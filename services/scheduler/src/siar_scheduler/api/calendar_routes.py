@@ -144,7 +144,8 @@ async def rotate_feed(
     token = await workflow.settings.rotate_feed_token(ws)
     base = str(request.base_url).rstrip("/")
     url = f"{base}/v1/workspaces/{ws}/calendar.ics?token={token}"
-    return FeedToken(url=url, token=token, rotated_at=utcnow())
+    webcal = "webcal://" + url.split("://", 1)[1]
+    return FeedToken(url=url, webcal_url=webcal, token=token, rotated_at=utcnow())
 
 
 @router.delete("/calendar-feed", status_code=204, summary="Turn the calendar feed off")

@@ -123,6 +123,7 @@ class FeedToken(BaseModel):
     """A new calendar feed URL: shown once; rotating it again revokes it."""
 
     url: str
+    webcal_url: str = Field(description="The same feed for apps that subscribe to webcal:// links.")
     token: str
     rotated_at: datetime
 
