@@ -1,10 +1,10 @@
-"""Markers by folder: unit beside services, integration/contracts/e2e under tests/."""
+"""Markers by folder: unit beside services, integration/contracts/e2e/browser under tests/."""
 
 from __future__ import annotations
 
 import pytest
 
-_KINDS = ("integration", "contracts", "e2e")
+_KINDS = ("integration", "contracts", "e2e", "browser")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -20,6 +20,8 @@ from siar.devstack.infra import (
 )
 from siar.devstack.seed import DemoLogin, SeedError, seed_demo
 from siar.devstack.services import (
+    ALL_SERVICES,
+    CONSOLE,
     DEFAULT_PORTS,
     SERVICES,
     DevSecrets,
@@ -28,6 +30,8 @@ from siar.devstack.services import (
 )
 
 __all__ = [
+    "ALL_SERVICES",
+    "CONSOLE",
     "DEFAULT_PORTS",
     "SERVICES",
     "DemoLogin",

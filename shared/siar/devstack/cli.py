@@ -14,7 +14,14 @@ from types import FrameType
 
 from siar.devstack.infra import Infra, InfraError, PortBusyError, start_infra
 from siar.devstack.seed import DemoLogin, SeedError, seed_demo
-from siar.devstack.services import DEFAULT_PORTS, SERVICES, DevSecrets, Platform, PlatformError
+from siar.devstack.services import (
+    ALL_SERVICES,
+    CONSOLE,
+    DEFAULT_PORTS,
+    DevSecrets,
+    Platform,
+    PlatformError,
+)
 
 DEFAULT_KAFKA_PORT = 19092
 DEFAULT_MONGO_PORT = 27117
@@ -70,7 +77,7 @@ def _run(args: argparse.Namespace, root: Path) -> int:
         )
         _say(f"Kafka {infra.kafka_bootstrap} and MongoDB {infra.mongodb_url} ({infra.kind})")
         secrets = DevSecrets.load_or_create(root / "dev-secrets.json")
-        platform = Platform(infra, secrets, log_dir, ports=_service_ports())
+        platform = Platform(infra, secrets, log_dir, ports=_service_ports(), services=ALL_SERVICES)
         platform.start()
         ready = platform.wait_ready(timeout=args.ready_timeout)
         elapsed = time.monotonic() - started
@@ -113,7 +120,8 @@ def _env_port(variable: str, default: int) -> int:
 def _service_ports() -> dict[str, int]:
     """Default ports, each overridable by ``SIAR_DEV_<SERVICE>_PORT``."""
     return {
-        name: _env_port(f"SIAR_DEV_{name.upper()}_PORT", DEFAULT_PORTS[name]) for name in SERVICES
+        name: _env_port(f"SIAR_DEV_{name.upper()}_PORT", DEFAULT_PORTS[name])
+        for name in ALL_SERVICES
     }
 
 
@@ -135,9 +143,10 @@ def _report(
 ) -> None:
     _say(f"\nSiar is ready in {elapsed:.1f} s (from start to every /readyz answering 200)\n")
     rows = [("service", "docs", "readyz", "ready after")]
-    for name in SERVICES:
+    for name in platform.services:
         url = platform.urls[name]
-        rows.append((name, f"{url}/docs", f"{url}/readyz", f"{ready[name]:.1f} s"))
+        docs = f"{url}/" if name == CONSOLE else f"{url}/docs"
+        rows.append((name, docs, f"{url}/readyz", f"{ready[name]:.1f} s"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
@@ -146,6 +155,8 @@ def _report(
         _say(f"\nDemo login: {login.email} / {login.password}")
         _say(f"  workspace {login.workspace_id}, sandbox account {login.account_id}")
     _say(f"\nLogs: {log_dir}/ ({', '.join(sorted(p.name for p in log_dir.glob('*.log')))})")
+    if CONSOLE in platform.services:
+        _say(f"\nOpen Siar in your browser: {platform.urls[CONSOLE]}/")
 
 
 def _watch(platform: Platform) -> None:

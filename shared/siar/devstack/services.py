@@ -22,7 +22,11 @@ from siar.devstack.infra import Infra
 
 SERVICES = ("vault", "scheduler", "publisher", "inbox", "analytics")
 CLIENT_SERVICES = ("scheduler", "publisher", "inbox", "analytics")
+# The web console proxies to the others; started only when asked for (siar-dev does).
+CONSOLE = "console"
+ALL_SERVICES = (*SERVICES, CONSOLE)
 DEFAULT_PORTS: dict[str, int] = {
+    "console": 8100,
     "scheduler": 8101,
     "publisher": 8102,
     "inbox": 8103,
@@ -117,11 +121,12 @@ class Platform:
         services: Sequence[str] = SERVICES,
     ) -> None:
         """Prepare (not start) ``services``; ``ports`` overrides :data:`DEFAULT_PORTS`."""
-        unknown = set(services) - set(SERVICES)
+        unknown = set(services) - set(ALL_SERVICES)
         if unknown:
-            raise PlatformError(f"unknown services {sorted(unknown)}; known: {', '.join(SERVICES)}")
+            known = ", ".join(ALL_SERVICES)
+            raise PlatformError(f"unknown services {sorted(unknown)}; known: {known}")
         # Vault first: start() launches in this order.
-        self.services = tuple(name for name in SERVICES if name in services)
+        self.services = tuple(name for name in ALL_SERVICES if name in services)
         self.infra = infra
         self.secrets = secrets
         self.log_dir = log_dir
@@ -130,7 +135,7 @@ class Platform:
         self.extra_env = dict(extra_env or {})
         self.cwd = cwd
         self.urls: dict[str, str] = {
-            name: f"http://127.0.0.1:{self.ports[name]}" for name in SERVICES
+            name: f"http://127.0.0.1:{self.ports[name]}" for name in ALL_SERVICES
         }
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self._started_at: dict[str, float] = {}
@@ -166,6 +171,9 @@ class Platform:
             env["SIAR_VAULT_SERVICE_CLIENTS"] = json.dumps(
                 {client: self.secrets.service_secrets[client] for client in CLIENT_SERVICES}
             )
+        elif name == CONSOLE:
+            # The console holds no secret: it forwards the browser's own tokens.
+            env.update({f"{prefix}{svc.upper()}_URL": self.urls[svc] for svc in SERVICES})
         else:
             env[f"{prefix}SERVICE_SECRET"] = self.secrets.service_secrets[name]
         env.update(self.extra_env)
@@ -187,8 +195,9 @@ class Platform:
 
     def start_one(self, name: str) -> None:
         """Start one service (again, after :meth:`kill`); its log file is appended to."""
-        if name not in SERVICES:
-            raise PlatformError(f"unknown service {name!r}; known: {', '.join(SERVICES)}")
+        if name not in ALL_SERVICES:
+            known = ", ".join(ALL_SERVICES)
+            raise PlatformError(f"unknown service {name!r}; known: {known}")
         running = self.processes.get(name)
         if running is not None and running.poll() is None:
             raise PlatformError(f"{name} is already running (pid {running.pid})")

@@ -1,0 +1,1 @@
+"""Siar console: the web app social media managers work in, and its API proxy."""

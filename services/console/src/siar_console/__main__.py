@@ -1,0 +1,5 @@
+"""``python -m siar_console``."""
+
+from siar_console.main import run
+
+run()

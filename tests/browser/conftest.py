@@ -1,0 +1,127 @@
+"""The whole platform plus the console as processes, and headless Chromium to drive it.
+
+Chromium is Debian's (``/usr/bin/chromium``, or ``SIAR_CHROMIUM``), driven by Playwright
+through its executable path; ``playwright install`` is never used. Screenshots go to
+``test-artifacts/browser/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+
+from siar.devstack import CONSOLE, DevSecrets, Platform, free_port
+from tests.browser.tenants import Person, new_person
+from tests.e2e.conftest import ARTIFACTS, Stack, launch_stack
+
+CHROMIUM = os.environ.get("SIAR_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = ARTIFACTS / "browser"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+@dataclass
+class Console:
+    """The running platform and the console in front of it."""
+
+    stack: Stack
+    url: str
+
+    @property
+    def vault(self) -> str:
+        """The vault's own URL (for setting up data without the browser)."""
+        return self.stack.urls["vault"]
+
+
+@pytest.fixture(scope="session")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """Kafka, MongoDB, the five services and the console, each its own process."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium (or set SIAR_CHROMIUM)")
+    log_dir = ARTIFACTS / "logs"
+    with launch_stack(tmp_path_factory.mktemp("siar"), log_dir) as stack:
+        ports = {**stack.platform.ports, CONSOLE: free_port()}
+        front = Platform(
+            stack.infra, DevSecrets.generate(), log_dir, ports=ports, services=(CONSOLE,)
+        )
+        try:
+            front.start()
+            front.wait_ready(timeout=60)
+            yield Console(stack=stack, url=front.urls[CONSOLE])
+        finally:
+            front.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    """Playwright's driver (sync API)."""
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """Debian's headless Chromium."""
+    launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser context (no storage) at desktop size; English UI."""
+    context = browser.new_context(viewport=DESKTOP, locale="en-GB")
+    context.set_default_timeout(20_000)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda err: errors.append(str(err)))
+    yield opened
+    context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def person(console: Console) -> Person:
+    """A new user with two workspaces (an agency with two clients) and a sandbox account."""
+    return new_person(console.vault, workspaces=("Kopi Senja", "Batik Nusantara"))
+
+
+def sign_in(page: Page, console: Console, person: Person, path: str = "/") -> None:
+    """Sign in through the form and wait for the signed-in shell."""
+    page.goto(console.url + path)
+    page.get_by_label("Email").fill(person.email)
+    page.get_by_label("Password").fill(person.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_label("Workspace", exact=True)).to_be_visible()
+
+
+@pytest.fixture
+def signed_in(page: Page, console: Console, person: Person) -> Page:
+    """A page signed in as ``person``, on their first workspace."""
+    sign_in(page, console, person)
+    expect(page).to_have_url(re.compile(r"#/w/"))
+    return page
+
+
+def shot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot as ``test-artifacts/browser/<name>.png``."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

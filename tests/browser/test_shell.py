@@ -1,0 +1,39 @@
+"""The console's shell in a real browser: sign in, switch workspace, sign out."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Console, shot
+from tests.browser.tenants import Person
+
+
+def test_sign_in_and_switch_workspace(signed_in: Page, console: Console, person: Person) -> None:
+    page = signed_in
+    switcher = page.get_by_label("Workspace", exact=True)
+    first = switcher.input_value()
+    assert first in person.workspaces.values()
+    (second,) = set(person.workspaces.values()) - {first}
+    expect(page).to_have_url(re.compile(f"#/w/{first}/"))
+    shot(page, "shell-signed-in")
+    switcher.select_option(second)
+    expect(page).to_have_url(re.compile(f"#/w/{second}/"))
+    expect(page.get_by_label("Workspace", exact=True)).to_have_value(second)
+    # The choice is remembered: a fresh visit to the console opens the last workspace.
+    page.goto(console.url + "/")
+    expect(page).to_have_url(re.compile(f"#/w/{second}/"))
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in to Siar")).to_be_visible()
+
+
+def test_wrong_password_is_shown_and_typing_kept(
+    page: Page, console: Console, person: Person
+) -> None:
+    page.goto(console.url + "/")
+    page.get_by_label("Email").fill(person.email)
+    page.get_by_label("Password").fill("not the password at all")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Email or password is wrong")
+    expect(page.get_by_label("Email")).to_have_value(person.email)
