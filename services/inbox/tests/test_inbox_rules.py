@@ -49,6 +49,11 @@ def test_unsafe_regex_is_a_validation_error_naming_it() -> None:
         RuleSpec(name="bad", regex=r"(a+)+", actions=RuleActions(hide=True))
 
 
+def test_a_hiding_rule_must_name_what_it_hides() -> None:
+    with pytest.raises(ValidationError, match="needs keywords or a regex"):
+        RuleSpec(name="hide all", actions=RuleActions(hide=True))
+
+
 def rule(rule_id: str, **spec: object) -> CompiledRule:
     return CompiledRule.of(rule_id, RuleSpec.model_validate({"name": rule_id, **spec}))
 

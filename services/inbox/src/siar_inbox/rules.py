@@ -21,7 +21,14 @@ from datetime import datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from siar_inbox.domain import Priority, higher_priority
 
@@ -129,6 +136,14 @@ class RuleSpec(BaseModel):
         if value is not None:
             compile_safe(value)  # UnsafePattern is a ValueError: a 422 naming the problem
         return value
+
+    @model_validator(mode="after")
+    def _hides_only_what_it_names(self) -> RuleSpec:
+        # A rule without keywords or regex matches every message: fine for an away
+        # message, a disaster for hiding.
+        if self.actions.hide and not (self.keywords or self.regex):
+            raise ValueError("a rule that hides comments needs keywords or a regex")
+        return self
 
 
 @dataclass(frozen=True)
