@@ -41,6 +41,8 @@ class Connector(ABC):
     rate_limit: RateLimit
     app_rate_limit: RateLimit | None = None
     oauth: OAuthConfig | None = None
+    account_metrics_calls: int = 1
+    """API calls one :meth:`account_metrics` makes (collectors pace themselves by it)."""
 
     @abstractmethod
     async def publish(

@@ -149,6 +149,8 @@ class InstagramConnector(GraphConnector):
     )
     # Business use case limit: 4800 x impressions / 24 h per account; this stays under it.
     rate_limit = RateLimit(calls=200, per_seconds=3600)
+    # The profile, the day's insights and four follower-demographics breakdowns.
+    account_metrics_calls = 6
     oauth = facebook_login(SCOPES)
 
     def __init__(

@@ -126,7 +126,7 @@ class Collector:
                 history = await connector.account_history(account, cred, self.backfill_days)
                 found.events += [self._event(target, s, history=True) for s in history]
             found.backfilled = True
-        found.calls += 1
+        found.calls += connector.account_metrics_calls
         found.events.append(self._event(target, await connector.account_metrics(account, cred)))
         for post in await self.schedule.recent_posts(target, time.time()):
             found.calls += 1
