@@ -17,6 +17,7 @@ from prometheus_client import REGISTRY
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from siar.connectors import FetchedMessage
 from siar.connectors.facebook import FacebookPagesConnector
 from siar.connectors.x import XConnector
 from siar.contracts import EngagementCompleted, utcnow
@@ -384,3 +385,26 @@ async def test_a_dm_auto_reply_is_a_recorded_dm_whose_outcome_shows(inbox: Inbox
         if m.direction == "outbound"
     ]
     assert [(m.kind, m.delivery, m.text) for m in ours] == [("dm", "sent", away.auto_reply)]
+
+
+async def test_no_auto_reply_to_messages_written_before_closing(inbox: Inbox) -> None:
+    await inbox.connect("ws1", "acc_fb", "facebook", PAGE)
+    await inbox.automation.put_settings("ws1", InboxSettings(office_hours=closed_today("UTC")))
+    away = RuleActions(auto_reply="Back soon")
+    await inbox.automation.create_rule("ws1", RuleSpec(name="away", actions=away), "u")
+    closed_since = InboxSettings(office_hours=closed_today("UTC")).closed_since(utcnow())
+    assert closed_since is not None
+    # As the first poll of a newly connected account brings history.
+    old = FetchedMessage(
+        network_message_id="c_old",
+        kind="comment",
+        author_handle="u1",
+        text="from before",
+        network_post_id=f"{PAGE}_100",
+        sent_at=closed_since - timedelta(minutes=5),
+    )
+    stored = await inbox.service.ingest(
+        workspace_id="ws1", account_id="acc_fb", network="facebook", fetched=old
+    )
+    assert stored is not None
+    assert await inbox.events("engagement.requested") == []

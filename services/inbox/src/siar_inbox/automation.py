@@ -142,6 +142,10 @@ class Automation:
         closed_since = settings.closed_since(now)
         if outcome.auto_reply is None or closed_since is None or outcome.hide:
             return None
+        if message.sent_at < closed_since:
+            # Written before we closed (e.g. history fetched when an account is connected):
+            # an "we are away" answer to it would be wrong.
+            return None
         ws = message.workspace_id
         key = f"{message.conversation_id}|{closed_since.isoformat()}"
         if await self.auto_replies.find_one(ws, {"_id": key}, session=session) is not None:
