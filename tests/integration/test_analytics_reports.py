@@ -199,6 +199,21 @@ async def test_overview_of_a_workspace_an_account_and_a_network(
     assert network.posts_published.current == 2
     assert network.accounts == 1
 
+    # A newer snapshot of a post changes its figures in the next report.
+    await store_metrics(
+        db,
+        uow,
+        account_id="acc_x",
+        network="x",
+        scope="post",
+        network_post_id="n2",
+        collected_at=datetime.now(UTC),
+        metrics={"likes": 500.0, "reposts": 1.0, "impressions": 1000.0},
+    )
+    again = await reports.overview(WS, *MARCH, Scope())
+    assert [p.post_id for p in again.top_posts] == ["pst_2", "pst_1", "pst_3"]
+    assert again.engagement.current == 41 + 501 + 13
+
 
 async def test_bad_report_requests(
     db: AsyncDatabase[Document], uow: UnitOfWork, reports: ReportService

@@ -9,15 +9,20 @@ import pytest
 from siar_analytics.inbox_report import inbox_summary, median_bucket, time_bucket
 from siar_analytics.report_service import Scope, join_posts
 from siar_analytics.reports import (
+    GroupRow,
     PostFacts,
     breakdown,
+    breakdown_of,
     content_type_of,
     delta,
     engagement,
     engagement_rate,
     format_of,
+    group_posts,
     hashtags_of,
     heatmap,
+    heatmap_of,
+    hours_of,
     rank,
 )
 from siar_analytics.series import PostMetrics
@@ -113,6 +118,23 @@ def test_heatmap_averages_per_slot_in_the_zone() -> None:
     jakarta = heatmap(posts, tz="Asia/Jakarta")
     assert jakarta.posts[0][16] == 2
     assert sum(map(sum, jakarta.posts)) == 3
+
+
+def test_utc_hour_groups_regroup_exactly_across_a_dst_change() -> None:
+    # Berlin moved from UTC+1 to UTC+2 on 2026-03-29: 08:00 UTC is 09:00, then 10:00.
+    slots = group_posts(
+        [
+            post(1, datetime(2026, 3, 28, 8, tzinfo=UTC), 10),  # Saturday
+            post(2, datetime(2026, 3, 30, 8, tzinfo=UTC), 30),  # Monday
+        ],
+        "slot",
+    )
+    assert sorted(r.key for r in slots) == ["2026-03-28T08", "2026-03-30T08"]
+    hours = {b.key: b.avg_engagement for b in hours_of(slots, "Europe/Berlin")}
+    assert hours == {"09": 10, "10": 30}
+    berlin = heatmap_of(slots, tz="Europe/Berlin")
+    assert (berlin.posts[5][9], berlin.posts[0][10]) == (1, 1)
+    assert breakdown_of([GroupRow(key="x", posts=0)]) == []
 
 
 def test_join_keeps_posts_of_the_period_with_what_the_catalog_knows() -> None:

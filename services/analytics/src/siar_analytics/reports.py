@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, model_validator
 
@@ -191,66 +192,117 @@ def _ranked(post: PostFacts) -> RankedPost:
     )
 
 
-def breakdown(posts: Iterable[PostFacts], key: str, *, tz: str = "UTC") -> list[Breakdown]:
-    """Posts grouped by ``content_type``, ``format``, ``hashtag`` or ``hour``."""
-    groups: dict[str, list[PostFacts]] = defaultdict(list)
+class GroupRow(BaseModel):
+    """Sums over a group of posts (from MongoDB's ``$group``, or from posts in memory)."""
+
+    key: str
+    posts: int
+    engagement: float = 0.0
+    rate_sum: float = 0.0
+    rated: int = 0
+
+
+def breakdown_of(rows: Iterable[GroupRow]) -> list[Breakdown]:
+    """Groups as breakdown rows, best average engagement first."""
+    out = [
+        Breakdown(
+            key=r.key,
+            posts=r.posts,
+            engagement=r.engagement,
+            avg_engagement=round(r.engagement / r.posts, 4) if r.posts else 0.0,
+            avg_engagement_rate=round(r.rate_sum / r.rated, 4) if r.rated else None,
+        )
+        for r in rows
+        if r.posts
+    ]
+    return sorted(out, key=lambda b: (-b.avg_engagement, b.key))
+
+
+def group_posts(posts: Iterable[PostFacts], key: str) -> list[GroupRow]:
+    """:class:`GroupRow` per value of ``key`` (``hashtag``: one per tag, ``slot``: the
+    post's UTC hour), as the database groups them."""
+    rows: dict[str, GroupRow] = {}
     for post in posts:
-        for value in _keys(post, key, tz):
-            groups[value].append(post)
-    rows = [_group(k, members) for k, members in groups.items()]
-    return sorted(rows, key=lambda r: (-r.avg_engagement, r.key))
+        for value in _keys(post, key):
+            row = rows.setdefault(value, GroupRow(key=value, posts=0))
+            row.posts += 1
+            row.engagement += post.engagement
+            if post.engagement_rate is not None:
+                row.rate_sum += post.engagement_rate
+                row.rated += 1
+    return list(rows.values())
 
 
-def _keys(post: PostFacts, key: str, tz: str) -> list[str]:
+def _keys(post: PostFacts, key: str) -> list[str]:
     if key == "hashtag":
         return post.hashtags
-    if key == "hour":
-        return [f"{local(post.published_at, tz).hour:02d}"]
+    if key == "slot":
+        return [slot_of(post.published_at)]
     if key in ("content_type", "format", "network", "account_id"):
         return [str(getattr(post, key))]
     raise ValueError(f"unknown breakdown {key!r}")
 
 
-def _group(key: str, posts: list[PostFacts]) -> Breakdown:
-    total = sum(p.engagement for p in posts)
-    rates = [p.engagement_rate for p in posts if p.engagement_rate is not None]
-    return Breakdown(
-        key=key,
-        posts=len(posts),
-        engagement=total,
-        avg_engagement=round(total / len(posts), 4),
-        avg_engagement_rate=round(sum(rates) / len(rates), 4) if rates else None,
-    )
+def breakdown(posts: Iterable[PostFacts], key: str, *, tz: str = "UTC") -> list[Breakdown]:
+    """Posts grouped by ``content_type``, ``format``, ``network``, ``hashtag`` or ``hour``."""
+    if key == "hour":
+        return hours_of(group_posts(posts, "slot"), tz)
+    return breakdown_of(group_posts(posts, key))
+
+
+def slot_of(at: datetime) -> str:
+    """The UTC hour a time falls in, ``YYYY-MM-DDTHH`` (how the catalog groups posts)."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H")
+
+
+def _local_slot(slot: str, tz: str) -> datetime:
+    return local(datetime.strptime(slot, "%Y-%m-%dT%H").replace(tzinfo=UTC), tz)
+
+
+def hours_of(slots: Iterable[GroupRow], tz: str) -> list[Breakdown]:
+    """UTC-hour groups regrouped by hour of day in ``tz`` (exact across DST changes)."""
+    hours: dict[str, GroupRow] = {}
+    for row in slots:
+        hour = f"{_local_slot(row.key, tz).hour:02d}"
+        merged = hours.setdefault(hour, GroupRow(key=hour, posts=0))
+        merged.posts += row.posts
+        merged.engagement += row.engagement
+        merged.rate_sum += row.rate_sum
+        merged.rated += row.rated
+    return breakdown_of(hours.values())
 
 
 def local(at: datetime, tz: str) -> datetime:
     """``at`` in the IANA zone ``tz`` (validated at the edge)."""
-    from zoneinfo import ZoneInfo  # standard library; imported here to keep start-up lean
-
     return at.astimezone(ZoneInfo(tz))
 
 
-def heatmap(posts: Iterable[PostFacts], *, tz: str = "UTC", best: int = 3) -> Heatmap:
-    """Average engagement per post in each weekday-by-hour slot of ``tz``."""
+def heatmap_of(slots: Iterable[GroupRow], *, tz: str = "UTC", best: int = 3) -> Heatmap:
+    """Average engagement per post in each weekday-by-hour slot of ``tz``, from UTC hours."""
     sums = [[0.0] * 24 for _ in range(7)]
     counts = [[0] * 24 for _ in range(7)]
-    for post in posts:
-        at = local(post.published_at, tz)
-        sums[at.weekday()][at.hour] += post.engagement
-        counts[at.weekday()][at.hour] += 1
+    for row in slots:
+        at = _local_slot(row.key, tz)
+        sums[at.weekday()][at.hour] += row.engagement
+        counts[at.weekday()][at.hour] += row.posts
     averages = [
         [round(sums[d][h] / counts[d][h], 4) if counts[d][h] else 0.0 for h in range(24)]
         for d in range(7)
     ]
-    slots = [(d, h) for d in range(7) for h in range(24) if counts[d][h]]
-    slots.sort(key=lambda s: (-averages[s[0]][s[1]], s))
+    ranked = [(d, h) for d in range(7) for h in range(24) if counts[d][h]]
+    ranked.sort(key=lambda s: (-averages[s[0]][s[1]], s))
     return Heatmap(
         timezone=tz,
         weekdays=list(WEEKDAYS),
         avg_engagement=averages,
         posts=counts,
-        best=slots[:best],
+        best=ranked[:best],
     )
+
+
+def heatmap(posts: Iterable[PostFacts], *, tz: str = "UTC", best: int = 3) -> Heatmap:
+    """:func:`heatmap_of` the posts' UTC hours."""
+    return heatmap_of(group_posts(posts, "slot"), tz=tz, best=best)
 
 
 def series_total(series: Mapping[str, Sequence[tuple[date, float]]]) -> list[tuple[date, float]]:
