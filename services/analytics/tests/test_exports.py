@@ -11,8 +11,15 @@ from datetime import UTC, date, datetime, timedelta
 import pypdfium2 as pdfium
 import pytest
 
+from siar_analytics.domain import ActivitySummary
 from siar_analytics.errors import InvalidReportRequest
-from siar_analytics.exports_csv import OVERVIEW_SECTIONS, overview_csv, research_csv, to_csv
+from siar_analytics.exports_csv import (
+    OVERVIEW_SECTIONS,
+    activity_csv,
+    overview_csv,
+    research_csv,
+    to_csv,
+)
 from siar_analytics.inbox_report import inbox_summary
 from siar_analytics.monthly import check_logo, month_before
 from siar_analytics.pdf_report import ACCENT, render_pdf
@@ -105,6 +112,23 @@ def test_every_overview_section_exports_with_a_header() -> None:
     assert [r[0] for r in heat[1:]] == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
     with pytest.raises(InvalidReportRequest, match="unknown section"):
         overview_csv(report, "nope")
+
+
+def test_activity_exports_each_counter_with_its_previous_value() -> None:
+    summary = ActivitySummary(
+        start=START,
+        end=END,
+        posts_published=4,
+        messages_received=9,
+        previous={"posts_published": 2},
+    )
+    rows = read_csv(activity_csv(summary))
+    assert rows == [
+        ["counter", "current", "previous"],
+        ["posts_published", "4", "2"],
+        ["posts_failed", "0", "0"],
+        ["messages_received", "9", "0"],
+    ]
 
 
 def test_csv_cells_cannot_become_formulas() -> None:

@@ -11,6 +11,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Sequence
 
+from siar_analytics.domain import COUNTERS, ActivitySummary
 from siar_analytics.errors import InvalidReportRequest
 from siar_analytics.report_service import AgencyReport, Overview
 from siar_analytics.reports import Breakdown, Delta, RankedPost
@@ -196,3 +197,9 @@ def agency_csv(report: AgencyReport) -> str:
             values += [figure.current, figure.previous]
         rows.append(values)
     return to_csv(header, rows)
+
+
+def activity_csv(summary: ActivitySummary) -> str:
+    """The activity counters of a period against the previous one."""
+    rows = [(name, getattr(summary, name), summary.previous.get(name, 0)) for name in COUNTERS]
+    return to_csv(("counter", "current", "previous"), rows)

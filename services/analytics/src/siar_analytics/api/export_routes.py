@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from siar.runtime.auth import Principal, require
 from siar.runtime.roles import Permission
+from siar_analytics.api.deps import Service
 from siar_analytics.api.report_deps import (
     CSV,
     End,
@@ -21,7 +22,7 @@ from siar_analytics.api.report_deps import (
     attachment,
 )
 from siar_analytics.errors import InvalidReportRequest, NotFound
-from siar_analytics.exports_csv import OVERVIEW_SECTIONS, overview_csv
+from siar_analytics.exports_csv import OVERVIEW_SECTIONS, activity_csv, overview_csv
 from siar_analytics.monthly import (
     MAX_LOGO_BYTES,
     MonthlyFile,
@@ -59,6 +60,17 @@ async def overview_export(
     report = await reports.overview(ws, start, end, scope, tz)
     body = overview_csv(report, section)
     return Response(body, media_type=CSV, headers=attachment(section, start, end))
+
+
+@router.get(
+    "/activity.csv",
+    summary="Posts published/failed and messages received as CSV",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def activity_export(ws: str, service: Service, start: Start, end: End, _: Reader) -> Response:
+    body = activity_csv(await service.summary(ws, start, end))
+    return Response(body, media_type=CSV, headers=attachment("activity", start, end))
 
 
 @router.get(
