@@ -408,3 +408,23 @@ async def test_no_auto_reply_to_messages_written_before_closing(inbox: Inbox) ->
     )
     assert stored is not None
     assert await inbox.events("engagement.requested") == []
+
+
+async def test_rules_ask_only_for_what_the_network_can_do(inbox: Inbox) -> None:
+    spam = RuleSpec(name="spam", keywords=["promo"], actions=RuleActions(hide=True, tags=["spam"]))
+    await inbox.automation.create_rule("ws1", spam, "u")
+    fetched = FetchedMessage(
+        network_message_id="li_1",
+        kind="comment",
+        author_handle="someone",
+        text="big promo here",
+        network_post_id="urn:li:share:1",
+        sent_at=utcnow(),
+    )
+    # LinkedIn offers no hiding of comments: the rule tags, and asks for nothing.
+    stored = await inbox.service.ingest(
+        workspace_id="ws1", account_id="acc_li", network="linkedin", fetched=fetched
+    )
+    assert stored is not None
+    assert stored.tags == ["spam"]
+    assert await inbox.events("engagement.requested") == []

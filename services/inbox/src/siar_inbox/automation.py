@@ -16,11 +16,13 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from siar.connectors.rules import Capability
 from siar.contracts import EngagementRequested, Event, utcnow
 from siar.runtime.mongo import Document, IndexSpec, TenantCollection
-from siar_inbox.actions import ActionRecord
+from siar_inbox.actions import NEEDS, ActionRecord
 from siar_inbox.domain import Conversation, Message, higher_priority
 from siar_inbox.errors import InboxError
+from siar_inbox.networks import CAPABILITIES
 from siar_inbox.rules import CompiledRule, InboxSettings, Outcome, RuleSpec, evaluate
 
 INDEXES = (IndexSpec("rules", [("workspace_id", ASCENDING), ("name", ASCENDING)]),)
@@ -122,7 +124,8 @@ class Automation:
             }
         )
         events: list[Event] = []
-        if outcome.hide and message.kind in ("comment", "reply"):
+        # Only where the network can hide a comment; elsewhere the rule tags and assigns.
+        if outcome.hide and message.kind in ("comment", "reply") and _can(message, "hide"):
             hide = self._engagement(message, "hide", None, outcome)
             await self._record(message, hide, session)
             events.append(hide)
@@ -154,6 +157,8 @@ class Automation:
             ws, {"_id": key, "rule_id": outcome.auto_reply_rule, "at": now}, session=session
         )
         action = "dm" if message.kind == "dm" else "reply"
+        if not _can(message, action):
+            return None
         request = self._engagement(message, action, outcome.auto_reply, outcome)
         # Shown in the thread like a person's reply; its delivery follows engagement.completed.
         outbound = _outbound(message, request, outcome)
@@ -198,6 +203,11 @@ class Automation:
             text=text,
             requested_by=f"rule:{outcome.auto_reply_rule or outcome.rule_ids[0]}",
         )
+
+
+def _can(message: Message, action: str) -> bool:
+    needed = NEEDS.get(action, Capability.REPLY)
+    return needed in CAPABILITIES.get(message.network, frozenset())
 
 
 def _outbound(message: Message, request: EngagementRequested, outcome: Outcome) -> Message:
