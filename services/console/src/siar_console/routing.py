@@ -47,6 +47,7 @@ TOP_LEVEL: tuple[tuple[str, str], ...] = (
     ("/v1/workspaces", "vault"),
     ("/v1/reports/", "analytics"),
     ("/v1/public/", "scheduler"),
+    ("/v1/networks", "scheduler"),
     ("/.well-known/jwks.json", "vault"),
     ("/webhooks/", "inbox"),
 )

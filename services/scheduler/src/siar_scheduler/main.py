@@ -14,6 +14,7 @@ from siar_scheduler.api.errors import ERRORS
 from siar_scheduler.api.import_routes import router as import_router
 from siar_scheduler.api.media_routes import MEDIA_ERRORS
 from siar_scheduler.api.media_routes import router as media_router
+from siar_scheduler.api.network_routes import router as network_router
 from siar_scheduler.api.public_media import router as public_media_router
 from siar_scheduler.api.queue_routes import install_timing_errors
 from siar_scheduler.api.queue_routes import router as queue_router
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             queue_router,
             public_media_router,
             media_router,
+            network_router,
         ],  # ":public-url" before "{media_id}",
         domain_errors=(SchedulerError, ERRORS),
     )
