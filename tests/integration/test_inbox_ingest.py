@@ -1,130 +1,46 @@
-"""Inbox ingestion against a real MongoDB: signed webhooks, dedupe, order, rules at ingest."""
+"""Inbox ingestion against a real MongoDB: signed webhooks, dedupe, thread order."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from prometheus_client import REGISTRY
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from siar.connectors import FetchedMessage
-from siar.connectors.facebook import FacebookPagesConnector
-from siar.connectors.x import XConnector
-from siar.contracts import EngagementCompleted, utcnow
+from siar.contracts import utcnow
 from siar.devstack import Infra
-from siar.runtime.mongo import Document, ensure_indexes
-from siar.runtime.outbox import OUTBOX, OUTBOX_INDEXES, Outbox
-from siar.runtime.problems import install_problem_handlers
-from siar.runtime.uow import PROCESSED_INDEXES, UnitOfWork
-from siar_inbox.api.webhook_routes import router as webhook_router
-from siar_inbox.automation import INDEXES as RULE_INDEXES
-from siar_inbox.automation import Automation
-from siar_inbox.domain import Conversation
-from siar_inbox.rules import DAYS, InboxSettings, RuleActions, RuleSpec
-from siar_inbox.service import InboxService
-from siar_inbox.store import INDEXES, InboxStore
-from siar_inbox.webhooks import INDEXES as WEBHOOK_INDEXES
-from siar_inbox.webhooks import WebhookReceiver, WebhookRejected, WebhookSecrets
-from tests.unit.connectors.webhook_fakes import (
-    meta_call,
-    meta_signed,
-    page_comment,
-    x_call,
-    x_dm,
-    x_signed,
-    x_tweet,
+from siar.runtime.mongo import Document
+from siar_inbox.webhooks import WebhookRejected, WebhookSecrets
+from tests.unit.connectors.webhook_fakes import meta_call, meta_signed, page_comment
+
+from .inbox_ingest_app import (
+    APP_SECRET,
+    PAGE,
+    VERIFY,
+    Inbox,
+    make_inbox,
+    rejected,
+    webhook_client,
 )
-
-APP_SECRET, X_SECRET, VERIFY = "meta-app-secret", "x-consumer-secret", "verify-me"
-PAGE, X_ME = "9001", "42"
-
-
-class Inbox:
-    """The inbox's ingest path wired as main.py wires it, on a test database."""
-
-    def __init__(self, db: AsyncDatabase[Document], uow: UnitOfWork) -> None:
-        self.db = db
-        self.automation = Automation(db, cache_s=0)
-        self.service = InboxService(store=InboxStore(db), uow=uow, rules=self.automation)
-        http = httpx.AsyncClient()
-        self.receiver = WebhookReceiver(
-            service=self.service,
-            connectors={"facebook": FacebookPagesConnector(http), "x": XConnector(http)},
-            secrets=WebhookSecrets({"facebook": APP_SECRET, "x": X_SECRET}, VERIFY),
-            max_age_s=3600,
-            max_bytes=4096,
-        )
-
-    async def connect(self, ws: str, account: str, network: str, network_id: str) -> None:
-        await self.service.start_polling(
-            ws, account, network, "brand", network_account_id=network_id
-        )
-
-    async def conversations(self, ws: str) -> list[Conversation]:
-        docs = await self.db["conversations"].find({"workspace_id": ws}).to_list()
-        return [Conversation.model_validate({**d, "id": d["_id"]}) for d in docs]
-
-    async def events(self, topic: str) -> list[dict[str, Any]]:
-        docs = await self.db[OUTBOX].find({"topic": topic}).sort("seq", 1).to_list()
-        return [json.loads(d["payload"]) for d in docs]
 
 
 @pytest.fixture
 async def inbox(
     mongo: AsyncMongoClient[Document], db: AsyncDatabase[Document], infra: Infra
 ) -> Inbox:
-    await ensure_indexes(
-        db, [*OUTBOX_INDEXES, *PROCESSED_INDEXES, *INDEXES, *RULE_INDEXES, *WEBHOOK_INDEXES]
-    )
-    existing = set(await db.list_collection_names())
-    for name in {"messages", "conversations", "auto_replies", "webhook_deliveries"} - existing:
-        await db.create_collection(name)  # nx-27017: see test_runtime_uow
-    return Inbox(db, UnitOfWork(mongo, db, Outbox(db), serialize=infra.kind == "embedded"))
+    return await make_inbox(mongo, db, infra)
 
 
 @pytest.fixture
 async def client(inbox: Inbox) -> AsyncIterator[httpx.AsyncClient]:
-    app = FastAPI()
-    install_problem_handlers(app)
-    app.include_router(webhook_router)
-    app.state.webhooks = inbox.receiver
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://inbox") as http:
+    async with webhook_client(inbox) as http:
         yield http
-
-
-def closed_today(zone: str) -> dict[str, list[str]]:
-    """Office hours on another weekday only: outside them all of today."""
-    other = DAYS[(utcnow().astimezone(ZoneInfo(zone)).weekday() + 3) % 7]
-    return {other: ["09:00", "17:00"]}
-
-
-def outcome(request: dict[str, Any]) -> EngagementCompleted:
-    """The publisher's answer to an engagement request: done."""
-    return EngagementCompleted.new(
-        workspace_id=request["workspace_id"],
-        request_id=request["request_id"],
-        account_id=request["account_id"],
-        network=request["network"],
-        action=request["action"],
-        ok=True,
-        network_id="net_1",
-    )
-
-
-def rejected(network: str, reason: str) -> float:
-    labels = {"network": network, "reason": reason}
-    return REGISTRY.get_sample_value("siar_inbox_webhooks_rejected_total", labels) or 0.0
 
 
 async def test_signed_meta_call_is_stored_once_threaded_and_triaged(
@@ -272,78 +188,6 @@ async def test_handshakes(client: httpx.AsyncClient) -> None:
     assert crc.json()["response_token"].startswith("sha256=")
 
 
-async def test_x_call_for_two_workspaces_and_rules(inbox: Inbox, client: httpx.AsyncClient) -> None:
-    # The same X account connected to two workspaces: each gets the mention.
-    await inbox.connect("ws1", "acc_x1", "x", X_ME)
-    await inbox.connect("ws2", "acc_x2", "x", X_ME)
-    await inbox.automation.create_rule(
-        "ws1",
-        RuleSpec(
-            name="refunds",
-            keywords=["refund", "uang kembali"],
-            actions=RuleActions(tags=["Billing"], assign="usr_billing", priority="urgent"),
-        ),
-        "usr_admin",
-    )
-    await inbox.automation.create_rule(
-        "ws1",
-        RuleSpec(name="spam", regex=r"cheap\s+followers", actions=RuleActions(hide=True)),
-        "usr_admin",
-    )
-    tweets = [
-        x_tweet(X_ME, "801", "@brand I want a REFUND now", utcnow(), followers=50_000),
-        x_tweet(X_ME, "802", "buy cheap   followers at spam.example", utcnow(), reply_to="700"),
-    ]
-    body, headers = x_signed(x_call(X_ME, tweets=tweets), X_SECRET)
-    response = await client.post("/webhooks/x", content=body, headers=headers)
-    assert response.json() == {"stored": 4, "duplicates": 0, "unknown_accounts": []}
-
-    convs = {c.network_post_id: c for c in await inbox.conversations("ws1")}
-    refund = convs["801"]
-    assert (refund.tags, refund.assignee, refund.priority, refund.influencer) == (
-        ["billing"],
-        "usr_billing",
-        "urgent",
-        True,
-    )
-    other = await inbox.conversations("ws2")
-    assert all(c.tags == [] and c.assignee is None for c in other)  # rules are per workspace
-    hides = [e for e in await inbox.events("engagement.requested") if e["action"] == "hide"]
-    assert [(h["target_network_id"], h["workspace_id"]) for h in hides] == [("802", "ws1")]
-    # The publisher's outcome shows on the thread as for a person's hide.
-    await inbox.service.engagement_completed(outcome(hides[0]), "test")
-    spam = await inbox.db["messages"].find_one({"network_message_id": "802", "workspace_id": "ws1"})
-    assert spam is not None
-    assert spam["moderation"] == "hidden"
-
-
-async def test_auto_reply_outside_office_hours_once_per_period(inbox: Inbox) -> None:
-    await inbox.connect("ws1", "acc_fb", "facebook", PAGE)
-    # Open on another weekday only: all of today is outside office hours.
-    await inbox.automation.put_settings(
-        "ws1", InboxSettings(timezone="Asia/Jakarta", office_hours=closed_today("Asia/Jakarta"))
-    )
-    await inbox.automation.create_rule(
-        "ws1", RuleSpec(name="away", actions=RuleActions(auto_reply="We reply from 09:00 WIB")), "u"
-    )
-    now = utcnow()
-    for i in range(3):
-        comment = page_comment(PAGE, f"c{i}", f"question {i}", now + timedelta(seconds=i))
-        body, headers = meta_signed(meta_call("page", comment), APP_SECRET)
-        await inbox.receiver.receive("facebook", headers, body)
-    replies = [e for e in await inbox.events("engagement.requested") if e["action"] == "reply"]
-    assert [(r["text"], r["target_network_id"]) for r in replies] == [
-        ("We reply from 09:00 WIB", "c0")
-    ]
-    await inbox.service.engagement_completed(outcome(replies[0]), "test")
-    [conv] = await inbox.conversations("ws1")
-    thread = await inbox.service.store.messages_of("ws1", conv.id)
-    assert [(m.direction, m.delivery) for m in thread if m.direction == "outbound"] == [
-        ("outbound", "sent")
-    ]
-    assert conv.message_count == 3  # our auto-reply is not an incoming message
-
-
 async def test_receiver_refuses_unconfigured_networks(inbox: Inbox) -> None:
     inbox.receiver.secrets = WebhookSecrets({}, "")
     with pytest.raises(WebhookRejected) as caught:
@@ -362,69 +206,3 @@ async def test_old_deliveries_are_forgotten(inbox: Inbox) -> None:
     kept = await inbox.db["webhook_deliveries"].find({}, {"_id": 1}).to_list()
     assert len(kept) == 1  # the new call's, not the old one
     assert kept[0]["_id"] != "old"
-
-
-async def test_a_dm_auto_reply_is_a_recorded_dm_whose_outcome_shows(inbox: Inbox) -> None:
-    await inbox.connect("ws1", "acc_x", "x", X_ME)
-    await inbox.automation.put_settings("ws1", InboxSettings(office_hours=closed_today("UTC")))
-    away = RuleActions(auto_reply="Kami balas besok pagi 🙏")
-    await inbox.automation.create_rule(
-        "ws1", RuleSpec(name="away", kinds=["dm"], actions=away), "u"
-    )
-    body, headers = x_signed(
-        x_call(X_ME, dms=[x_dm(X_ME, "9001", "77", "halo min", utcnow())]), X_SECRET
-    )
-    assert (await inbox.receiver.receive("x", headers, body)).stored == 1
-    [dm] = await inbox.events("engagement.requested")
-    assert (dm["action"], dm["target_network_id"], dm["text"]) == ("dm", "9001", away.auto_reply)
-    await inbox.service.engagement_completed(outcome(dm), "test")
-    [conv] = await inbox.conversations("ws1")
-    ours = [
-        m
-        for m in await inbox.service.store.messages_of("ws1", conv.id)
-        if m.direction == "outbound"
-    ]
-    assert [(m.kind, m.delivery, m.text) for m in ours] == [("dm", "sent", away.auto_reply)]
-
-
-async def test_no_auto_reply_to_messages_written_before_closing(inbox: Inbox) -> None:
-    await inbox.connect("ws1", "acc_fb", "facebook", PAGE)
-    await inbox.automation.put_settings("ws1", InboxSettings(office_hours=closed_today("UTC")))
-    away = RuleActions(auto_reply="Back soon")
-    await inbox.automation.create_rule("ws1", RuleSpec(name="away", actions=away), "u")
-    closed_since = InboxSettings(office_hours=closed_today("UTC")).closed_since(utcnow())
-    assert closed_since is not None
-    # As the first poll of a newly connected account brings history.
-    old = FetchedMessage(
-        network_message_id="c_old",
-        kind="comment",
-        author_handle="u1",
-        text="from before",
-        network_post_id=f"{PAGE}_100",
-        sent_at=closed_since - timedelta(minutes=5),
-    )
-    stored = await inbox.service.ingest(
-        workspace_id="ws1", account_id="acc_fb", network="facebook", fetched=old
-    )
-    assert stored is not None
-    assert await inbox.events("engagement.requested") == []
-
-
-async def test_rules_ask_only_for_what_the_network_can_do(inbox: Inbox) -> None:
-    spam = RuleSpec(name="spam", keywords=["promo"], actions=RuleActions(hide=True, tags=["spam"]))
-    await inbox.automation.create_rule("ws1", spam, "u")
-    fetched = FetchedMessage(
-        network_message_id="li_1",
-        kind="comment",
-        author_handle="someone",
-        text="big promo here",
-        network_post_id="urn:li:share:1",
-        sent_at=utcnow(),
-    )
-    # LinkedIn offers no hiding of comments: the rule tags, and asks for nothing.
-    stored = await inbox.service.ingest(
-        workspace_id="ws1", account_id="acc_li", network="linkedin", fetched=fetched
-    )
-    assert stored is not None
-    assert stored.tags == ["spam"]
-    assert await inbox.events("engagement.requested") == []
