@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
+import regex
 from pydantic import ValidationError
 
 from siar_inbox.rules import (
@@ -16,6 +18,7 @@ from siar_inbox.rules import (
     UnsafePattern,
     compile_safe,
     evaluate,
+    search_bounded,
 )
 
 
@@ -83,6 +86,16 @@ def test_actions_merge_across_rules() -> None:
         False,
     )
     assert (outcome.auto_reply_rule, outcome.auto_reply) == ("r4", "Thanks, we will be back at 9")
+
+
+def test_a_runaway_search_is_stopped_by_the_timeout() -> None:
+    # The static check refuses this pattern; the timeout is the second line for any
+    # pattern that slips past it. Unbounded, this search backtracks for minutes.
+    runaway = regex.compile(r"(.+?,){40}z")
+    started = time.monotonic()
+    assert not search_bounded(runaway, "," * 200)
+    assert time.monotonic() - started < 30
+    assert search_bounded(regex.compile(r"(a|aa)*b"), "aaab")
 
 
 def test_only_the_first_characters_are_scanned() -> None:

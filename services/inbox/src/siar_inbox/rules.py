@@ -5,11 +5,13 @@ expression, and then tags, assigns, raises priority, hides (spam) or answers it.
 auto-reply only fires outside the workspace's office hours, once per conversation per
 out-of-hours period.
 
-Regexes are user input run on every message, so they are made safe up front: at most
-``MAX_PATTERN`` characters, compiled when saved, and refused if they could backtrack
-catastrophically — nested unbounded quantifiers like ``(a+)+`` or back-references
-(Python's ``re`` has no timeout and the ``regex`` package is not a dependency). Only
-the first ``MAX_SCANNED`` characters of a message are matched, bounding the rest.
+Regexes are user input run on every message, so they are made safe twice. Up front: at
+most ``MAX_PATTERN`` characters, compiled when saved, and refused if they could
+backtrack catastrophically — nested unbounded quantifiers like ``(a+)+`` or
+back-references. At run time the ``regex`` engine stops a search after
+``MATCH_TIMEOUT_S`` (overlapping alternations such as ``(a|a)*`` pass the static check)
+and the rule then counts as not matching. Only the first ``MAX_SCANNED`` characters of
+a message are matched.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from datetime import datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import regex
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -37,6 +40,7 @@ sre_parser: Any = importlib.import_module("re._parser")
 sre_constants: Any = importlib.import_module("re._constants")
 MAX_PATTERN = 200
 MAX_SCANNED = 2000
+MATCH_TIMEOUT_S = 0.05
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Tag = Annotated[
@@ -82,15 +86,23 @@ def _check(nodes: Any) -> None:
             _check(child)
 
 
-def compile_safe(pattern: str) -> re.Pattern[str]:
+def compile_safe(pattern: str) -> regex.Pattern[str]:
     """Compile a rule's regex (case-insensitive), refusing unsafe ones."""
     if len(pattern) > MAX_PATTERN:
         raise UnsafePattern(f"a pattern may have at most {MAX_PATTERN} characters")
     try:
         _check(sre_parser.parse(pattern))
-        return re.compile(pattern, re.IGNORECASE)
-    except re.error as err:
+        return regex.compile(pattern, regex.IGNORECASE | regex.VERSION0)
+    except (re.error, regex.error) as err:
         raise UnsafePattern(f"not a valid regular expression: {err}") from err
+
+
+def search_bounded(pattern: regex.Pattern[str], text: str) -> bool:
+    """Whether ``pattern`` is found within the time budget (a timeout is no match)."""
+    try:
+        return pattern.search(text, timeout=MATCH_TIMEOUT_S) is not None
+    except TimeoutError:
+        return False
 
 
 def keywords_pattern(keywords: list[str]) -> re.Pattern[str] | None:
@@ -153,7 +165,7 @@ class CompiledRule:
     id: str
     spec: RuleSpec
     keywords: re.Pattern[str] | None
-    regex: re.Pattern[str] | None
+    regex: regex.Pattern[str] | None
 
     @classmethod
     def of(cls, rule_id: str, spec: RuleSpec) -> CompiledRule:
@@ -168,7 +180,7 @@ class CompiledRule:
         scanned = text[:MAX_SCANNED]
         if self.keywords and not self.keywords.search(scanned):
             return False
-        return not (self.regex and not self.regex.search(scanned))
+        return not (self.regex and not search_bounded(self.regex, scanned))
 
 
 @dataclass
