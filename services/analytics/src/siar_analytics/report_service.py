@@ -12,6 +12,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel
@@ -179,7 +180,6 @@ class ReportService:
         inbox, inbox_previous = inbox_summary(inbox_now), inbox_summary(inbox_before)
         followers, impressions, reach = (series[m] for m in ("followers", *FLOW_METRICS))
         level = _levels(followers, start)
-        top, bottom = await self._with_texts(workspace_id, *rank(current))
         return Overview(
             workspace_id=workspace_id,
             start=start,
@@ -193,19 +193,9 @@ class ReportService:
             follower_growth=delta(level["growth_now"], level["growth_before"]),
             impressions=_flow_delta(impressions, start),
             reach=_flow_delta(reach, start),
-            engagement=delta(_engagement(current), _engagement(before)),
-            engagement_rate=delta(_avg_rate(current), _avg_rate(before)),
-            posts_published=delta(len(current), len(before)),
             followers_daily=_daily(followers, start, level=True),
             impressions_daily=_daily(impressions, start, level=False),
-            top_posts=top,
-            bottom_posts=bottom,
-            by_network=breakdown(current, "network"),
-            by_content_type=breakdown(current, "content_type"),
-            by_format=breakdown(current, "format"),
-            by_hashtag=breakdown(current, "hashtag")[:25],
-            by_hour=breakdown(current, "hour", tz=tz),
-            heatmap=heatmap(current, tz=tz),
+            **await self._post_sections(workspace_id, current, before, tz),
             demographics=_demographics(a for a in latest if ids is None or a.account_id in ids),
             inbox=inbox,
             inbox_received=delta(inbox.received, inbox_previous.received),
@@ -229,6 +219,25 @@ class ReportService:
             for name in AGENCY_TOTALS
         }
         return AgencyReport(start=start, end=end, workspaces=rows, totals=totals)
+
+    async def _post_sections(
+        self, workspace_id: str, current: list[PostFacts], before: list[PostFacts], tz: str
+    ) -> dict[str, Any]:
+        """The overview's fields about posts, from this period's and the previous one's."""
+        top, bottom = await self._with_texts(workspace_id, *rank(current))
+        return {
+            "engagement": delta(_engagement(current), _engagement(before)),
+            "engagement_rate": delta(_avg_rate(current), _avg_rate(before)),
+            "posts_published": delta(len(current), len(before)),
+            "top_posts": top,
+            "bottom_posts": bottom,
+            "by_network": breakdown(current, "network"),
+            "by_content_type": breakdown(current, "content_type"),
+            "by_format": breakdown(current, "format"),
+            "by_hashtag": breakdown(current, "hashtag")[:25],
+            "by_hour": breakdown(current, "hour", tz=tz),
+            "heatmap": heatmap(current, tz=tz),
+        }
 
     async def _with_texts(
         self, workspace_id: str, *lists: list[RankedPost]
