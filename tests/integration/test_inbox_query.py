@@ -258,8 +258,36 @@ async def test_snooze_wakes_by_time_and_by_a_new_message(inbox: Inbox) -> None:
     assert await snoozer.wake_due() == 0  # woken once only
     woken = await inbox.queries.get(WS, a)
     assert (woken.status, woken.snoozed_until) == ("open", None)
-    changes = [u["change"] for u in await inbox.events("conversation.updated")]
-    assert changes == ["snoozed", "snoozed", "reopened"]
+    updates = await inbox.events("conversation.updated")
+    # b was woken by its message, a by the waker; each reopening is announced once.
+    assert [(u["change"], u["conversation_id"]) for u in updates] == [
+        ("snoozed", a),
+        ("snoozed", b),
+        ("reopened", b),
+        ("reopened", a),
+    ]
+
+
+async def test_a_new_message_reopens_a_closed_thread_and_says_so(inbox: Inbox) -> None:
+    conv = await inbox.message(1, "first")
+    await inbox.triage.change(WS, conv, Change(status=ConversationStatus.CLOSED), "usr_a")
+    fetched = FetchedMessage(
+        network_message_id="m1b",
+        kind="comment",
+        author_handle="fan1",
+        text="one more thing",
+        network_post_id="p1",
+        sent_at=T0 + timedelta(hours=2),
+    )
+    await inbox.service.ingest(
+        workspace_id=WS, account_id="acc_1", network="sandbox", fetched=fetched
+    )
+    assert (await inbox.queries.get(WS, conv)).status == "open"
+    updates = await inbox.events("conversation.updated")
+    assert [(u["change"], u["status"], u["actor_id"]) for u in updates] == [
+        ("closed", "closed", "usr_a"),
+        ("reopened", "open", None),
+    ]
 
 
 async def test_thread_actions_are_requested_and_show_their_outcome(inbox: Inbox) -> None:

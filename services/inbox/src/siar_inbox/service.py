@@ -26,6 +26,7 @@ from siar_inbox.actions import Actions, delivered, record_response
 from siar_inbox.domain import Conversation, Message, message_id
 from siar_inbox.errors import ConversationNotFound, NothingToReplyTo
 from siar_inbox.ingest import DEFAULT_INFLUENCER_FOLLOWERS, normalise, received_event
+from siar_inbox.response_metrics import conversation_event
 from siar_inbox.store import InboxStore
 
 log = logging.getLogger(__name__)
@@ -172,7 +173,9 @@ class InboxService:
                 )
                 done.append((applied[0], applied[1]))
                 events += [received_event(applied[0]), *applied[2]]
-            await self.store.add_messages(done, session)
+            reopened = await self.store.add_messages(done, session)
+            # A new message reopens a closed or snoozed thread: analytics hears of it.
+            events += [conversation_event(doc, "reopened", None) for doc in reopened]
             await self.uow.outbox.add_many(events, session=session)
             return [message for message, _ in done]
 

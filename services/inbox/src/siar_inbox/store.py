@@ -69,21 +69,22 @@ class InboxStore:
 
     async def add_message(
         self, message: Message, conversation: Conversation, session: AsyncClientSession
-    ) -> None:
-        """Store a message and fold it into its conversation."""
-        await self.add_messages([(message, conversation)], session)
+    ) -> list[Document]:
+        """Store a message and fold it into its conversation (see :meth:`add_messages`)."""
+        return await self.add_messages([(message, conversation)], session)
 
     async def add_messages(
         self, pairs: Sequence[tuple[Message, Conversation]], session: AsyncClientSession
-    ) -> None:
+    ) -> list[Document]:
         """Store one workspace's new messages and fold each into its thread, in bulk.
 
         Threads are read once, folded in memory in the order given, then written as
         whole documents: no $max/$set of datetimes, which the embedded nx-27017 stores
-        as strings on existing documents.
+        as strings on existing documents. Returns the threads a message reopened (they
+        were closed or snoozed), so the caller can announce it.
         """
         if not pairs:
-            return
+            return []
         ws = pairs[0][0].workspace_id
         await self.messages.raw.insert_many(
             [{**m.model_dump(), "_id": m.id, "workspace_id": ws} for m, _ in pairs],
@@ -93,6 +94,7 @@ class InboxStore:
         found = await self.conversations.find(ws, {"_id": {"$in": ids}}, session=session)
         threads: dict[str, Document] = {str(doc["_id"]): doc for doc in found}
         existed = set(threads)
+        resting = {i for i, doc in threads.items() if doc.get("status") in ("closed", "snoozed")}
         for message, conv in pairs:
             threads[conv.id] = folded(threads.get(conv.id), message, conv)
         fresh = [{**doc, "workspace_id": ws} for i, doc in threads.items() if i not in existed]
@@ -101,6 +103,7 @@ class InboxStore:
         await self.conversations.replace_many(
             ws, [doc for i, doc in threads.items() if i in existed], session=session
         )
+        return [threads[i] for i in sorted(resting)]
 
     async def posts_by_network_id(
         self, workspace_id: str, network_post_ids: Iterable[str]
