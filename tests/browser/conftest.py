@@ -31,6 +31,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# The machine is shared and slow at times: generous waits that can still fail.
+expect.set_options(timeout=20_000)
 SHOTS = ARTIFACTS / "browser"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}

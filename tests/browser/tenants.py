@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 
@@ -46,7 +47,8 @@ def new_person(vault: str, *, workspaces: tuple[str, ...] = ("Brand",)) -> Perso
             person.workspaces[name] = str(r.json()["id"])
         auth = {"authorization": f"Bearer {token(http, vault, person.email)}"}
         for name, ws in person.workspaces.items():
-            handle = f"{name.split()[0].lower()}_{uuid.uuid4().hex[:6]}"
+            word = re.sub(r"\W", "", name.split()[0]).lower()
+            handle = f"{word}_{uuid.uuid4().hex[:6]}"
             r = http.post(
                 f"{vault}/v1/workspaces/{ws}/accounts",
                 json={"network": "sandbox", "handle": handle},

@@ -12,7 +12,7 @@ from pathlib import Path
 
 STATIC = Path(__file__).resolve().parents[1] / "src" / "siar_console" / "static"
 MODULES = sorted(p for p in STATIC.rglob("*.js"))
-ENTRY = re.compile(r'^\s*"([\w.\-]+)":\s*"', re.MULTILINE)
+ENTRY = re.compile(r'"([\w.\-]+)":\s*"')
 USED = re.compile(r'\bt\(\s*"([\w.\-]+)"')
 # t(`role.${w.role}`)-style keys are checked by their family: the prefix must have keys.
 DYNAMIC = re.compile(r"\bt\(\s*`([\w.\-]+)\$\{")

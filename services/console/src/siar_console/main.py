@@ -23,8 +23,8 @@ from pydantic import ValidationError
 import siar
 from siar.runtime.metrics import install_http_metrics, metrics_response
 from siar.runtime.problems import install_problem_handlers
-from siar.runtime.roles import PERMISSIONS
 from siar.runtime.settings import refusal
+from siar_console.catalogue import console_config
 from siar_console.proxy import Proxy
 from siar_console.settings import Settings
 
@@ -81,10 +81,15 @@ def _install_app_routes(app: FastAPI) -> None:
 
     @app.get("/console/config.json", include_in_schema=False)
     async def config() -> JSONResponse:
-        # The one permission matrix (siar.runtime.roles), so the app hides what a role
-        # cannot do exactly as the services refuse it.
-        matrix = {role.value: sorted(p.value for p in perms) for role, perms in PERMISSIONS.items()}
-        return JSONResponse({"version": siar.__version__, "permissions": matrix})
+        # The one permission matrix (siar.runtime.roles) and the connectors' facts, so the
+        # app hides what a role cannot do exactly as the services refuse it.
+        return JSONResponse(console_config())
+
+    @app.get("/oauth/callback/{network}", include_in_schema=False)
+    async def oauth_return(network: str) -> FileResponse:
+        # Networks send people back here (a redirect URI cannot hold a #fragment); the app
+        # then finishes the flow with the vault's /v1/oauth/callback/{network}.
+        return FileResponse(STATIC / "index.html", headers={"cache-control": "no-cache"})
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

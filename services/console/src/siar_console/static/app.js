@@ -13,6 +13,7 @@
 //     workspace,       // {id, name, role} or null on pages without one
 //     workspaces,      // every workspace the user belongs to (agency switcher)
 //     role, can(perm), // the role here and a permission check (siar.runtime.roles matrix)
+//     config,          // /console/config.json: {networks: [{network, display_name, connect}]}
 //     query,           // URLSearchParams of the route (#/w/<ws>/<page>?a=b)
 //     navigate(page, query?), // go to another page of the same workspace
 //     setQuery(query), // replace this page's query without re-rendering (filters, views)
@@ -31,7 +32,8 @@ import { HOME_ORDER, ROUTES } from "./routes.js";
 import { onSessionChange, signedIn } from "./session.js";
 import { listen } from "./sse.js";
 
-const state = { permissions: {}, workspaces: null, cleanup: null, renderId: 0 };
+const state = { permissions: {}, config: { networks: [] }, workspaces: null, cleanup: null, renderId: 0 };
+const OAUTH_RETURN = { module: "./pages/oauth-return.js", name: "oauth-return" };
 
 /** Parse the hash: #/w/<ws>/<page>?query | #/<page>?query. */
 export function parseRoute(hash) {
@@ -83,6 +85,7 @@ async function render() {
     if (route.page !== "signin") sessionStorage.setItem("siar.after-signin", location.hash);
     return show(route, { module: "./pages/signin.js", name: "signin" }, null, []);
   }
+  if (location.pathname.startsWith("/oauth/callback/")) return show(route, OAUTH_RETURN, null, []);
   const workspaces = await loadWorkspaces().catch(() => []);
   if (renderId !== state.renderId) return;
   let workspace = route.ws ? workspaces.find((w) => w.id === route.ws) : null;
@@ -158,6 +161,7 @@ function makeContext(route, workspace, workspaces) {
     locale: locale(),
     workspace,
     workspaces,
+    config: state.config,
     role,
     can: (permission) => can(role, permission),
     query: route.query,
@@ -181,6 +185,7 @@ async function boot() {
   });
   const config = await fetch("/console/config.json").then((r) => r.json()).catch(() => ({}));
   state.permissions = config.permissions || {};
+  state.config = { networks: config.networks || [], permissions: state.permissions };
   onSessionChange((session) => {
     if (!session) state.workspaces = null;
   });

@@ -4,7 +4,12 @@
 // are reached by links only. Keep one line per page so parallel edits merge cleanly.
 
 export const ROUTES = [
+  { name: "accounts", module: "./pages/accounts.js", label: "nav.accounts", permission: "accounts.read" },
+  { name: "team", module: "./pages/team.js", label: "nav.team", permission: "workspace.read" },
+  { name: "audit", module: "./pages/audit.js", label: "nav.audit", permission: "audit.read" },
+  { name: "settings", module: "./pages/settings.js", label: "nav.settings", permission: "workspace.read" },
   { name: "workspaces", module: "./pages/workspaces.js", label: "nav.workspaces", nav: false },
+  { name: "profile", module: "./pages/profile.js", label: "nav.profile", nav: false },
 ];
 
 // The page a workspace opens on: the first of these the role may see.

@@ -1,0 +1,197 @@
+// Team: the workspace's members and roles; add a member by email, invite by link, revoke
+// an invitation (owners and admins).
+
+import { h, mount, when } from "../dom.js";
+import { field, formError, keepDraft, onSubmit } from "../forms.js";
+import { claims } from "../session.js";
+import { badge, section, table } from "../widgets.js";
+
+export const strings = {
+  en: {
+    "team.title": "Team",
+    "team.members": "Members",
+    "team.member": "Member",
+    "team.role": "Role",
+    "team.you": "you",
+    "team.add": "Add a member",
+    "team.add-hint": "They need a Siar account already; otherwise invite them by link.",
+    "team.email": "Email",
+    "team.add-submit": "Add",
+    "team.added": "Member added as {role}.",
+    "team.invitations": "Invitations",
+    "team.invite": "Invite by link",
+    "team.invite-email": "Only this email may accept (optional)",
+    "team.invite-hours": "Valid for (hours)",
+    "team.invite-submit": "Create link",
+    "team.invite-link": "Invitation link (shown once): send it to the person you invite.",
+    "team.expires": "Expires",
+    "team.state": "State",
+    "team.state.open": "Open",
+    "team.state.used": "Accepted",
+    "team.state.revoked": "Revoked",
+    "team.state.expired": "Expired",
+    "team.anyone": "Anyone with the link",
+    "team.revoke": "Revoke",
+    "team.revoked": "Invitation revoked.",
+    "team.roles-help": "What each role may do",
+    "team.permission": "Permission",
+  },
+  id: {
+    "team.title": "Tim",
+    "team.members": "Anggota",
+    "team.member": "Anggota",
+    "team.role": "Peran",
+    "team.you": "Anda",
+    "team.add": "Tambah anggota",
+    "team.add-hint": "Mereka harus sudah punya akun Siar; jika belum, undang lewat tautan.",
+    "team.email": "Email",
+    "team.add-submit": "Tambah",
+    "team.added": "Anggota ditambahkan sebagai {role}.",
+    "team.invitations": "Undangan",
+    "team.invite": "Undang lewat tautan",
+    "team.invite-email": "Hanya email ini yang boleh menerima (opsional)",
+    "team.invite-hours": "Berlaku selama (jam)",
+    "team.invite-submit": "Buat tautan",
+    "team.invite-link": "Tautan undangan (hanya ditampilkan sekali): kirimkan ke orang yang Anda undang.",
+    "team.expires": "Berakhir",
+    "team.state": "Status",
+    "team.state.open": "Terbuka",
+    "team.state.used": "Diterima",
+    "team.state.revoked": "Dicabut",
+    "team.state.expired": "Kedaluwarsa",
+    "team.anyone": "Siapa pun yang punya tautan",
+    "team.revoke": "Cabut",
+    "team.revoked": "Undangan dicabut.",
+    "team.roles-help": "Apa yang boleh dilakukan setiap peran",
+    "team.permission": "Izin",
+  },
+};
+
+const ROLES = ["owner", "admin", "editor", "contributor", "approver", "viewer"];
+
+export async function render(root, ctx) {
+  const { t, api } = ctx;
+  const manage = ctx.can("members.manage");
+  const [members, invitations] = await Promise.all([
+    api.get(ctx.wsPath("/members")),
+    manage ? api.get(ctx.wsPath("/invitations")) : Promise.resolve(null),
+  ]);
+  const me = claims()?.sub;
+  mount(
+    root,
+    h("h1", { id: "page-title" }, t("team.title")),
+    section("team-members", t("team.members"), table(
+      [
+        { label: t("team.member"), cell: (m) => [
+          m.name || m.email || h("code", {}, m.user_id),
+          m.email && m.name ? h("div", { class: "muted" }, m.email) : null,
+          m.user_id === me ? [" ", badge(t("team.you"))] : null] },
+        { label: t("team.role"), cell: (m) => t(`role.${m.role}`) },
+      ],
+      members.items,
+      { caption: t("team.members") },
+    )),
+    manage ? addForm(ctx) : null,
+    manage ? invitationsSection(ctx, invitations) : null,
+    rolesHelp(ctx),
+  );
+}
+
+function roleOptions(t) {
+  return ROLES.map((r) => [r, t(`role.${r}`)]);
+}
+
+function addForm(ctx) {
+  const { t, api } = ctx;
+  const form = h("form", { novalidate: true },
+    h("p", { class: "hint" }, t("team.add-hint")),
+    formError(),
+    h("div", { class: "row" },
+      field({ name: "email", label: t("team.email"), type: "email", autocomplete: "off", required: true }),
+      field({ name: "role", label: t("team.role"), type: "select", value: "editor", options: roleOptions(t) }),
+      h("button", { type: "submit", class: "primary" }, t("team.add-submit"))));
+  const draft = keepDraft(form, `team-add-${ctx.workspace.id}`);
+  onSubmit(form, (v) => api.post(ctx.wsPath("/members"), { email: v.email.trim(), role: v.role }), {
+    draft,
+    done: (m) => {
+      ctx.toast(t("team.added", { role: t(`role.${m.role}`) }));
+      ctx.refresh();
+    },
+  });
+  return section("team-add", t("team.add"), form);
+}
+
+function invitationState(t, inv) {
+  if (inv.revoked) return badge(t("team.state.revoked"));
+  if (inv.accepted_by) return badge(t("team.state.used"), "ok");
+  if (new Date(inv.expires_at) < new Date()) return badge(t("team.state.expired"), "warn");
+  return badge(t("team.state.open"), "ok");
+}
+
+function invitationsSection(ctx, items) {
+  const { t, api } = ctx;
+  const linkBox = h("div", { "aria-live": "polite" });
+  const listBox = h("div", {});
+  const form = h("form", { novalidate: true },
+    formError(),
+    h("div", { class: "row" },
+      field({ name: "role", label: t("team.role"), type: "select", value: "contributor", options: roleOptions(t) }),
+      field({ name: "email", label: t("team.invite-email"), type: "email", autocomplete: "off" }),
+      field({ name: "expires_in_hours", label: t("team.invite-hours"), type: "number", min: 1, max: 720, value: "72" }),
+      h("button", { type: "submit", class: "primary" }, t("team.invite-submit"))),
+    linkBox);
+  const reload = async () => drawInvitations(ctx, listBox, await api.get(ctx.wsPath("/invitations")), reload);
+  onSubmit(form, (v) => api.post(ctx.wsPath("/invitations"), {
+    role: v.role, email: v.email.trim() || null, expires_in_hours: v.expires_in_hours,
+  }), {
+    done: async (inv) => {
+      const link = `${location.origin}/#/workspaces?invite=${encodeURIComponent(inv.token)}`;
+      mount(linkBox, h("p", {}, t("team.invite-link")), h("p", {}, h("code", { class: "secret", "data-testid": "invite-link" }, link)),
+        h("button", { type: "button", onclick: async () => {
+          await navigator.clipboard?.writeText(link).catch(() => {});
+          ctx.toast(t("common.copied"));
+        } }, t("common.copy")));
+      await reload();
+    },
+  });
+  drawInvitations(ctx, listBox, items, reload);
+  return section("team-invite", t("team.invitations"), form, listBox);
+}
+
+function drawInvitations(ctx, box, items, reload) {
+  const { t, api } = ctx;
+  const revoke = async (invitation) => {
+    try {
+      await api.del(ctx.wsPath(`/invitations/${encodeURIComponent(invitation.id)}`));
+      ctx.toast(t("team.revoked"));
+      await reload();
+    } catch (err) {
+      ctx.toast(err.message);
+    }
+  };
+  mount(box, table(
+    [
+      { label: t("team.role"), cell: (i) => t(`role.${i.role}`) },
+      { label: t("team.email"), cell: (i) => i.email || h("span", { class: "muted" }, t("team.anyone")) },
+      { label: t("team.expires"), cell: (i) => when(i.expires_at, ctx.locale) },
+      { label: t("team.state"), cell: (i) => invitationState(t, i) },
+      { label: t("common.actions"), cell: (i) => (i.revoked || i.accepted_by ? ""
+        : h("button", { type: "button", class: "danger", onclick: () => revoke(i) }, t("team.revoke"))) },
+    ],
+    items,
+    { caption: t("team.invitations"), empty: t("common.none") },
+  ));
+}
+
+function rolesHelp(ctx) {
+  const { t } = ctx;
+  const matrix = ctx.config.permissions || {};
+  const permissions = [...new Set(Object.values(matrix).flat())].sort();
+  return h("details", { class: "panel" },
+    h("summary", {}, t("team.roles-help")),
+    table(
+      [{ label: t("team.permission"), cell: (p) => h("code", {}, p) },
+        ...ROLES.map((r) => ({ label: t(`role.${r}`), cell: (p) => (matrix[r]?.includes(p) ? "✓" : "") }))],
+      permissions,
+    ));
+}
