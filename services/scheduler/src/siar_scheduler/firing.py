@@ -19,9 +19,11 @@ records the same events again from the post document and clears it.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from opentelemetry import trace
@@ -39,12 +41,17 @@ from siar_scheduler.domain import DispatchRecord, Post, PostStatus, TargetStatus
 from siar_scheduler.metrics import observe_fired
 from siar_scheduler.recurrence import next_evergreen, next_recurrence
 
+log = logging.getLogger(__name__)
+
 FIRING_INDEXES = (IndexSpec("posts", [("emit_pending", ASCENDING)], name="emit_pending"),)
 
 DISPATCHED = Counter(
     "siar_scheduler_dispatched_occurrences",
     "Post occurrences this process won at the gate and fired (one per post, all accounts).",
 )
+
+RECOVER_AFTER_S = 30.0
+"""A post still flagged this long after it fired lost its process: record its events again."""
 
 KEEP_DISPATCHES = 20
 """How many fired occurrences a post remembers (with their lateness)."""
@@ -76,28 +83,31 @@ def events_for(post: Post, record: DispatchRecord) -> list[PostScheduled]:
     ]
 
 
+def _repeat(
+    post: Post, due: datetime, now: datetime
+) -> tuple[datetime | None, int, dict[str, Any]]:
+    """The next occurrence of a repeating post, occurrences skipped, and its new counters."""
+    if post.recurrence is not None:
+        nxt, skipped = next_recurrence(post.recurrence, due, now)
+        counters = {
+            "fired": post.recurrence.fired + 1,
+            "skipped": post.recurrence.skipped + skipped,
+        }
+        return nxt, skipped, {"recurrence": post.recurrence.model_copy(update=counters)}
+    if post.evergreen is not None:
+        nxt = next_evergreen(post.evergreen, due)
+        if nxt is not None:
+            recycled = post.evergreen.recycled + 1
+            return nxt, 0, {"evergreen": post.evergreen.model_copy(update={"recycled": recycled})}
+    return None, 0, {}
+
+
 def fired(post: Post, *, now: datetime, token: str) -> Post:
     """The post after its current occurrence fires (pure): next occurrence or dispatched."""
     due = post.scheduled_at
     assert due is not None  # noqa: S101 - only scheduled posts reach the gate
     lateness_ms = max(0.0, (now - due).total_seconds() * 1000)
-    changes: dict[str, Any] = {}
-    nxt: datetime | None = None
-    skipped = 0
-    if post.recurrence is not None:
-        nxt, skipped = next_recurrence(post.recurrence, due, now)
-        changes["recurrence"] = post.recurrence.model_copy(
-            update={
-                "fired": post.recurrence.fired + 1,
-                "skipped": post.recurrence.skipped + skipped,
-            }
-        )
-    elif post.evergreen is not None:
-        nxt = next_evergreen(post.evergreen, due)
-        if nxt is not None:
-            changes["evergreen"] = post.evergreen.model_copy(
-                update={"recycled": post.evergreen.recycled + 1}
-            )
+    nxt, skipped, changes = _repeat(post, due, now)
     record = DispatchRecord(
         occurrence=post.occurrence,
         due_at=due,
@@ -165,6 +175,7 @@ class Firing:
         # Unscoped on purpose: dispatch is the one system task that spans workspaces.
         self.posts = posts
         self.outbox = outbox
+        self._settling: set[asyncio.Task[None]] = set()
 
     async def fire_many(self, dues: Sequence[tuple[str, str, int, datetime]]) -> set[str]:
         """Fire each (workspace, post, version, due) whose version still matches.
@@ -183,7 +194,31 @@ class Firing:
         ]
         if not current:
             return set()
-        token, now = uuid.uuid4().hex, utcnow()
+        token = uuid.uuid4().hex
+        after, won = await self._gate(current, token)
+        events, contexts, spans = _traced_events([p for p in current if p.id in won], after)
+        try:
+            await self.outbox.add_once(events, contexts=contexts)
+        finally:
+            for span in spans:
+                span.end()
+        # Off the critical path: until the flag is cleared, a read-ahead may record the
+        # same events again, which the outbox ignores; the next chunk need not wait.
+        task = asyncio.create_task(self._settle_logged(won, token))
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
+        for post_id in won:
+            fired_post = after[post_id]
+            observe_fired(
+                (t.network for t in fired_post.targets),
+                fired_post.dispatches[-1].lateness_ms / 1000,
+            )
+        DISPATCHED.inc(len(won))
+        return won
+
+    async def _gate(self, current: list[Post], token: str) -> tuple[dict[str, Post], set[str]]:
+        """One conditional replace per post; returns the fired posts and the ids won."""
+        now = utcnow()
         after = {p.id: fired(p, now=now, token=token) for p in current}
         result = await self.posts.bulk_write(
             [
@@ -200,22 +235,7 @@ class Firing:
             ],
             ordered=False,
         )
-        won = await self._winners(set(after), token, result.matched_count)
-        events, contexts, spans = _traced_events([p for p in current if p.id in won], after)
-        try:
-            await self.outbox.add_once(events, contexts=contexts)
-        finally:
-            for span in spans:
-                span.end()
-        await self._settle(won, token)
-        for post_id in won:
-            fired_post = after[post_id]
-            observe_fired(
-                (t.network for t in fired_post.targets),
-                fired_post.dispatches[-1].lateness_ms / 1000,
-            )
-        DISPATCHED.inc(len(won))
-        return won
+        return after, await self._winners(set(after), token, result.matched_count)
 
     async def _winners(self, tried: set[str], token: str, matched: int) -> set[str]:
         if matched == len(tried):
@@ -225,6 +245,12 @@ class Firing:
         ).to_list()
         return {d["_id"] for d in found}
 
+    async def _settle_logged(self, post_ids: set[str], token: str) -> None:
+        try:
+            await self._settle(post_ids, token)
+        except Exception as err:  # recover() clears the flag on a later read-ahead
+            log.warning("could not clear emit_pending of %d posts: %s", len(post_ids), err)
+
     async def _settle(self, post_ids: set[str], token: str) -> None:
         if post_ids:
             # A later fire of a repeating post has its own token, and keeps its flag.
@@ -233,13 +259,25 @@ class Firing:
                 {"$set": {"emit_pending": False}},
             )
 
-    async def recover(self, limit: int = 1000) -> int:
-        """Record the events of posts fired before a crash cut them off; returns how many."""
-        docs = await self.posts.find({"emit_pending": True}, limit=limit).to_list()
-        recovered = 0
-        for doc in docs:
-            post = Post.model_validate(doc)
-            if post.dispatches and post.dispatch_token:
-                recovered += await self.outbox.add_once(events_for(post, post.dispatches[-1]))
-                await self._settle({post.id}, post.dispatch_token)
+    async def recover(self, limit: int = 1000, *, older_than_s: float = RECOVER_AFTER_S) -> int:
+        """Record the events of posts fired before a crash cut them off; returns how many.
+
+        Only posts fired at least ``older_than_s`` ago count: younger ones are still in
+        the hands of the process that fired them, and re-recording them would only
+        compete with it (harmlessly, but at a cost during a spike).
+        """
+        cutoff = utcnow() - timedelta(seconds=older_than_s)
+        docs = await self.posts.find(
+            {"emit_pending": True, "updated_at": {"$lt": cutoff}}, limit=limit
+        ).to_list()
+        posts = [Post.model_validate(doc) for doc in docs]
+        stranded = [p for p in posts if p.dispatches and p.dispatch_token]
+        recovered = await self.outbox.add_once(
+            [e for p in stranded for e in events_for(p, p.dispatches[-1])]
+        )
+        by_token: dict[str, set[str]] = {}
+        for post in stranded:
+            by_token.setdefault(str(post.dispatch_token), set()).add(post.id)
+        for token, post_ids in by_token.items():
+            await self._settle(post_ids, token)
         return recovered
