@@ -231,8 +231,9 @@ async def run(args: argparse.Namespace, mongodb_url: str) -> None:
         touched = await bare(db)
         bare_s.append(time.perf_counter() - began)
         print(
-            f"run {i + 1}: overview {report_s[-1]:.2f} s ({report.posts_published.current:.0f} posts, "
-            f"{report.accounts} accounts); bare aggregation {bare_s[-1]:.2f} s ({touched} docs)",
+            f"run {i + 1}: overview {report_s[-1]:.2f} s "
+            f"({report.posts_published.current:.0f} posts, {report.accounts} accounts); "
+            f"bare aggregation {bare_s[-1]:.2f} s ({touched} docs)",
             flush=True,
         )
     p95_report, p95_bare = pct(report_s, 0.95), pct(bare_s, 0.95)
@@ -241,7 +242,8 @@ async def run(args: argparse.Namespace, mongodb_url: str) -> None:
         f"p50 {statistics.median(report_s):.2f} s, p95 {p95_report:.2f} s over {args.runs} runs"
     )
     print(
-        f"bare aggregation of the same documents: p50 {statistics.median(bare_s):.2f} s, p95 {p95_bare:.2f} s"
+        "bare aggregation of the same documents: "
+        f"p50 {statistics.median(bare_s):.2f} s, p95 {p95_bare:.2f} s"
     )
     print(f"ratio of p95s (overview / bare): {p95_report / p95_bare:.1f}x")
     await client.drop_database(db.name)

@@ -232,6 +232,20 @@ async def test_bad_report_requests(
     # Another workspace sees none of this one's figures.
     other = await reports.overview("ws_other", *MARCH, Scope())
     assert (other.inbox.received, other.posts_published.current) == (0, 0)
+    reopened = ConversationUpdated.new(
+        workspace_id=WS,
+        conversation_id="cnv_1",
+        account_id="acc_x",
+        network="x",
+        kind="comment",
+        change="reopened",
+        status="open",
+        first_message_at=datetime(2026, 3, 5, 10, tzinfo=UTC),
+    )
+    await reports.ingest(reopened, "it")
+    today = datetime.now(UTC).date()
+    lately = await reports.overview(WS, today - timedelta(days=1), today, Scope())
+    assert lately.inbox.reopened == 1
     agency = await reports.agency([WS, "ws_other"], *MARCH)
     assert [r.workspace_id for r in agency.workspaces] == sorted([WS, "ws_other"])
     assert agency.totals["posts_published"].current == 0

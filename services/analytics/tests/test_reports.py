@@ -194,7 +194,13 @@ def test_inbox_summary_adds_days_and_accounts() -> None:
             "resolution_s": 7200.0,
             "resolution_h": {"le_4h": 1},
         },
-        {"day": "2026-03-02", "received": 2, "sentiment": {"negative": 2}, "influencer": 1},
+        {
+            "day": "2026-03-02",
+            "received": 2,
+            "sentiment": {"negative": 2},
+            "influencer": 1,
+            "reopened": 1,
+        },
     ]
     summary = inbox_summary(docs)
     assert summary.received == 7
@@ -204,6 +210,7 @@ def test_inbox_summary_adds_days_and_accounts() -> None:
     assert summary.median_first_response == "le_5m"
     assert summary.avg_resolution_s == 7200
     assert summary.influencer_messages == 1
+    assert summary.reopened == 1
     assert [d.day for d in summary.daily] == ["2026-03-01", "2026-03-02"]
     assert summary.daily[0].net_sentiment == 0.25  # (2 - 1) / 4 scored
     assert summary.daily[1].net_sentiment == -1

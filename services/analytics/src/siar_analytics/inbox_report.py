@@ -59,6 +59,7 @@ class InboxSummary(BaseModel):
     resolved: int
     avg_resolution_s: float | None
     median_resolution: str | None
+    reopened: int = 0
     daily: list[InboxDay]
 
 
@@ -69,7 +70,7 @@ def inbox_summary(docs: Iterable[Mapping[str, object]]) -> InboxSummary:
     per_day: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for doc in docs:
         day = str(doc["day"])
-        for field in ("received", "influencer", "responded", "response_s", "resolved"):
+        for field in ("received", "influencer", "responded", "response_s", "resolved", "reopened"):
             sums[field] += _num(doc.get(field))
         sums["resolution_s"] += _num(doc.get("resolution_s"))
         per_day[day]["received"] += _num(doc.get("received"))
@@ -89,6 +90,7 @@ def inbox_summary(docs: Iterable[Mapping[str, object]]) -> InboxSummary:
         resolved=int(sums["resolved"]),
         avg_resolution_s=_mean(sums["resolution_s"], sums["resolved"]),
         median_resolution=median_bucket(nested["resolution_h"]),
+        reopened=int(sums["reopened"]),
         daily=[_inbox_day(day, figures) for day, figures in sorted(per_day.items())],
     )
 

@@ -42,6 +42,7 @@ SUMMED = (
     "response_s",
     "resolved",
     "resolution_s",
+    "reopened",
     *(f"kinds.{k}" for k in get_args(MessageKind)),
     *(f"sentiment.{s}" for s in SENTIMENTS),
     *(f"response_h.{b}" for b, _ in TIME_BUCKETS),
@@ -84,7 +85,7 @@ class InboxStats:
         await self._bump(event, day_of(event.sent_at), inc, session)
 
     async def record_update(self, event: ConversationUpdated, session: Session) -> None:
-        """Count first answers (once per conversation) and closings with their times.
+        """Count first answers (once per conversation), closings with their times, reopenings.
 
         Each counts on the day it happened (first message + the time it took), not
         the day the event was consumed.
@@ -104,6 +105,9 @@ class InboxStats:
             bucket = f"resolution_h.{time_bucket(seconds)}"
             inc = {"resolved": 1, "resolution_s": seconds, bucket: 1}
             await self._bump(event, day, inc, session)
+        elif event.change == "reopened":
+            # A closed thread came back: its closing still counts; the reopening is shown.
+            await self._bump(event, day_of(event.occurred_at), {"reopened": 1}, session)
 
     async def days(
         self, workspace_id: str, start: str, end: str, account_ids: Sequence[str] | None = None
