@@ -35,6 +35,29 @@ from siar_inbox.webhooks import WebhookReceiver
 DESCRIPTION = "Comments, mentions and DMs from every network in one inbox."
 
 
+ALL_INDEXES = (
+    *INDEXES,
+    *TRIAGE_INDEXES,
+    *LISTING_INDEXES,
+    *SNOOZE_INDEXES,
+    *ACTION_INDEXES,
+    *RULE_INDEXES,
+    *WEBHOOK_INDEXES,
+)
+
+
+async def wire_conversations(app: FastAPI, settings: Settings) -> None:
+    """Working and reading conversations: triage, the listing (its sort key backfilled
+    for threads stored before it existed) and the live feed."""
+    store = app.state.service.store
+    app.state.triage = Triage(app.state.service)
+    app.state.queries = ConversationQueries(store)
+    await app.state.queries.backfill_sort_key()
+    app.state.feed = ConversationFeed(
+        store, heartbeat_s=settings.stream_heartbeat_s, max_s=settings.stream_max_s
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the inbox app; I/O starts in the lifespan."""
     settings = settings or Settings()
@@ -47,14 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.webhooks = WebhookReceiver.configured(
             app.state.service, runtime.connectors(), settings
         )
-        app.state.triage = Triage(app.state.service)
-        app.state.queries = ConversationQueries(app.state.service.store)
-        await app.state.queries.backfill_sort_key()
-        app.state.feed = ConversationFeed(
-            app.state.service.store,
-            heartbeat_s=settings.stream_heartbeat_s,
-            max_s=settings.stream_max_s,
-        )
+        await wire_conversations(app, settings)
 
     async def after_broker_start(runtime: Runtime) -> None:
         poller = Poller(
@@ -76,15 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="inbox",
         settings=settings,
         description=DESCRIPTION,
-        indexes=(
-            *INDEXES,
-            *TRIAGE_INDEXES,
-            *LISTING_INDEXES,
-            *SNOOZE_INDEXES,
-            *ACTION_INDEXES,
-            *RULE_INDEXES,
-            *WEBHOOK_INDEXES,
-        ),
+        indexes=ALL_INDEXES,
         on_startup=on_startup,
         after_broker_start=after_broker_start,
         subscribe=lambda broker, service: register_handlers(broker, settings, service),
