@@ -4,6 +4,8 @@
 // are reached by links only. Keep one line per page so parallel edits merge cleanly.
 
 export const ROUTES = [
+  { name: "inbox", module: "./pages/inbox.js", label: "nav.inbox", permission: "inbox.read" },
+  { name: "analytics", module: "./pages/analytics.js", label: "nav.analytics", permission: "reports.read" },
   { name: "accounts", module: "./pages/accounts.js", label: "nav.accounts", permission: "accounts.read" },
   { name: "team", module: "./pages/team.js", label: "nav.team", permission: "workspace.read" },
   { name: "audit", module: "./pages/audit.js", label: "nav.audit", permission: "audit.read" },

@@ -1,0 +1,177 @@
+"""The inbox and analytics pages in a real browser.
+
+A sandbox post is published (scheduled through the API), the sandbox's fan comments on it
+and the comment arrives in the open inbox page over server-sent events, without a reload;
+it is answered with a saved reply (a refused DM first: the problem is shown, the text
+kept). The analytics report then counts that message, and its CSV and PDF exports download.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import Locator, Page, expect
+
+from tests.browser.conftest import PHONE, Console, shot
+from tests.browser.tenants import Person, token
+
+LIVE = "Live: new messages appear as they arrive."
+
+
+def current_workspace(page: Page, person: Person) -> tuple[str, str]:
+    """The workspace the page is on, and its sandbox account."""
+    ws = page.get_by_label("Workspace", exact=True).input_value()
+    name = next(n for n, w in person.workspaces.items() if w == ws)
+    return ws, person.accounts[name]
+
+
+def publish_soon(console: Console, person: Person, ws: str, account: str, text: str) -> None:
+    """Schedule ``text`` on the sandbox account two seconds from now (as the composer would)."""
+    with httpx.Client(timeout=30.0) as http:
+        auth = {"authorization": f"Bearer {token(http, console.vault, person.email)}"}
+        r = http.post(
+            f"{console.stack.urls['scheduler']}/v1/workspaces/{ws}/posts",
+            json={
+                "text": text,
+                "account_ids": [account],
+                "scheduled_at": (datetime.now(UTC) + timedelta(seconds=2)).isoformat(),
+            },
+            headers=auth,
+        )
+        assert r.status_code == 201, r.text
+
+
+def add_saved_reply(page: Page, name: str, text: str) -> None:
+    page.get_by_text("Saved replies", exact=True).click()
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Text", exact=True).fill(text)
+    page.get_by_role("button", name="Save reply").click()
+    expect(page.locator(".saved-list")).to_contain_text(name)
+
+
+def test_inbox_answers_a_comment_that_arrives_live(
+    signed_in: Page, console: Console, person: Person
+) -> None:
+    page = signed_in
+    ws, account = current_workspace(page, person)
+    page.get_by_role("link", name="Inbox").click()
+    expect(page.get_by_role("heading", name="Inbox", level=1)).to_be_visible()
+    expect(page.locator(".live")).to_have_text(LIVE)
+    expect(page.locator(".conv-list")).to_contain_text("No conversation matches these filters.")
+    add_saved_reply(page, "Thanks", "Terima kasih {{first_name}}, see you soon!")
+
+    page.evaluate("window.__sameDocument = true")
+    publish_soon(console, person, ws, account, "Kopi baru hari ini")
+    conv = page.locator("button.conv")
+    expect(conv).to_have_count(1, timeout=90_000)
+    # It came over the live stream: the document was never reloaded.
+    assert page.evaluate("window.__sameDocument") is True
+    expect(page.get_by_label("Status", exact=True)).to_contain_text("Open (1)")
+    shot(page, "inbox-live-1280")
+
+    conv.click()
+    thread = page.locator(".inbox-thread")
+    expect(thread.locator(".message")).to_have_count(1)
+    answer = thread.get_by_label("Your answer")
+    # The sandbox has no DMs: the API's problem is shown and what was typed stays.
+    thread.get_by_label("Answer as").select_option("dm")
+    answer.fill("Hello from the team")
+    thread.get_by_role("button", name="Send").click()
+    expect(thread.get_by_role("alert").first).to_contain_text("does not support")
+    expect(answer).to_have_value("Hello from the team")
+
+    thread.get_by_label("Answer as").select_option("reply")
+    thread.get_by_label("Saved reply").select_option(label="Thanks")
+    filled = answer.input_value()
+    assert filled.startswith("Terima kasih "), filled
+    assert "{{" not in filled, filled
+    thread.get_by_role("button", name="Send").click()
+    ours = thread.locator(".message.ours")
+    expect(ours).to_contain_text("Terima kasih")
+    expect(ours.locator(".badge")).to_have_text("Sent", timeout=60_000)
+    expect(answer).to_have_value("")
+    shot(page, "inbox-thread-1280")
+
+    thread.get_by_role("button", name="Close", exact=True).click()
+    # Closed, it leaves the list of open conversations (the default filter).
+    expect(conv).to_have_count(0)
+    page.get_by_label("Status", exact=True).select_option("closed")
+    expect(conv).to_have_count(1)
+    assert "status=closed" in page.url
+
+    # On a phone one column shows at a time: the open thread, then back to the list.
+    page.set_viewport_size({"width": PHONE["width"], "height": PHONE["height"]})
+    back = page.get_by_role("button", name="Back to the list")
+    expect(back).to_be_visible()
+    expect(page.locator(".inbox-list")).to_be_hidden()
+    shot(page, "inbox-thread-phone")
+    back.click()
+    expect(conv).to_be_focused()
+    expect(page.locator(".inbox-thread")).to_be_hidden()
+    shot(page, "inbox-list-phone")
+    conv.click()
+    expect(page.locator(".inbox-thread h2")).to_be_focused()
+
+
+def show_report(page: Page) -> None:
+    page.get_by_role("button", name="Show report").click()
+    expect(page.locator(".report")).not_to_have_attribute("aria-busy", "true")
+
+
+def kpi(page: Page, name: str) -> Locator:
+    return page.locator(f'[data-kpi="{name}"] .kpi-value')
+
+
+def test_analytics_report_compares_and_exports(
+    signed_in: Page, console: Console, person: Person, tmp_path: Path
+) -> None:
+    page = signed_in
+    ws, account = current_workspace(page, person)
+    publish_soon(console, person, ws, account, "Promo akhir pekan")
+    page.get_by_role("link", name="Analytics").click()
+    expect(page.get_by_role("heading", name="Analytics", level=1)).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="compared with")).to_be_visible()
+    expect(page.locator(".kpi")).to_have_count(9)
+
+    # The fan's comment reaches analytics through Kafka: ask again until it is counted.
+    deadline = time.monotonic() + 90
+    while kpi(page, "inbox_received").inner_text() != "1" and time.monotonic() < deadline:
+        page.wait_for_timeout(2000)
+        show_report(page)
+    expect(kpi(page, "inbox_received")).to_have_text("1")
+    expect(page.locator('[data-kpi="inbox_received"] .kpi-change')).to_have_text("new this period")
+    expect(page.locator("figure.chart svg[role=img]").first).to_be_visible()
+    expect(page.locator("svg.heatmap rect")).to_have_count(7 * 24)
+    shot(page, "analytics-1280")
+
+    with page.expect_download() as csv_download:
+        page.get_by_label("CSV section").select_option("summary")
+        page.get_by_role("button", name="Download CSV").click()
+    csv = tmp_path / "summary.csv"
+    csv_download.value.save_as(csv)
+    assert csv_download.value.suggested_filename.endswith(".csv")
+    assert "inbox_received" in csv.read_text(encoding="utf-8")
+
+    page.get_by_label("Commentary").fill("A quiet first week.")
+    with page.expect_download() as pdf_download:
+        page.get_by_role("button", name="Download PDF").click()
+    pdf = tmp_path / "report.pdf"
+    pdf_download.value.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+    # A range ending before it starts: the API's problem shows and the dates typed stay.
+    page.get_by_label("From", exact=True).fill("2026-05-10")
+    page.get_by_label("To", exact=True).fill("2026-05-01")
+    page.get_by_role("button", name="Show report").click()
+    expect(page.locator(".range .form-error")).to_contain_text("Check the dates")
+    expect(page.get_by_label("From", exact=True)).to_have_value("2026-05-10")
+    assert re.search(r"from=\d{4}-\d\d-\d\d", page.url)
+
+    page.set_viewport_size({"width": PHONE["width"], "height": PHONE["height"]})
+    page.reload()
+    expect(page.locator(".kpi")).to_have_count(9)
+    shot(page, "analytics-phone")
