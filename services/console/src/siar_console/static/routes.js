@@ -4,6 +4,9 @@
 // are reached by links only. Keep one line per page so parallel edits merge cleanly.
 
 export const ROUTES = [
+  { name: "calendar", module: "./pages/calendar.js", label: "nav.calendar", permission: "posts.read" },
+  { name: "composer", module: "./pages/composer.js", label: "nav.composer", permission: "posts.write" },
+  { name: "approvals", module: "./pages/approvals.js", label: "nav.approvals", permission: "posts.read" },
   { name: "inbox", module: "./pages/inbox.js", label: "nav.inbox", permission: "inbox.read" },
   { name: "analytics", module: "./pages/analytics.js", label: "nav.analytics", permission: "reports.read" },
   { name: "accounts", module: "./pages/accounts.js", label: "nav.accounts", permission: "accounts.read" },

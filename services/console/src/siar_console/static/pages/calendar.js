@@ -1,0 +1,237 @@
+// Calendar: the workspace's posts by month, week or as a list, filtered by account,
+// network, status, campaign label and author, coloured by campaign. Posts that have not
+// gone out yet can be dragged to another day — or moved with Alt+arrow keys (a day left or
+// right, a week up or down), or given a new time in the list view — keeping their time of day.
+
+import { h, mount } from "../dom.js";
+import { field, problemText } from "../forms.js";
+import { addDays, isoDay, onDay, parseDay, rangeFor, step } from "./calendar-dates.js";
+import { listView, monthView, weekView } from "./calendar-views.js";
+import { EDITABLE, STATUSES, loadBasics, who, withPostStrings } from "./posts-common.js";
+
+export const strings = withPostStrings({
+  en: {
+    "calendar.title": "Calendar",
+    "calendar.view": "View",
+    "calendar.view.month": "Month",
+    "calendar.view.week": "Week",
+    "calendar.view.list": "List",
+    "calendar.previous": "Previous",
+    "calendar.next": "Next",
+    "calendar.today": "Today",
+    "calendar.new-post": "New post",
+    "calendar.filters": "Filters",
+    "calendar.filter.account": "Account",
+    "calendar.filter.network": "Network",
+    "calendar.filter.status": "Status",
+    "calendar.filter.label": "Campaign",
+    "calendar.filter.author": "Author",
+    "calendar.filter.any": "All",
+    "calendar.filter.me": "Me",
+    "calendar.clear-filters": "Clear filters",
+    "calendar.labels": "Campaigns",
+    "calendar.legend": "Campaign colours",
+    "calendar.no-time": "no time",
+    "calendar.empty": "No posts in these days.",
+    "calendar.move-hint": "Drag a post to another day, or press Alt with an arrow key: a day left or right, a week up or down.",
+    "calendar.moved": "Moved to {when}.",
+    "calendar.not-moved": "Not moved: {reason}",
+    "calendar.new-time": "New time",
+    "calendar.reschedule": "Reschedule",
+    "calendar.col.when": "When",
+    "calendar.col.accounts": "Accounts",
+    "calendar.col.text": "Post",
+    "calendar.col.status": "Status",
+    "calendar.col.move": "Move",
+    "calendar.count": "{count} posts",
+    "calendar.count-one": "1 post",
+  },
+  id: {
+    "calendar.title": "Kalender",
+    "calendar.view": "Tampilan",
+    "calendar.view.month": "Bulan",
+    "calendar.view.week": "Minggu",
+    "calendar.view.list": "Daftar",
+    "calendar.previous": "Sebelumnya",
+    "calendar.next": "Berikutnya",
+    "calendar.today": "Hari ini",
+    "calendar.new-post": "Postingan baru",
+    "calendar.filters": "Filter",
+    "calendar.filter.account": "Akun",
+    "calendar.filter.network": "Jaringan",
+    "calendar.filter.status": "Status",
+    "calendar.filter.label": "Kampanye",
+    "calendar.filter.author": "Penulis",
+    "calendar.filter.any": "Semua",
+    "calendar.filter.me": "Saya",
+    "calendar.clear-filters": "Hapus filter",
+    "calendar.labels": "Kampanye",
+    "calendar.legend": "Warna kampanye",
+    "calendar.no-time": "tanpa waktu",
+    "calendar.empty": "Tidak ada postingan pada hari-hari ini.",
+    "calendar.move-hint": "Seret postingan ke hari lain, atau tekan Alt dengan tombol panah: sehari ke kiri atau kanan, seminggu ke atas atau bawah.",
+    "calendar.moved": "Dipindahkan ke {when}.",
+    "calendar.not-moved": "Tidak dipindahkan: {reason}",
+    "calendar.new-time": "Waktu baru",
+    "calendar.reschedule": "Jadwalkan ulang",
+    "calendar.col.when": "Kapan",
+    "calendar.col.accounts": "Akun",
+    "calendar.col.text": "Postingan",
+    "calendar.col.status": "Status",
+    "calendar.col.move": "Pindahkan",
+    "calendar.count": "{count} postingan",
+    "calendar.count-one": "1 postingan",
+  },
+});
+
+const VIEWS = ["month", "week", "list"];
+const FILTERS = { account: "account_id", network: "network", status: "status", label: "label_id", author: "author" };
+const POLL_MS = 10_000;
+
+function filterForm(ctx, basics, members, state, reload) {
+  const { t } = ctx;
+  const any = ["", t("calendar.filter.any")];
+  const networks = [...new Set(basics.accounts.map((a) => a.network))].sort();
+  const options = {
+    account: basics.accounts.map((a) => [a.id, `${a.handle} (${a.network})`]),
+    network: networks.map((n) => [n, n]),
+    status: STATUSES.map((s) => [s, t(`post.status.${s}`)]),
+    label: basics.labels.map((l) => [l.id, l.name]),
+    author: [
+      ...(basics.me ? [[basics.me.id, t("calendar.filter.me")]] : []),
+      ...members.filter((m) => m.user_id !== basics.me?.id).map((m) => [m.user_id, who(m.user_id, basics, t)]),
+    ],
+  };
+  const form = h("form", { class: "filters row", "aria-label": t("calendar.filters") },
+    Object.keys(FILTERS).map((name) => field({
+      name, label: t(`calendar.filter.${name}`), type: "select",
+      options: [any, ...options[name]], value: state.filters[name] || "",
+    })),
+    h("button", { type: "button", class: "link", onclick: () => {
+      for (const name of Object.keys(FILTERS)) form.elements[name].value = "";
+      form.dispatchEvent(new Event("change"));
+    } }, t("calendar.clear-filters")));
+  form.addEventListener("change", () => {
+    for (const name of Object.keys(FILTERS)) state.filters[name] = form.elements[name].value;
+    reload();
+  });
+  form.addEventListener("submit", (event) => event.preventDefault());
+  return form;
+}
+
+function legend(ctx, labels) {
+  if (!labels.length) return null;
+  return h("div", { class: "legend", role: "group", "aria-label": ctx.t("calendar.legend") },
+    labels.map((l) => h("span", { class: "legend-item" },
+      h("span", { class: "swatch", style: { background: l.colour }, "aria-hidden": "true" }), l.name)));
+}
+
+function query(state) {
+  const out = { view: state.view, date: isoDay(state.anchor) };
+  for (const name of Object.keys(FILTERS)) if (state.filters[name]) out[name] = state.filters[name];
+  return out;
+}
+
+export async function render(root, ctx) {
+  const { t, api } = ctx;
+  const state = {
+    view: VIEWS.includes(ctx.query.get("view")) ? ctx.query.get("view") : "month",
+    anchor: parseDay(ctx.query.get("date")),
+    filters: Object.fromEntries(Object.keys(FILTERS).map((n) => [n, ctx.query.get(n) || ""])),
+    posts: [],
+    signature: "",
+  };
+  const basics = await loadBasics(ctx);
+  const members = ctx.can("workspace.read")
+    ? await api.get(ctx.wsPath("/members")).then((r) => r.items).catch(() => []) : [];
+  const title = h("h1", { id: "page-title" }, t("calendar.title"));
+  const period = h("h2", { class: "period", "aria-live": "polite" });
+  const body = h("div", { class: "cal-body", "aria-busy": "true" });
+  const env = {
+    t, locale: ctx.locale, labels: basics.labelsById, accounts: basics.accountsById,
+    postHref: (post) => `#/w/${encodeURIComponent(ctx.workspace.id)}/composer?post=${encodeURIComponent(post.id)}`,
+    editable: (post) => ctx.can("posts.write") && EDITABLE.has(post.status) && Boolean(post.scheduled_at),
+    onDrop: (id, day) => {
+      const post = state.posts.find((p) => p.id === id);
+      if (post) move(post, onDay(new Date(post.scheduled_at), day));
+    },
+    onKeyMove: (post, key) => {
+      const days = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7 }[key];
+      if (days) move(post, addDays(new Date(post.scheduled_at), days), { refocus: true });
+    },
+    onReschedule: (post, iso) => move(post, new Date(iso), { refocus: false }),
+  };
+
+  async function move(post, when, { refocus = false } = {}) {
+    if (when.getTime() === new Date(post.scheduled_at).getTime()) return;
+    try {
+      await api.patch(ctx.wsPath(`/posts/${encodeURIComponent(post.id)}`), { scheduled_at: when.toISOString() });
+      ctx.toast(t("calendar.moved", { when: when.toLocaleString(ctx.locale, { dateStyle: "full", timeStyle: "short" }) }));
+    } catch (err) {
+      if (err.status === undefined) throw err;
+      ctx.toast(t("calendar.not-moved", { reason: problemText(err) }));
+    }
+    await load({ force: true });
+    if (refocus) body.querySelector(`[data-post-id="${CSS.escape(post.id)}"]`)?.focus();
+  }
+
+  async function load({ force = false } = {}) {
+    const range = rangeFor(state.view, state.anchor);
+    const params = { from: range.start.toISOString(), to: range.end.toISOString() };
+    for (const [name, param] of Object.entries(FILTERS)) if (state.filters[name]) params[param] = state.filters[name];
+    // A load still running after the user left must not rewrite the new page's address.
+    if (!root.isConnected) return;
+    ctx.setQuery(query(state));
+    period.textContent = periodText(state, range, ctx.locale);
+    body.setAttribute("aria-busy", "true");
+    const posts = (await api.get(ctx.wsPath("/posts"), params)).items;
+    body.removeAttribute("aria-busy");
+    if (!root.isConnected) return;
+    const signature = JSON.stringify([state.view, isoDay(state.anchor), params, posts.map((p) => [p.id, p.status, p.scheduled_at, p.version])]);
+    if (!force && signature === state.signature) return;
+    state.posts = posts;
+    state.signature = signature;
+    const view = state.view === "week" ? weekView(range, posts, env)
+      : state.view === "list" ? listView(posts, env) : monthView(range, state.anchor, posts, env);
+    mount(body, h("p", { class: "muted count" }, posts.length === 1 ? t("calendar.count-one") : t("calendar.count", { count: posts.length })), view);
+  }
+
+  const viewButtons = VIEWS.map((v) => h("button", {
+    type: "button", "aria-pressed": String(v === state.view), dataset: { view: v },
+    onclick: () => {
+      state.view = v;
+      for (const b of viewButtons) b.setAttribute("aria-pressed", String(b.dataset.view === v));
+      load({ force: true });
+    },
+  }, t(`calendar.view.${v}`)));
+  const go = (direction) => {
+    state.anchor = direction === 0 ? parseDay("") : step(state.view, state.anchor, direction);
+    load({ force: true });
+  };
+  const toolbar = h("div", { class: "cal-toolbar row" },
+    h("div", { class: "button-group", role: "group", "aria-label": t("calendar.view") }, viewButtons),
+    h("div", { class: "button-group" },
+      h("button", { type: "button", onclick: () => go(-1) }, "‹ ", t("calendar.previous")),
+      h("button", { type: "button", onclick: () => go(0) }, t("calendar.today")),
+      h("button", { type: "button", onclick: () => go(1) }, t("calendar.next"), " ›")),
+    ctx.can("posts.write")
+      ? h("a", { class: "button primary", href: `#/w/${encodeURIComponent(ctx.workspace.id)}/composer` }, t("calendar.new-post")) : null);
+  mount(root, title, toolbar, filterForm(ctx, basics, members, state, () => load({ force: true })),
+    legend(ctx, basics.labels), period,
+    h("p", { class: "hint", id: "calendar-move-hint" }, t("calendar.move-hint")), body);
+  await load({ force: true });
+  // Published posts appear without a reload: poll while the page is open (unchanged data
+  // is not re-rendered, so focus and a half-typed new time stay where they are).
+  const timer = setInterval(() => {
+    if (document.hidden || root.querySelector(".dragging, .reschedule input:focus")) return;
+    load().catch(() => {});
+  }, POLL_MS);
+  return () => clearInterval(timer);
+}
+
+function periodText(state, range, locale) {
+  if (state.view === "month") return state.anchor.toLocaleDateString(locale, { month: "long", year: "numeric" });
+  const last = addDays(range.end, -1);
+  const fmt = { day: "numeric", month: "short", year: "numeric" };
+  return `${range.start.toLocaleDateString(locale, fmt)} – ${last.toLocaleDateString(locale, fmt)}`;
+}

@@ -1,0 +1,244 @@
+"""Calendar, composer and approvals in a real browser, against the whole platform.
+
+A post is composed and scheduled, goes out on the sandbox network and shows as published
+on the calendar; a post is dragged (and keyboard-moved) to another day; problems land
+beside their field with the typing kept; an approver requests changes, the author
+resubmits, the approver approves. Screenshots at desktop and phone width.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from playwright.sync_api import Browser, Page, ViewportSize, expect
+
+from tests.browser.conftest import Console, shot, sign_in
+from tests.browser.tenants import PASSWORD, Person, token
+
+DESKTOP = ViewportSize(width=1280, height=800)
+PHONE = ViewportSize(width=390, height=844)
+LOCAL_IN = """(seconds) => {
+  const d = new Date(Date.now() + seconds * 1000);
+  const p = (n) => String(n).padStart(2, "0");
+  const day = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+  return `${day}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}"""
+LOCAL_DAY = """(iso) => {
+  const d = new Date(iso);
+  const p = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+}"""
+
+
+def workspace_of(page: Page) -> str:
+    found = re.search(r"#/w/([^/]+)/", page.url)
+    assert found, page.url
+    return found.group(1)
+
+
+@contextmanager
+def api(console: Console, person: Person) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
+    """An HTTP client and ``person``'s bearer header, for setting up and checking data."""
+    with httpx.Client(timeout=30.0) as http:
+        yield http, {"authorization": f"Bearer {token(http, console.vault, person.email)}"}
+
+
+def get_post(console: Console, person: Person, ws: str, post_id: str) -> dict[str, Any]:
+    with api(console, person) as (http, auth):
+        r = http.get(
+            f"{console.stack.urls['scheduler']}/v1/workspaces/{ws}/posts/{post_id}", headers=auth
+        )
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def test_compose_schedule_and_see_it_published(signed_in: Page, person: Person) -> None:
+    page = signed_in
+    page.get_by_role("link", name="Compose").click()
+    expect(page.get_by_role("heading", name="New post")).to_be_visible()
+    page.get_by_role("checkbox", name=re.compile(r"· sandbox")).check()
+    text = "Kopi Senja opens at 7 tonight #kopi"
+    page.get_by_label("Text", exact=True).fill(text)
+    # Live count from the sandbox's rules (5,000 characters) and a preview for the network.
+    expect(page.locator('[data-counter="main"]')).to_contain_text(f"Sandbox: {len(text)} / 5,000")
+    expect(page.get_by_role("article", name="Preview on Sandbox")).to_contain_text(text)
+    page.get_by_label("When").fill(page.evaluate(LOCAL_IN, 30))
+    shot(page, "composer-desktop")
+    page.get_by_role("button", name="Schedule", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/calendar\?"))
+    chip = page.locator(".post-chip", has_text=text)
+    expect(chip).to_be_visible()
+    expect(chip).to_contain_text("Scheduled")
+    # The sandbox publishes it; the calendar picks that up without a reload.
+    expect(chip).to_contain_text("Published", timeout=120_000)
+    shot(page, "calendar-month-desktop")
+    page.get_by_role("button", name="List").click()
+    expect(page.get_by_role("cell", name=text)).to_be_visible()
+    page.set_viewport_size(PHONE)
+    page.get_by_role("button", name="Month").click()
+    expect(page.locator(".post-chip", has_text=text)).to_be_visible()
+    shot(page, "calendar-month-phone")
+    page.get_by_role("link", name="Compose").click()
+    expect(page.get_by_label("Text", exact=True)).to_be_visible()
+    shot(page, "composer-phone")
+    page.set_viewport_size(DESKTOP)
+
+
+def _schedule_via_api(console: Console, person: Person, ws: str, text: str, at: datetime) -> str:
+    with api(console, person) as (http, auth):
+        accounts = http.get(f"{console.vault}/v1/workspaces/{ws}/accounts", headers=auth).json()
+        r = http.post(
+            f"{console.stack.urls['scheduler']}/v1/workspaces/{ws}/posts",
+            json={
+                "text": text,
+                "account_ids": [accounts["items"][0]["id"]],
+                "scheduled_at": at.isoformat(),
+            },
+            headers=auth,
+        )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+def test_drag_a_post_to_another_day_and_move_it_by_keyboard(
+    signed_in: Page, console: Console, person: Person
+) -> None:
+    page = signed_in
+    ws = workspace_of(page)
+    # Next week's Monday at 10:00 in the browser's zone: Tuesday is on the same week view.
+    monday = page.evaluate("""() => {
+      const d = new Date(); d.setHours(10, 0, 0, 0);
+      d.setDate(d.getDate() + 7 - ((d.getDay() + 6) % 7));
+      return d.toISOString();
+    }""")
+    at = datetime.fromisoformat(monday.replace("Z", "+00:00"))
+    post_id = _schedule_via_api(console, person, ws, "Batik workshop this weekend", at)
+    day = page.evaluate(LOCAL_DAY, monday)
+    page.goto(page.url.split("#")[0] + f"#/w/{ws}/calendar?view=week&date={day}")
+    chip = page.locator(f'[data-post-id="{post_id}"]')
+    expect(chip).to_be_visible()
+    tuesday = page.locator(".day").nth(1)
+    chip.drag_to(tuesday)
+    expect(page.get_by_role("status").filter(has_text="Moved to")).to_be_visible()
+    expect(tuesday.locator(f'[data-post-id="{post_id}"]')).to_be_visible()
+    moved = datetime.fromisoformat(get_post(console, person, ws, post_id)["scheduled_at"])
+    assert moved == at + timedelta(days=1)
+    shot(page, "calendar-week-dragged")
+    # The keyboard way: Alt+→ moves it one more day, focus stays on the post.
+    page.locator(f'[data-post-id="{post_id}"]').focus()
+    page.keyboard.press("Alt+ArrowRight")
+    expect(page.locator(".day").nth(2).locator(f'[data-post-id="{post_id}"]')).to_be_focused()
+    moved = datetime.fromisoformat(get_post(console, person, ws, post_id)["scheduled_at"])
+    assert moved == at + timedelta(days=2)
+    assert moved.astimezone(UTC).time() == at.astimezone(UTC).time()
+
+
+def test_problems_are_shown_beside_their_field_and_typing_is_kept(signed_in: Page) -> None:
+    page = signed_in
+    page.get_by_role("link", name="Compose").click()
+    page.get_by_role("checkbox", name=re.compile(r"· sandbox")).check()
+    # Over the sandbox's limit: the count turns red and the rule is named beside the text.
+    page.get_by_label("Text", exact=True).fill("x" * 5001)
+    text_box = page.locator(".text-block")
+    expect(text_box.locator(".rule-problems")).to_contain_text("Sandbox allows 5000 characters")
+    page.get_by_role("button", name="Schedule", exact=True).click()
+    expect(page.get_by_label("Text", exact=True)).to_have_attribute("aria-invalid", "true")
+    # A time the scheduler refuses (in the past): its problem appears beside "When".
+    typed = "Promo starts now — nothing typed is lost"
+    page.get_by_label("Text", exact=True).fill(typed)
+    page.get_by_label("When").fill(page.evaluate(LOCAL_IN, -3600))
+    page.get_by_role("button", name="Schedule", exact=True).click()
+    when = page.locator('[data-field="scheduled_at"]')
+    expect(when.locator(".field-error")).to_contain_text("That time cannot be used")
+    expect(page.get_by_label("When")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("When")).to_be_focused()
+    shot(page, "composer-problem-beside-field")
+    # Reloading keeps what was typed (the draft is in sessionStorage).
+    page.reload()
+    expect(page.get_by_label("Text", exact=True)).to_have_value(typed)
+    expect(page.get_by_role("checkbox", name=re.compile(r"· sandbox"))).to_be_checked()
+
+
+def _add_approver(console: Console, owner: Person, ws: str) -> Person:
+    approver = Person(
+        email=f"client-{datetime.now(UTC).timestamp():.0f}-{ws[-6:]}@example.com", password=PASSWORD
+    )
+    with api(console, owner) as (http, auth):
+        r = http.post(
+            f"{console.vault}/v1/users",
+            json={"email": approver.email, "password": PASSWORD, "name": "Client"},
+        )
+        assert r.status_code == 201, r.text
+        r = http.post(
+            f"{console.vault}/v1/workspaces/{ws}/members",
+            json={"email": approver.email, "role": "approver"},
+            headers=auth,
+        )
+        assert r.status_code == 201, r.text
+    return approver
+
+
+def test_approver_requests_changes_then_approves(
+    signed_in: Page, browser: Browser, console: Console, person: Person
+) -> None:
+    author = signed_in
+    ws = workspace_of(author)
+    approver = _add_approver(console, person, ws)
+    author.get_by_role("link", name="Compose").click()
+    author.get_by_role("checkbox", name=re.compile(r"· sandbox")).check()
+    author.get_by_label("Text", exact=True).fill("Client preview: new menu launch")
+    author.get_by_label("When").fill(author.evaluate(LOCAL_IN, 3 * 86400))
+    author.get_by_label("Note for the approver").fill("Please check the wording")
+    author.get_by_role("button", name="Submit for approval").click()
+    expect(author).to_have_url(re.compile(r"/approvals"))
+    expect(author.get_by_role("article").filter(has_text="new menu launch")).to_contain_text(
+        "submitted it for approval"
+    )
+
+    context = browser.new_context(viewport=DESKTOP, locale="en-GB")
+    client = context.new_page()
+    try:
+        sign_in(client, console, approver)
+        client.get_by_role("link", name="Approvals").click()
+        card = client.get_by_role("article").filter(has_text="new menu launch")
+        expect(card).to_contain_text("Please check the wording")
+        # Requesting changes needs a comment: the API's problem lands beside it.
+        card.get_by_role("button", name="Request changes").click()
+        expect(card.locator('[data-field="comment"] .field-error')).to_be_visible()
+        shot(client, "approvals-approver")
+        client.set_viewport_size(PHONE)
+        shot(client, "approvals-approver-phone")
+        client.set_viewport_size(DESKTOP)
+        card.get_by_label("Comment").fill("Say 'menu baru' too")
+        card.get_by_role("button", name="Request changes").click()
+        expect(client.get_by_role("status").filter(has_text="Changes requested.")).to_be_visible()
+        expect(client.get_by_text("Nothing awaits approval.")).to_be_visible()
+
+        author.reload()
+        sent_back = author.get_by_role("article").filter(has_text="new menu launch")
+        expect(sent_back).to_contain_text("Say 'menu baru' too")
+        sent_back.get_by_role("link", name="Edit in the composer").click()
+        expect(author.get_by_role("heading", name="Edit post")).to_be_visible()
+        author.get_by_label("Text", exact=True).fill("Client preview: new menu launch — menu baru!")
+        author.get_by_role("button", name="Submit for approval").click()
+        expect(author).to_have_url(re.compile(r"/approvals"))
+
+        client.reload()
+        card = client.get_by_role("article").filter(has_text="menu baru!")
+        card.get_by_role("button", name="Approve").click()
+        expect(client.get_by_role("status").filter(has_text="Approved")).to_be_visible()
+        post_id = (
+            author.get_by_role("article")
+            .filter(has_text="menu baru!")
+            .get_attribute("data-post-id")
+        )
+        assert post_id
+        assert get_post(console, person, ws, post_id)["status"] == "scheduled"
+    finally:
+        context.close()
