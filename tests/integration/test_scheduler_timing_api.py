@@ -69,14 +69,30 @@ def problem(response: Any, status: int, kind: str, says: str) -> None:
 
 
 async def test_queue_slots_are_set_listed_and_taken_in_order(app: Harness) -> None:
+    r = await app.http.get(app.url("/accounts/acc_box/queue"), headers=auth("viewer"))
+    assert r.json() == {
+        "account_id": "acc_box",
+        "timezone": "UTC",
+        "slots": [],
+        "configured": False,
+    }
+    r = await app.http.get(app.url("/accounts/acc_box/queue/slots"), headers=auth("viewer"))
+    assert r.json()["items"] == []
+    r = await app.http.get(app.url("/accounts/acc_nobody/queue"), headers=auth("viewer"))
+    assert r.status_code == 422, r.text
     problem(
-        await app.http.get(app.url("/accounts/acc_box/queue"), headers=auth("viewer")),
-        404,
-        "queue-not-found",
-        "no posting schedule",
+        await app.http.put(
+            app.url("/accounts/acc_box/queue"),
+            json={"timezone": "UTC", "slots": MWF},
+            headers=auth("viewer"),
+        ),
+        403,
+        "",
+        "",
     )
     r = await put_queue(app, MWF)
     assert r.status_code == 200, r.text
+    assert r.json()["configured"] is True
     assert [(s["day"], s["time"]) for s in r.json()["slots"]][:2] == [
         ("mon", "09:00"),
         ("mon", "19:00"),

@@ -13,7 +13,6 @@ from siar_scheduler.besttime import (
     engagement_rate,
     suggest,
 )
-from siar_scheduler.errors import SchedulerError
 from siar_scheduler.queues import (
     NoQueue,
     QueueSchedule,
@@ -29,10 +28,6 @@ from siar_scheduler.timing_store import TimingStore
 
 SAMPLE_DAYS = 8 * HALF_LIFE_DAYS
 """Older samples weigh under 1/256 of a new one and are not read."""
-
-
-class QueueNotFound(SchedulerError):
-    """The account has no posting schedule yet."""
 
 
 @dataclass(frozen=True)
@@ -64,12 +59,10 @@ class Timing:
         self.store = store
         self.posts = posts
 
-    async def queue(self, workspace_id: str, account_id: str) -> QueueSchedule:
-        """The account's posting schedule, or :class:`QueueNotFound`."""
-        queue = await self.store.queue(workspace_id, account_id)
-        if queue is None:
-            raise QueueNotFound(f"account {account_id} has no posting schedule yet")
-        return queue
+    async def queue_if_any(self, workspace_id: str, account_id: str) -> QueueSchedule | None:
+        """The account's posting schedule; None if it has none (unknown accounts refused)."""
+        await self.posts.target_for(workspace_id, account_id)
+        return await self.store.queue(workspace_id, account_id)
 
     async def set_queue(
         self, workspace_id: str, account_id: str, timezone: str, slots: list[Slot]

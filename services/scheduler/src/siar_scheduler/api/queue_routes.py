@@ -15,7 +15,7 @@ from siar.runtime.roles import Permission
 from siar_scheduler.errors import InvalidSchedule
 from siar_scheduler.queues import MAX_SLOTS, InvalidQueue, NoQueue, QueueSchedule, Slot
 from siar_scheduler.recurrence import InvalidRecurrence
-from siar_scheduler.timing import QueueNotFound, Timing
+from siar_scheduler.timing import Timing
 
 router = APIRouter(prefix="/v1/workspaces/{ws}/accounts/{account_id}", tags=["queues"])
 
@@ -39,9 +39,6 @@ TIMING_ERRORS: ErrorMap = {
 def install_timing_errors(app: FastAPI) -> None:
     """Map queue and recurrence errors (found before the scheduler's own, by MRO)."""
     install_domain_errors(app, InvalidSchedule, TIMING_ERRORS)
-    install_domain_errors(
-        app, QueueNotFound, {QueueNotFound: (404, "queue-not-found", "No posting schedule")}
-    )
 
 
 class QueueIn(BaseModel):
@@ -53,9 +50,10 @@ class QueueIn(BaseModel):
 
 
 class QueueOut(QueueIn):
-    """The schedule as stored, slots sorted by time of week."""
+    """The schedule as stored, slots sorted by time of week; no slots until one is set."""
 
     account_id: str
+    configured: bool = Field(description="False until a schedule is PUT for the account.")
 
 
 class FreeSlots(BaseModel):
@@ -91,8 +89,12 @@ class FillIn(BaseModel):
     timezone: str | None = Field(default=None, max_length=64)
 
 
-def _out(account_id: str, queue: QueueSchedule) -> QueueOut:
-    return QueueOut(account_id=account_id, timezone=queue.timezone, slots=queue.slots)
+def _out(account_id: str, queue: QueueSchedule | None) -> QueueOut:
+    if queue is None:
+        return QueueOut(account_id=account_id, timezone="UTC", slots=[], configured=False)
+    return QueueOut(
+        account_id=account_id, timezone=queue.timezone, slots=queue.slots, configured=True
+    )
 
 
 @router.get("/queue", summary="The account's weekly posting schedule")
@@ -102,7 +104,7 @@ async def get_queue(
     timing: TimingDep,
     _: Annotated[Principal, require(Permission.POSTS_READ)],
 ) -> QueueOut:
-    return _out(account_id, await timing.queue(ws, account_id))
+    return _out(account_id, await timing.queue_if_any(ws, account_id))
 
 
 @router.put("/queue", summary="Set the account's weekly posting slots and time zone")
@@ -124,7 +126,9 @@ async def free_slots(
     _: Annotated[Principal, require(Permission.POSTS_READ)],
     count: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> FreeSlots:
-    queue = await timing.queue(ws, account_id)
+    queue = await timing.queue_if_any(ws, account_id)
+    if queue is None:
+        return FreeSlots(timezone="UTC", items=[])
     items = await timing.free(ws, [account_id], count, utcnow())
     return FreeSlots(timezone=queue.timezone, items=items)
 
