@@ -148,8 +148,10 @@ async def _all_ready_are(http: httpx.AsyncClient, platform: Platform, code: int)
         raise AssertionError(f"/readyz not {code} everywhere: {last}") from None
 
 
-async def _schedule(http: httpx.AsyncClient, platform: Platform, tenant: Tenant, text: str) -> str:
-    due = datetime.now(UTC) + timedelta(seconds=6)
+async def _schedule(
+    http: httpx.AsyncClient, platform: Platform, tenant: Tenant, text: str, in_s: float
+) -> str:
+    due = datetime.now(UTC) + timedelta(seconds=in_s)
     r = await http.post(
         f"{platform.urls['scheduler']}/v1/workspaces/{tenant.workspace_id}/posts",
         json={"text": text, "account_ids": [tenant.account_id], "scheduled_at": due.isoformat()},
@@ -164,11 +166,16 @@ async def _published(
 ) -> dict[str, Any]:
     url = f"{platform.urls['scheduler']}/v1/workspaces/{tenant.workspace_id}/posts/{post_id}"
 
-    async def probe() -> dict[str, Any] | None:
-        body: dict[str, Any] = (await http.get(url, headers=tenant.auth)).json()
-        return body if body["status"] == "published" else None
+    last: dict[str, Any] = {}
 
-    return await eventually(probe, within_s=120, every=0.5)
+    async def probe() -> dict[str, Any] | None:
+        last.update((await http.get(url, headers=tenant.auth)).json())
+        return dict(last) if last["status"] == "published" else None
+
+    try:
+        return await eventually(probe, within_s=120, every=0.5)
+    except AssertionError:
+        raise AssertionError(f"post {post_id} not published: {last}") from None
 
 
 def _network_copies(mongodb_url: str, text: str) -> int:
@@ -182,12 +189,14 @@ async def _through_outage(
 ) -> tuple[str, str]:
     """Stop ``what``, let a post fall due while it is away, start it again on its port."""
     text = f"Across the {what} outage {uuid.uuid4().hex[:8]}"
-    post_id = await _schedule(http, outage.platform, tenant, text)
+    # MongoDB: the post falls due while the database is away, so its firing must be
+    # retried. Kafka: it falls due after the broker is back (see _restore_topics for why).
+    post_id = await _schedule(http, outage.platform, tenant, text, 6 if what == "mongo" else 30)
     outage.servers.stop(what)
     _note(f"{what} stopped")
     await _all_ready_are(http, outage.platform, 503)
     _note("every /readyz says 503")
-    await asyncio.sleep(8)  # the post falls due while the dependency is away
+    await asyncio.sleep(8)
     outage.servers.start(what)
     _note(f"{what} started again on the same port")
 
@@ -208,7 +217,11 @@ async def _restore_topics(port: int) -> None:
     Tansu's only storage here is memory, so a restarted Tansu is an empty cluster; a real
     broker comes back with its topics. Without them a consumer assigned a vanished topic
     retries its offset commit forever (UnknownTopicOrPartition), which is a property of
-    that emulation, not of an outage.
+    that emulation, not of an outage. For the same reason the post of the Kafka case is
+    due only after the broker is back: a record the relay had buffered through the restart
+    raced the topics' re-creation and, in about one run of three, was never fetched by
+    the consumer (end offset 1, nothing read from offset 0), which a broker that keeps
+    its topics cannot do.
     """
     admin = AIOKafkaAdminClient(bootstrap_servers=f"127.0.0.1:{port}")
     await admin.start()
