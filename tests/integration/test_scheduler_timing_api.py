@@ -12,10 +12,11 @@ import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from siar.contracts import MetricsCollected, utcnow
+from siar.contracts import MetricsCollected, PostPublished, utcnow
 from siar.devstack import Infra
 from siar.runtime.mongo import Document
 from siar_scheduler.domain import Post, PostStatus, Target, TargetStatus
+from siar_scheduler.firing import Firing
 
 from .conftest import unique
 from .scheduler_workflow_app import Harness, auth, scheduler_harness
@@ -305,3 +306,37 @@ async def test_best_times_come_from_decayed_engagement_and_fill_the_queue(app: H
     assert r.status_code == 200, r.text
     assert r.json()["slots"] == [{"day": "tue", "time": "10:00"}]
     assert r.json()["timezone"] == "Asia/Jakarta"
+
+
+async def test_a_recurring_post_stays_scheduled_after_an_occurrence_is_published(
+    app: Harness,
+) -> None:
+    r = await create(
+        app,
+        scheduled_at=(utcnow() + timedelta(hours=2)).replace(microsecond=0).isoformat(),
+        timezone="Asia/Jakarta",
+        rrule="FREQ=DAILY;COUNT=2",
+    )
+    assert r.status_code == 201, r.text
+    post_id, first = r.json()["id"], datetime.fromisoformat(r.json()["scheduled_at"])
+    # Fire the first occurrence as the dispatcher would, then report it published.
+    firing = Firing(app.db["posts"], app.service.uow.outbox)
+    assert await firing.fire_many([(app.workspace_id, post_id, 1, first)]) == {post_id}
+    published = PostPublished.new(
+        workspace_id=app.workspace_id,
+        post_id=post_id,
+        account_id="acc_box",
+        network="sandbox",
+        occurrence=first.isoformat(),
+        network_post_id="sbx_1",
+        published_at=utcnow(),
+    )
+    await app.service.record_outcome(published, "test-consumer")
+    r = await app.http.get(app.url(f"/posts/{post_id}"), headers=auth("viewer"))
+    body = r.json()
+    assert body["status"] == "scheduled"  # the second occurrence is still to come
+    assert datetime.fromisoformat(body["scheduled_at"]) == first + timedelta(days=1)
+    assert body["targets"][0]["status"] == "published"
+    assert [d["occurrence"] for d in body["dispatches"]] == [first.isoformat()]
+    outbox = await app.db["outbox"].count_documents({})
+    assert outbox == 1  # one post.scheduled for (post, acc_box, first occurrence)
