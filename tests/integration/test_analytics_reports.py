@@ -26,6 +26,7 @@ from siar.devstack import Infra
 from siar.runtime import webhooks
 from siar.runtime.mongo import Document, ensure_indexes
 from siar.runtime.outbox import OUTBOX_INDEXES, Outbox
+from siar.runtime.sealing import sealing_key
 from siar.runtime.uow import PROCESSED_INDEXES, UnitOfWork
 from siar_analytics.errors import (
     InvalidRange,
@@ -33,7 +34,7 @@ from siar_analytics.errors import (
     NotFound,
     ResearchUnsupported,
 )
-from siar_analytics.monthly import MonthlyReports, MonthlySettings
+from siar_analytics.monthly import SEALING_PURPOSE, MonthlyReports, MonthlySettings
 from siar_analytics.report_service import ReportService, Scope
 from siar_analytics.report_wiring import REPORT_INDEXES
 from siar_analytics.research import TrackedItemCreate
@@ -43,6 +44,7 @@ from siar_analytics.series_store import SERIES_INDEXES, SeriesStore
 from tests.integration.conftest import unique
 
 WS = "ws_reports"
+KEY = sealing_key("the-analytics-service-secret", SEALING_PURPOSE)
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))
 
 
@@ -352,7 +354,7 @@ async def test_monthly_report_is_stored_once_and_announced_signed(
 
     secret = "a-long-enough-webhook-secret"
     async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as http:
-        monthly = MonthlyReports(db, reports, http)
+        monthly = MonthlyReports(db, reports, http, KEY)
         await monthly.configure(
             WS,
             MonthlySettings.model_validate(
@@ -383,3 +385,34 @@ async def test_monthly_report_is_stored_once_and_announced_signed(
             await monthly.open_file("ws_other", "2026-03")
         public = await monthly.configured(WS)
         assert "secret" not in public.model_dump()
+        # The secret is stored sealed: no plain text in the database.
+        stored = await db["report_settings"].find_one({"workspace_id": WS})
+        assert stored is not None
+        assert secret not in json.dumps(stored["monthly"], default=str)
+        assert set(stored["monthly"]["secret"]) == {"nonce", "sealed"}
+
+
+async def test_a_plaintext_or_foreign_monthly_secret_is_treated_as_unset(
+    db: AsyncDatabase[Document], uow: UnitOfWork, reports: ReportService
+) -> None:
+    await seed_inbox(reports)
+    calls: list[httpx.Request] = []
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(200)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as http:
+        rotated = MonthlyReports(db, reports, http, sealing_key("rotated", SEALING_PURPOSE))
+        settings = {"webhook_url": "https://hooks.example/siar", "secret": "x" * 20}
+        await rotated.configure(WS, MonthlySettings.model_validate(settings))
+        monthly = MonthlyReports(db, reports, http, KEY)
+        assert await monthly.run_due(date(2026, 4, 2)) == 1
+        # Stored before sealing existed: a plain string.
+        await db["report_settings"].update_one(
+            {"workspace_id": WS}, {"$set": {"monthly.secret": "a-plaintext-legacy-secret"}}
+        )
+        await monthly.run_due(date(2026, 4, 3))
+        assert calls == []  # never signed with a secret that does not unseal
+        files = await monthly.stored(WS)
+        assert files[0].delivered is False

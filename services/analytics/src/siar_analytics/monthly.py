@@ -24,7 +24,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from siar.runtime import webhooks
+from siar.runtime import sealing, webhooks
 from siar.runtime.mongo import Document, IndexSpec, TenantCollection
 from siar_analytics.errors import InvalidReportRequest, NotFound
 from siar_analytics.pdf_report import render_pdf
@@ -35,6 +35,8 @@ BUCKET = "report_files"
 MAX_LOGO_BYTES = 512 * 1024
 LOGO_TYPES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 MAX_DELIVERIES = 5
+WEBHOOK_SECRET = "monthly report webhook secret"  # noqa: S105 - a name, not a secret
+SEALING_PURPOSE = "siar-analytics:monthly-webhook"
 MONTHLY_INDEXES = (
     IndexSpec("report_settings", [("workspace_id", ASCENDING)], unique=True),
     IndexSpec("report_settings", [("monthly.enabled", ASCENDING)]),
@@ -96,8 +98,13 @@ class MonthlyReports:
     """Branding, monthly settings, stored PDFs and the monthly loop."""
 
     def __init__(
-        self, db: AsyncDatabase[Document], reports: ReportService, http: httpx.AsyncClient
+        self,
+        db: AsyncDatabase[Document],
+        reports: ReportService,
+        http: httpx.AsyncClient,
+        key: bytes,
     ) -> None:
+        self.key = key  # seals the webhook secret (see siar.runtime.sealing)
         self.settings = TenantCollection(db["report_settings"])
         self.files = TenantCollection(db["monthly_reports"])
         self.bucket = AsyncGridFSBucket(db, bucket_name=BUCKET)
@@ -127,7 +134,8 @@ class MonthlyReports:
     async def configure(self, workspace_id: str, body: MonthlySettings) -> MonthlySettingsPublic:
         """Turn monthly reports on (or change where they go)."""
         check_timezone(body.timezone)
-        monthly = body.model_dump(mode="json") | {"secret": body.secret.get_secret_value()}
+        secret = sealing.seal(self.key, workspace_id, body.secret.get_secret_value())
+        monthly = body.model_dump(mode="json") | {"secret": secret}
         await self.settings.update_one(
             workspace_id, {}, {"$set": {"monthly": monthly}}, upsert=True
         )
@@ -248,10 +256,13 @@ class MonthlyReports:
             monthly = (settings or {}).get("monthly")
             if not monthly:
                 continue
-            ok = await webhooks.send(
+            # A secret stored before sealing (a plain string) or sealed under a rotated
+            # service secret reads as unset: the delivery fails and counts as an attempt.
+            secret = sealing.unseal(self.key, ws, monthly.get("secret"), what=WEBHOOK_SECRET)
+            ok = secret is not None and await webhooks.send(
                 self.http,
                 str(monthly["webhook_url"]),
-                str(monthly["secret"]),
+                secret,
                 kind="report.monthly",
                 text=f"Your Siar report for {doc['month']} is ready.",
                 data={

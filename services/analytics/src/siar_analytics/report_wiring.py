@@ -10,12 +10,13 @@ from fastapi import APIRouter, FastAPI
 from siar.contracts import ConversationUpdated, Event, MessageReceived, PostPublished, PostScheduled
 from siar.runtime.app import Runtime
 from siar.runtime.problems import ErrorMap
+from siar.runtime.sealing import sealing_key
 from siar_analytics import errors
 from siar_analytics.api.export_routes import router as export_router
 from siar_analytics.api.report_routes import router as report_router
 from siar_analytics.api.research_routes import router as research_router
 from siar_analytics.inbox_stats import INBOX_INDEXES
-from siar_analytics.monthly import MONTHLY_INDEXES, MonthlyReports
+from siar_analytics.monthly import MONTHLY_INDEXES, SEALING_PURPOSE, MonthlyReports
 from siar_analytics.post_catalog import CATALOG_INDEXES
 from siar_analytics.report_service import ReportService
 from siar_analytics.research_service import ResearchService
@@ -47,7 +48,8 @@ def start_reports(app: FastAPI, runtime: Runtime, settings: Settings) -> None:
         poll_interval_s=settings.research_poll_s,
         max_range_days=settings.max_range_days,
     )
-    app.state.monthly = MonthlyReports(runtime.db, app.state.reports, runtime.http)
+    key = sealing_key(settings.service_secret.get_secret_value(), SEALING_PURPOSE)
+    app.state.monthly = MonthlyReports(runtime.db, app.state.reports, runtime.http, key)
 
 
 def spawn_report_loops(app: FastAPI, runtime: Runtime, settings: Settings) -> None:

@@ -10,21 +10,14 @@ neither sign calls nor rebuild the feed URL.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
+from siar.runtime import sealing
 from siar_scheduler.workflow_store import WorkflowStore
 
 FEED_TOKEN_PREFIX = "ics_"  # noqa: S105 - a marker, not a secret
@@ -33,24 +26,7 @@ log = logging.getLogger(__name__)
 
 def sealing_key(service_secret: str) -> bytes:
     """The key that seals webhook secrets, derived from the scheduler's service secret."""
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"siar-scheduler:webhook")
-    return hkdf.derive(service_secret.encode())
-
-
-def _seal(key: bytes, workspace_id: str, secret: str) -> dict[str, str]:
-    nonce = os.urandom(12)
-    sealed = AESGCM(key).encrypt(nonce, secret.encode(), workspace_id.encode())
-    return {"nonce": base64.b64encode(nonce).decode(), "sealed": base64.b64encode(sealed).decode()}
-
-
-def _unseal(key: bytes, workspace_id: str, doc: dict[str, Any]) -> str | None:
-    try:
-        nonce, sealed = base64.b64decode(doc["nonce"]), base64.b64decode(doc["sealed"])
-        return AESGCM(key).decrypt(nonce, sealed, workspace_id.encode()).decode()
-    except (KeyError, ValueError, InvalidTag):
-        # Sealed under another service secret (it was rotated): set the webhook again.
-        log.warning("the failure webhook secret of %s cannot be unsealed", workspace_id)
-        return None
+    return sealing.sealing_key(service_secret, "siar-scheduler:webhook")
 
 
 def feed_token_hash(token: str) -> str:
@@ -90,7 +66,9 @@ class SettingsService:
         return WorkspaceSettings(
             approvals_required=bool(doc.get("approvals_required", False)),
             failure_webhook_url=hook.get("url"),
-            failure_webhook_secret=_unseal(self.key, workspace_id, hook["secret"])
+            failure_webhook_secret=sealing.unseal(
+                self.key, workspace_id, hook["secret"], what="failure webhook secret"
+            )
             if hook
             else None,
             calendar_feed=bool(doc.get("calendar_token_sha256")),
@@ -112,7 +90,7 @@ class SettingsService:
         if clear_webhook:
             changes["failure_webhook"] = None
         elif webhook is not None:
-            sealed = _seal(self.key, workspace_id, webhook[1])
+            sealed = sealing.seal(self.key, workspace_id, webhook[1])
             changes["failure_webhook"] = {"url": webhook[0], "secret": sealed}
         await self.store.update_settings(workspace_id, changes)
         return await self.get(workspace_id)
