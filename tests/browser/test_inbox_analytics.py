@@ -96,6 +96,15 @@ def test_inbox_answers_a_comment_that_arrives_live(
     expect(answer).to_have_value("")
     shot(page, "inbox-thread-1280")
 
+    # Tags: saved on the thread, then offered as one-click filters with their counts.
+    thread.get_by_label("Tags", exact=True).fill("vip, kopi")
+    thread.get_by_role("button", name="Save tags").click()
+    chip = page.get_by_role("button", name="#vip (1)")
+    chip.click()
+    expect(chip).to_have_attribute("aria-pressed", "true")
+    expect(conv).to_have_count(1)
+    assert "tag=vip" in page.url
+
     thread.get_by_role("button", name="Close", exact=True).click()
     # Closed, it leaves the list of open conversations (the default filter).
     expect(conv).to_have_count(0)
@@ -146,6 +155,11 @@ def test_analytics_report_compares_and_exports(
     expect(page.locator('[data-kpi="inbox_received"] .kpi-change')).to_have_text("new this period")
     expect(page.locator("figure.chart svg[role=img]").first).to_be_visible()
     expect(page.locator("svg.heatmap rect")).to_have_count(7 * 24)
+    # Two client workspaces: the agency view lists both for the same period, with totals.
+    agency = page.get_by_role("region", name="All your client workspaces")
+    for name in person.workspaces:
+        expect(agency.get_by_role("link", name=name)).to_be_visible()
+    expect(agency.locator("tr.totals")).to_contain_text("Total")
     shot(page, "analytics-1280")
 
     with page.expect_download() as csv_download:

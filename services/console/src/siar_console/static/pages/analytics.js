@@ -5,6 +5,7 @@
 
 import { h, mount } from "../dom.js";
 import { field, formError, keepDraft, onSubmit, problemText } from "../forms.js";
+import { agencyPanel } from "./analytics-agency.js";
 import { dailyCharts, formats, headline, inbox, posts, timing } from "./analytics-sections.js";
 import { strings } from "./analytics-strings.js";
 
@@ -113,7 +114,8 @@ export async function render(root, ctx) {
   const form = rangeForm(ctx, params, accounts);
   const status = h("p", { class: "muted", role: "status" });
   const report = h("div", { class: "report" });
-  mount(root, h("h1", { id: "page-title" }, t("analytics.title")), form, status, report, exportPanel(ctx, () => params));
+  const agency = agencyPanel(ctx, formats(ctx.locale));
+  mount(root, h("h1", { id: "page-title" }, t("analytics.title")), form, status, report, exportPanel(ctx, () => params), agency?.panel);
   const draft = keepDraft(form, `analytics-range-${ctx.workspace.id}`);
 
   async function load(next) {
@@ -129,6 +131,7 @@ export async function render(root, ctx) {
       params = next;
       ctx.setQuery({ from: next.from, to: next.to, scope: next.scope, tz: next.tz });
       draw(current, previous);
+      agency?.load(next);
     } finally {
       report.removeAttribute("aria-busy");
     }

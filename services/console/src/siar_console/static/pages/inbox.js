@@ -67,7 +67,7 @@ export async function render(root, ctx) {
   const listError = h("p", { class: "form-error", role: "alert", hidden: true });
   const threadBox = h("section", { class: "inbox-thread", "aria-labelledby": "inbox-thread-h" });
   const frame = h("div", { class: "inbox" });
-  const form = filterForm(ctx, state.filters, { apply, clear: () => ctx.navigate("inbox") });
+  const { form, showFacets } = filterForm(ctx, state.filters, { apply, clear: () => ctx.navigate("inbox") });
   let thread = null;
 
   mount(frame,
@@ -109,7 +109,7 @@ export async function render(root, ctx) {
   function showCounts(counts) {
     state.counts = counts;
     total.textContent = t("inbox.total", { count: counts.total ?? 0 });
-    updateCounts(form, counts, t);
+    showFacets(counts);
   }
 
   let countsTimer = null;
@@ -221,6 +221,7 @@ function apiFilters(filters) {
 
 function filterForm(ctx, filters, { apply, clear }) {
   const { t } = ctx;
+  const tags = h("ul", { class: "tag-chips", "aria-label": t("inbox.top-tags") });
   const select = (name, label, values, anyLabel) =>
     field({
       name, label, type: "select", value: filters[name],
@@ -240,6 +241,7 @@ function filterForm(ctx, filters, { apply, clear }) {
     select("sentiment", t("inbox.sentiment"), CHOICES.sentiment),
     select("priority", t("inbox.priority"), CHOICES.priority),
     field({ name: "tag", label: t("inbox.tag"), hint: t("inbox.tag-hint"), value: filters.tag, maxlength: 100 }),
+    tags,
     h("div", { class: "row" },
       h("button", { type: "submit", class: "primary" }, t("inbox.apply")),
       h("button", { type: "button", onclick: clear }, t("inbox.clear"))));
@@ -252,7 +254,20 @@ function filterForm(ctx, filters, { apply, clear }) {
   form.addEventListener("change", (event) => {
     if (event.target.tagName === "SELECT") apply(read());
   });
-  return form;
+  // The most used tags (from the counts) as one-click filters.
+  const showFacets = (counts) => {
+    updateCounts(form, counts, t);
+    const top = Object.entries(counts.tags || {}).sort((a, b) => b[1] - a[1]).slice(0, 8);
+    const chosen = form.elements.tag.value.trim();
+    mount(tags, top.map(([tag, count]) => h("li", {}, h("button", {
+      type: "button", class: "chip", "aria-pressed": String(tag === chosen),
+      onclick: () => {
+        form.elements.tag.value = tag === chosen ? "" : tag;
+        apply(read());
+      },
+    }, t("inbox.count", { label: `#${tag}`, count })))));
+  };
+  return { form, showFacets };
 }
 
 /** Show each option's count ("Open (41)"); faceted, so every choice says what it gives. */
