@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -19,6 +19,8 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import siar
 from siar.runtime.metrics import install_http_metrics, metrics_response
@@ -61,7 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_problem_handlers(app)
     install_http_metrics(app, "console")
-    _install_security_headers(app)
+    # Plain ASGI rather than @app.middleware, which wraps every answer (streams included)
+    # in an extra task and queue that the proxy's latency would pay for.
+    app.add_middleware(SecurityHeaders)
     _install_ops(app, settings, registry)
     _install_app_routes(app)
 
@@ -94,20 +98,30 @@ def _install_app_routes(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
-def _install_security_headers(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def secure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        if not request.url.path.startswith(("/v1/", "/webhooks/")):
-            response.headers.setdefault("content-security-policy", CSP)
-            response.headers.setdefault("x-content-type-options", "nosniff")
-            response.headers.setdefault("referrer-policy", "no-referrer")
-            if request.url.path.startswith("/static/"):
-                # Modules change with every deploy and carry no version in their names.
-                response.headers["cache-control"] = "no-cache"
-        return response
+class SecurityHeaders:
+    """CSP and friends on the app's own pages and files; proxied answers pass untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(("/v1/", "/webhooks/")):
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("content-security-policy", CSP)
+                headers.setdefault("x-content-type-options", "nosniff")
+                headers.setdefault("referrer-policy", "no-referrer")
+                if path.startswith("/static/"):
+                    # Modules change with every deploy and carry no version in their names.
+                    headers["cache-control"] = "no-cache"
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def _install_ops(app: FastAPI, settings: Settings, registry: CollectorRegistry) -> None:
