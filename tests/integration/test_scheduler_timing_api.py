@@ -3,6 +3,7 @@ best times learned from metrics snapshots, and every bad input as a named 422.""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -340,3 +341,11 @@ async def test_a_recurring_post_stays_scheduled_after_an_occurrence_is_published
     assert [d["occurrence"] for d in body["dispatches"]] == [first.isoformat()]
     outbox = await app.db["outbox"].count_documents({})
     assert outbox == 1  # one post.scheduled for (post, acc_box, first occurrence)
+
+
+async def test_concurrent_adds_to_the_queue_never_share_a_slot(app: Harness) -> None:
+    assert (await put_queue(app, MWF)).status_code == 200
+    answers = await asyncio.gather(*(create(app, add_to_queue=True) for _ in range(5)))
+    assert [r.status_code for r in answers] == [201] * 5, [r.text for r in answers]
+    times = sorted(datetime.fromisoformat(r.json()["scheduled_at"]) for r in answers)
+    assert times == expected_slots(utcnow(), 5)

@@ -26,6 +26,8 @@ from siar_scheduler.recurrence import InvalidRecurrence, check_evergreen, parse_
 from siar_scheduler.service import SchedulerService
 from siar_scheduler.timing_store import TimingStore
 
+MAX_CLAIM_TRIES = 20
+
 SAMPLE_DAYS = 8 * HALF_LIFE_DAYS
 """Older samples weigh under 1/256 of a new one and are not read."""
 
@@ -84,7 +86,19 @@ class Timing:
                 "PUT one at .../accounts/{id}/queue first"
             )
         taken = await self.store.taken(workspace_id, account_ids, after, search_end(after))
+        taken |= await self.store.claimed(workspace_id, account_ids)
         return free_slots(queue, after, taken, count)
+
+    async def _claim_free_slot(
+        self, workspace_id: str, account_ids: list[str], after: datetime
+    ) -> datetime:
+        for _ in range(MAX_CLAIM_TRIES):
+            slots = await self.free(workspace_id, account_ids, 1, after)
+            if not slots:
+                raise NoQueue("no free slot in the queue for the next 26 weeks")
+            if await self.store.claim_slot(workspace_id, account_ids, slots[0]):
+                return slots[0]
+        raise NoQueue("the queue's free slots are being taken right now; try again")
 
     async def resolve(self, workspace_id: str, account_ids: list[str], when: When) -> Resolved:
         """Turn the author's choice into a due time and repeat settings, or a clear 422."""
@@ -96,11 +110,7 @@ class Timing:
         if when.publish_now:
             at = now
         elif when.add_to_queue:
-            lead = now + self.posts.min_lead
-            slots = await self.free(workspace_id, account_ids, 1, lead)
-            if not slots:
-                raise NoQueue("no free slot in the queue for the next 26 weeks")
-            at = slots[0]
+            at = await self._claim_free_slot(workspace_id, account_ids, now + self.posts.min_lead)
             queue = await self.store.queue(workspace_id, account_ids[0])
             zone = zone or (queue.timezone if queue else None)
         repeat = self._repeat(when, at, zone)

@@ -21,6 +21,7 @@ TIMING_INDEXES = (
         "post_stats",
         [("workspace_id", ASCENDING), ("account_id", ASCENDING), ("published_ts", ASCENDING)],
     ),
+    IndexSpec("queue_claims", [("workspace_id", ASCENDING), ("claimed_ts", ASCENDING)]),
 )
 
 HOLDS_A_SLOT = [
@@ -32,6 +33,9 @@ HOLDS_A_SLOT = [
 
 MAX_TAKEN = 10_000
 
+CLAIM_TTL_S = 60.0
+"""A queue slot claim holds its slot this long; after that only a stored post holds it."""
+
 
 class TimingStore:
     """Queues, per-post engagement samples and follower counts, scoped to a workspace."""
@@ -41,6 +45,7 @@ class TimingStore:
         self.stats = TenantCollection(db["post_stats"])
         self.followers = TenantCollection(db["account_stats"])
         self.posts = TenantCollection(db["posts"])
+        self.claims = TenantCollection(db["queue_claims"])
 
     async def queue(self, workspace_id: str, account_id: str) -> QueueSchedule | None:
         """The account's posting schedule, if it has one."""
@@ -136,3 +141,39 @@ class TimingStore:
         """The account's latest follower count, if any snapshot carried one."""
         doc = await self.followers.find_one(workspace_id, {"account_id": account_id})
         return float(doc["followers"]) if doc and doc.get("followers") else None
+
+    async def claim_slot(self, workspace_id: str, account_ids: list[str], at: datetime) -> bool:
+        """Claim ``at`` for these accounts, so two concurrent "add to queue" calls never
+        pick the same slot; a claim older than :data:`CLAIM_TTL_S` may be taken over
+        (its post, if it was created, holds the slot by itself)."""
+        now = time.time()
+        keys = [f"{workspace_id}|{a}|{at.timestamp():.0f}" for a in account_ids]
+        won: list[str] = []
+        for key in keys:
+            doc = {"_id": key, "claimed_ts": now}
+            try:
+                await self.claims.insert(workspace_id, doc)
+            except DuplicateKeyError:
+                stale = {"_id": key, "claimed_ts": {"$lt": now - CLAIM_TTL_S}}
+                if not await self.claims.replace_one(workspace_id, stale, doc):
+                    await self._release(workspace_id, won, now)
+                    return False
+            won.append(key)
+        return True
+
+    async def _release(self, workspace_id: str, keys: list[str], claimed_ts: float) -> None:
+        for key in keys:
+            await self.claims.delete_one(workspace_id, {"_id": key, "claimed_ts": claimed_ts})
+
+    async def claimed(self, workspace_id: str, account_ids: list[str]) -> set[datetime]:
+        """Slots claimed within :data:`CLAIM_TTL_S` for any of these accounts."""
+        docs = await self.claims.find(
+            workspace_id, {"claimed_ts": {"$gte": time.time() - CLAIM_TTL_S}}, limit=MAX_TAKEN
+        )
+        wanted = set(account_ids)
+        found: set[datetime] = set()
+        for doc in docs:
+            _, account, ts = str(doc["_id"]).split("|")
+            if account in wanted:
+                found.add(datetime.fromtimestamp(int(ts), UTC))
+        return found
