@@ -41,13 +41,15 @@ def test_accounts_show_health_and_connect_a_sandbox_account(
 
 
 def test_team_invitation_is_accepted_by_link_and_roles_limit_what_is_shown(
-    signed_in: Page, console: Console
+    signed_in: Page, console: Console, person: Person
 ) -> None:
     page = signed_in
     found = re.search(r"#/w/([^/]+)/", page.url)
     assert found
     shared = found.group(1)
     page.get_by_role("link", name="Team").click()
+    members = page.get_by_role("region", name="Members")
+    expect(members.get_by_text(person.email)).to_be_visible()
     invite = page.get_by_role("region", name="Invitations")
     invite.get_by_label("Role").select_option("contributor")
     invite.get_by_role("button", name="Create link").click()
@@ -71,7 +73,9 @@ def test_team_invitation_is_accepted_by_link_and_roles_limit_what_is_shown(
     page.goto(f"{console.url}/#/w/{shared}/audit")
     expect(page).not_to_have_url(re.compile("/audit"))
     page.goto(f"{console.url}/#/w/{shared}/team")
-    expect(page.get_by_role("heading", name="Members")).to_be_visible()
+    members = page.get_by_role("region", name="Members")
+    expect(members.get_by_text(friend.email)).to_be_visible()
+    expect(members.get_by_text(person.email)).to_be_visible()
     expect(page.get_by_role("region", name="Add a member")).to_have_count(0)
 
 

@@ -85,6 +85,11 @@ class VaultStore:
         docs = await self.members.raw.find({"user_id": user_id}).to_list()
         return [Membership.model_validate(d) for d in docs]
 
+    async def users_by_ids(self, user_ids: list[str]) -> dict[str, User]:
+        """Users by id, in one query (unknown ids are left out)."""
+        docs = await self.users.find({"_id": {"$in": user_ids}}).to_list()
+        return {str(d["_id"]): User.model_validate(d) for d in docs}
+
     async def members_of(self, workspace_id: str) -> list[Membership]:
         """Members of one workspace."""
         return [Membership.model_validate(d) for d in await self.members.find(workspace_id)]

@@ -129,7 +129,18 @@ async def list_members(
     ws: str, service: Service, _: Annotated[Principal, require(Permission.WORKSPACE_READ)]
 ) -> Items[MemberPublic]:
     members = await service.members(ws)
-    return Items(items=[MemberPublic(user_id=m.user_id, role=m.role) for m in members])
+    users = await service.store.users_by_ids([m.user_id for m in members])
+    return Items(
+        items=[
+            MemberPublic(
+                user_id=m.user_id,
+                role=m.role,
+                email=users[m.user_id].email if m.user_id in users else None,
+                name=users[m.user_id].name if m.user_id in users else None,
+            )
+            for m in members
+        ]
+    )
 
 
 @router.post("/v1/workspaces/{ws}/members", status_code=201, tags=["workspaces"])

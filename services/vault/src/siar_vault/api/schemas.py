@@ -63,10 +63,12 @@ class MemberAdd(BaseModel):
 
 
 class MemberPublic(BaseModel):
-    """A member."""
+    """A member; ``email`` and ``name`` so teammates can tell each other apart."""
 
     user_id: str
     role: Role
+    email: str | None = None
+    name: str | None = None
 
 
 class ManualToken(BaseModel):
