@@ -189,3 +189,62 @@ def test_analytics_report_compares_and_exports(
     page.reload()
     expect(page.locator(".kpi")).to_have_count(9)
     shot(page, "analytics-phone")
+
+
+HELPERS = """async () => {
+  const inbox = await import('/static/pages/inbox.js');
+  const thread = await import('/static/pages/inbox-thread.js');
+  const an = await import('/static/pages/analytics.js');
+  const charts = await import('/static/pages/analytics-charts.js');
+  const sections = await import('/static/pages/analytics-sections.js');
+  const conv = {status: 'open', kind: 'comment', network: 'x', sentiment: 'negative',
+                priority: 'high', tags: ['vip', 'promo'], assignee: 'usr_1'};
+  const t = (key, vars = {}) => `${key}${JSON.stringify(vars)}`;
+  const f = sections.formats('en-GB');
+  return {
+    prevMonth: an.previousPeriod('2026-03-01', '2026-03-31'),
+    prevDay: an.previousPeriod('2026-11-23', '2026-11-23'),
+    account: an.reportQuery({from: 'a', to: 'b', scope: 'account:acc_1', tz: 'Asia/Jakarta'}),
+    network: an.reportQuery({from: 'a', to: 'b', scope: 'network:x', tz: ''}),
+    nice: [0, 7, 1234, 2100].map(charts.niceMax),
+    filled: thread.fillSaved('Hi {{first_name}} from {{ account }} {{unknown}}',
+                             {first_name: 'Ayu', account: 'kopi'}),
+    defaults: inbox.filtersOf(new URLSearchParams('')).status,
+    every: inbox.filtersOf(new URLSearchParams('status=')).status,
+    matches: [
+      {}, {status: 'open', tag: 'vip'}, {status: 'closed'}, {tag: 'other'},
+      {assignee: 'me'}, {assignee: 'none'}, {sentiment: 'positive'},
+      {network: 'x', priority: 'high'},
+    ].map((filters) => inbox.matches(conv, filters, 'usr_1')),
+    days: sections.everyDay('2026-03-28', '2026-03-31', [{day: '2026-03-30', received: 2}])
+      .map((d) => d.received),
+    weekdays: [charts.weekdays('en-GB')[0], charts.weekdays('id-ID')[0]],
+    changes: [
+      {current: 5, previous: 5, change: 0, change_pct: 0},
+      {current: 5, previous: 0, change: 5, change_pct: null},
+      {current: 1, previous: 2, change: -1, change_pct: -50},
+    ].map((d) => sections.changeText(d, t, f)),
+  };
+}"""
+
+
+def test_page_helpers_in_the_browser(page: Page, console: Console) -> None:
+    """The pages' pure parts, run by the browser's own module loader."""
+    page.goto(console.url + "/")
+    got = page.evaluate(HELPERS)
+    assert got["prevMonth"] == {"from": "2026-01-29", "to": "2026-02-28"}
+    assert got["prevDay"] == {"from": "2026-11-22", "to": "2026-11-22"}
+    assert got["account"] == {"from": "a", "to": "b", "tz": "Asia/Jakarta", "account_id": "acc_1"}
+    assert got["network"] == {"from": "a", "to": "b", "tz": "UTC", "network": "x"}
+    assert got["nice"] == [1, 10, 2000, 2500]
+    assert got["filled"] == "Hi Ayu from kopi {{unknown}}"
+    assert (got["defaults"], got["every"]) == ("open", "")
+    assert got["matches"] == [True, True, False, False, True, False, False, True]
+    assert got["days"] == [0, 0, 2, 0]
+    assert got["weekdays"] == ["Mon", "Sen"]
+    assert [c["text"] for c in got["changes"]] == [
+        "analytics.flat{}",
+        "analytics.new{}",
+        'analytics.down{"pct":"50 %"}',
+    ]
+    assert [c["tone"] for c in got["changes"]] == ["", "", "down"]

@@ -62,7 +62,7 @@ export async function render(root, ctx) {
   ]);
   const live = h("p", { class: "live muted", role: "status" });
   const total = h("p", { class: "muted", "aria-live": "polite" });
-  const list = h("ul", { class: "conv-list", "aria-labelledby": "inbox-list-h" });
+  const list = h("ul", { class: "conv-list", "aria-labelledby": "inbox-list-h", onkeydown: moveInList });
   const more = h("button", { type: "button", hidden: true, onclick: () => load(true) }, t("inbox.more"));
   const listError = h("p", { class: "form-error", role: "alert", hidden: true });
   const threadBox = h("section", { class: "inbox-thread", "aria-labelledby": "inbox-thread-h" });
@@ -210,6 +210,16 @@ export async function render(root, ctx) {
     thread?.close();
     clearTimeout(countsTimer);
   };
+}
+
+/** ↑/↓ (and Home/End) move between conversations of the list; Enter or Space opens one. */
+function moveInList(event) {
+  const buttons = [...event.currentTarget.querySelectorAll("button.conv")];
+  const at = buttons.indexOf(document.activeElement);
+  const next = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: buttons.length - 1 }[event.key];
+  if (at < 0 || next === undefined || !buttons[next]) return;
+  event.preventDefault();
+  buttons[next].focus();
 }
 
 /** The API's query for `filters` (the list and the counts take the same). */
