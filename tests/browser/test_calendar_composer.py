@@ -9,6 +9,8 @@ resubmits, the approver approves. Screenshots at desktop and phone width.
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -17,6 +19,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
+from siar.connectors.x_text import weighted_length
 from tests.browser.conftest import Console, shot, sign_in
 from tests.browser.tenants import PASSWORD, Person, token
 
@@ -242,3 +245,73 @@ def test_approver_requests_changes_then_approves(
         assert get_post(console, person, ws, post_id)["status"] == "scheduled"
     finally:
         context.close()
+
+
+def _png(width: int = 40, height: int = 30) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    rows = b"".join(b"\x00" + b"\x0b\x5c\xad" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_own_text_per_network_and_an_uploaded_image_posted_now(
+    signed_in: Page, console: Console, person: Person
+) -> None:
+    page = signed_in
+    ws = workspace_of(page)
+    page.get_by_role("link", name="Compose").click()
+    page.get_by_role("checkbox", name=re.compile(r"· sandbox")).check()
+    page.get_by_label("Text", exact=True).fill("Main wording for every network")
+    # The sandbox gets its own wording: its counter and preview follow that text.
+    page.get_by_label("Own text for Sandbox").check()
+    own = "Sandbox-only wording with a photo"
+    page.get_by_role("textbox", name="Text for Sandbox").fill(own)
+    expect(page.locator('[data-counter="sandbox"]')).to_contain_text(f"{len(own)} / 5,000")
+    expect(page.get_by_role("article", name="Preview on Sandbox")).to_contain_text(own)
+    # Upload to the media library: the item is ticked and shown in the preview.
+    page.get_by_label("Upload a file").set_input_files(
+        files=[{"name": "kopi.png", "mimeType": "image/png", "buffer": _png()}]
+    )
+    page.get_by_label("Alt text").fill("A cup of kopi")
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.get_by_role("checkbox", name=re.compile("kopi.png"))).to_be_checked()
+    preview = page.get_by_role("article", name="Preview on Sandbox")
+    expect(preview.locator("figcaption")).to_have_text("A cup of kopi")
+    expect(preview.locator("img")).to_have_attribute("src", re.compile(r"^blob:"))
+    shot(page, "composer-variant-media")
+    page.get_by_role("button", name="Post now").click()
+    expect(page).to_have_url(re.compile(r"/calendar"))
+    chip = page.locator(".post-chip", has_text=own)
+    expect(chip).to_contain_text("Published", timeout=120_000)
+    post_id = chip.get_attribute("data-post-id")
+    assert post_id
+    post = get_post(console, person, ws, post_id)
+    assert post["text"] == own
+    assert len(post["media_ids"]) == 1
+
+
+def test_composer_counts_x_like_the_scheduler(signed_in: Page) -> None:
+    samples = [
+        "plain text",
+        "see https://example.com/a/very/long/path?with=query and more",
+        "bare link siar.dev/docs, then words.",
+        "日本語のテキスト",
+        "family 👨‍👩‍👧‍👦 flag 🇮🇩 keycap 1️⃣ skin 👍🏽",
+        "Café déjà vu — “quotes” …",
+    ]
+    counted = signed_in.evaluate(
+        """async (samples) => {
+          const rules = await import("/static/pages/composer-rules.js");
+          return samples.map((s) => rules.measure(s, {counting: "twitter_text", url_length: 23}));
+        }""",
+        samples,
+    )
+    assert counted == [weighted_length(s) for s in samples]

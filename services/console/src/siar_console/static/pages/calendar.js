@@ -132,6 +132,72 @@ function query(state) {
   return out;
 }
 
+function environment(ctx, state, basics, move) {
+  return {
+    t: ctx.t, locale: ctx.locale, labels: basics.labelsById, accounts: basics.accountsById,
+    postHref: (post) => `#/w/${encodeURIComponent(ctx.workspace.id)}/composer?post=${encodeURIComponent(post.id)}`,
+    editable: (post) => ctx.can("posts.write") && EDITABLE.has(post.status) && Boolean(post.scheduled_at),
+    onDrop: (id, day) => {
+      const post = state.posts.find((p) => p.id === id);
+      if (post) move(post, onDay(new Date(post.scheduled_at), day));
+    },
+    onKeyMove: (post, key) => {
+      const days = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7 }[key];
+      if (days) move(post, addDays(new Date(post.scheduled_at), days), { refocus: true });
+    },
+    onReschedule: (post, iso) => move(post, new Date(iso)),
+  };
+}
+
+function toolbar(ctx, state, reload) {
+  const { t } = ctx;
+  const viewButtons = VIEWS.map((v) => h("button", {
+    type: "button", "aria-pressed": String(v === state.view), dataset: { view: v },
+    onclick: () => {
+      state.view = v;
+      for (const b of viewButtons) b.setAttribute("aria-pressed", String(b.dataset.view === v));
+      reload();
+    },
+  }, t(`calendar.view.${v}`)));
+  const go = (direction) => {
+    state.anchor = direction === 0 ? parseDay("") : step(state.view, state.anchor, direction);
+    reload();
+  };
+  return h("div", { class: "cal-toolbar row" },
+    h("div", { class: "button-group", role: "group", "aria-label": t("calendar.view") }, viewButtons),
+    h("div", { class: "button-group" },
+      h("button", { type: "button", onclick: () => go(-1) }, "‹ ", t("calendar.previous")),
+      h("button", { type: "button", onclick: () => go(0) }, t("calendar.today")),
+      h("button", { type: "button", onclick: () => go(1) }, t("calendar.next"), " ›")),
+    ctx.can("posts.write")
+      ? h("a", { class: "button primary", href: `#/w/${encodeURIComponent(ctx.workspace.id)}/composer` }, t("calendar.new-post")) : null);
+}
+
+/** The loader: fetch the range's posts and re-render the view when anything changed. */
+function loader(ctx, state, { root, period, body, env }) {
+  return async ({ force = false } = {}) => {
+    const range = rangeFor(state.view, state.anchor);
+    const params = { from: range.start.toISOString(), to: range.end.toISOString() };
+    for (const [name, param] of Object.entries(FILTERS)) if (state.filters[name]) params[param] = state.filters[name];
+    // A load still running after the user left must not rewrite the new page's address.
+    if (!root.isConnected) return;
+    ctx.setQuery(query(state));
+    period.textContent = periodText(state, range, ctx.locale);
+    body.setAttribute("aria-busy", "true");
+    const posts = (await ctx.api.get(ctx.wsPath("/posts"), params)).items;
+    body.removeAttribute("aria-busy");
+    if (!root.isConnected) return;
+    const signature = JSON.stringify([state.view, isoDay(state.anchor), params, posts.map((p) => [p.id, p.status, p.scheduled_at, p.version])]);
+    if (!force && signature === state.signature) return;
+    state.posts = posts;
+    state.signature = signature;
+    const view = state.view === "week" ? weekView(range, posts, env)
+      : state.view === "list" ? listView(posts, env) : monthView(range, state.anchor, posts, env);
+    const count = posts.length === 1 ? ctx.t("calendar.count-one") : ctx.t("calendar.count", { count: posts.length });
+    mount(body, h("p", { class: "muted count" }, count), view);
+  };
+}
+
 export async function render(root, ctx) {
   const { t, api } = ctx;
   const state = {
@@ -144,25 +210,9 @@ export async function render(root, ctx) {
   const basics = await loadBasics(ctx);
   const members = ctx.can("workspace.read")
     ? await api.get(ctx.wsPath("/members")).then((r) => r.items).catch(() => []) : [];
-  const title = h("h1", { id: "page-title" }, t("calendar.title"));
   const period = h("h2", { class: "period", "aria-live": "polite" });
   const body = h("div", { class: "cal-body", "aria-busy": "true" });
-  const env = {
-    t, locale: ctx.locale, labels: basics.labelsById, accounts: basics.accountsById,
-    postHref: (post) => `#/w/${encodeURIComponent(ctx.workspace.id)}/composer?post=${encodeURIComponent(post.id)}`,
-    editable: (post) => ctx.can("posts.write") && EDITABLE.has(post.status) && Boolean(post.scheduled_at),
-    onDrop: (id, day) => {
-      const post = state.posts.find((p) => p.id === id);
-      if (post) move(post, onDay(new Date(post.scheduled_at), day));
-    },
-    onKeyMove: (post, key) => {
-      const days = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7 }[key];
-      if (days) move(post, addDays(new Date(post.scheduled_at), days), { refocus: true });
-    },
-    onReschedule: (post, iso) => move(post, new Date(iso), { refocus: false }),
-  };
-
-  async function move(post, when, { refocus = false } = {}) {
+  const env = environment(ctx, state, basics, async (post, when, { refocus = false } = {}) => {
     if (when.getTime() === new Date(post.scheduled_at).getTime()) return;
     try {
       await api.patch(ctx.wsPath(`/posts/${encodeURIComponent(post.id)}`), { scheduled_at: when.toISOString() });
@@ -173,53 +223,13 @@ export async function render(root, ctx) {
     }
     await load({ force: true });
     if (refocus) body.querySelector(`[data-post-id="${CSS.escape(post.id)}"]`)?.focus();
-  }
-
-  async function load({ force = false } = {}) {
-    const range = rangeFor(state.view, state.anchor);
-    const params = { from: range.start.toISOString(), to: range.end.toISOString() };
-    for (const [name, param] of Object.entries(FILTERS)) if (state.filters[name]) params[param] = state.filters[name];
-    // A load still running after the user left must not rewrite the new page's address.
-    if (!root.isConnected) return;
-    ctx.setQuery(query(state));
-    period.textContent = periodText(state, range, ctx.locale);
-    body.setAttribute("aria-busy", "true");
-    const posts = (await api.get(ctx.wsPath("/posts"), params)).items;
-    body.removeAttribute("aria-busy");
-    if (!root.isConnected) return;
-    const signature = JSON.stringify([state.view, isoDay(state.anchor), params, posts.map((p) => [p.id, p.status, p.scheduled_at, p.version])]);
-    if (!force && signature === state.signature) return;
-    state.posts = posts;
-    state.signature = signature;
-    const view = state.view === "week" ? weekView(range, posts, env)
-      : state.view === "list" ? listView(posts, env) : monthView(range, state.anchor, posts, env);
-    mount(body, h("p", { class: "muted count" }, posts.length === 1 ? t("calendar.count-one") : t("calendar.count", { count: posts.length })), view);
-  }
-
-  const viewButtons = VIEWS.map((v) => h("button", {
-    type: "button", "aria-pressed": String(v === state.view), dataset: { view: v },
-    onclick: () => {
-      state.view = v;
-      for (const b of viewButtons) b.setAttribute("aria-pressed", String(b.dataset.view === v));
-      load({ force: true });
-    },
-  }, t(`calendar.view.${v}`)));
-  const go = (direction) => {
-    state.anchor = direction === 0 ? parseDay("") : step(state.view, state.anchor, direction);
-    load({ force: true });
-  };
-  const toolbar = h("div", { class: "cal-toolbar row" },
-    h("div", { class: "button-group", role: "group", "aria-label": t("calendar.view") }, viewButtons),
-    h("div", { class: "button-group" },
-      h("button", { type: "button", onclick: () => go(-1) }, "‹ ", t("calendar.previous")),
-      h("button", { type: "button", onclick: () => go(0) }, t("calendar.today")),
-      h("button", { type: "button", onclick: () => go(1) }, t("calendar.next"), " ›")),
-    ctx.can("posts.write")
-      ? h("a", { class: "button primary", href: `#/w/${encodeURIComponent(ctx.workspace.id)}/composer` }, t("calendar.new-post")) : null);
-  mount(root, title, toolbar, filterForm(ctx, basics, members, state, () => load({ force: true })),
-    legend(ctx, basics.labels), period,
+  });
+  const load = loader(ctx, state, { root, period, body, env });
+  const reload = () => load({ force: true });
+  mount(root, h("h1", { id: "page-title" }, t("calendar.title")), toolbar(ctx, state, reload),
+    filterForm(ctx, basics, members, state, reload), legend(ctx, basics.labels), period,
     h("p", { class: "hint", id: "calendar-move-hint" }, t("calendar.move-hint")), body);
-  await load({ force: true });
+  await reload();
   // Published posts appear without a reload: poll while the page is open (unchanged data
   // is not re-rendered, so focus and a half-typed new time stay where they are).
   const timer = setInterval(() => {

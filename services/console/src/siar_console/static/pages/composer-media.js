@@ -27,7 +27,44 @@ export function thumbnail(ctx, item) {
 }
 
 function sizeText(bytes, locale) {
+  if (bytes < 1_048_576) return `${Math.max(1, Math.round(bytes / 1024)).toLocaleString(locale)} KB`;
   return `${(bytes / 1_048_576).toLocaleString(locale, { maximumFractionDigits: 1 })} MB`;
+}
+
+/** Upload the chosen file (with its alt text) to the library; `added(item)` on success. */
+async function uploadOne(ctx, { upload, alt, uploadButton, status, disabled }, added) {
+  const { t } = ctx;
+  const input = upload.querySelector("input");
+  const error = upload.querySelector(".field-error");
+  error.hidden = true;
+  input.removeAttribute("aria-invalid");
+  if (!input.files.length) {
+    error.textContent = t("composer.media-choose");
+    error.hidden = false;
+    input.focus();
+    return;
+  }
+  const data = new FormData();
+  data.append("file", input.files[0]);
+  const altText = alt.querySelector("input").value.trim();
+  if (altText) data.append("alt_text", altText);
+  uploadButton.disabled = true;
+  status.textContent = t("composer.media-uploading");
+  try {
+    const item = await ctx.api.upload(ctx.wsPath("/media"), data);
+    input.value = "";
+    status.textContent = t("composer.media-uploaded", { file: item.filename });
+    added(item);
+  } catch (err) {
+    if (err.status === undefined) throw err;
+    status.textContent = "";
+    error.textContent = problemText(err);
+    error.hidden = false;
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+  } finally {
+    uploadButton.disabled = disabled;
+  }
 }
 
 /**
@@ -79,41 +116,12 @@ export async function mediaPicker(ctx, { onChange, disabled = false }) {
     searchTimer = setTimeout(() => load(event.target.value.trim()).catch(() => {}), 300);
   });
   list.addEventListener("change", () => onChange());
-  uploadButton.addEventListener("click", async () => {
-    const input = upload.querySelector("input");
-    const error = upload.querySelector(".field-error");
-    error.hidden = true;
-    input.removeAttribute("aria-invalid");
-    if (!input.files.length) {
-      error.textContent = t("composer.media-choose");
-      error.hidden = false;
-      input.focus();
-      return;
-    }
-    const data = new FormData();
-    data.append("file", input.files[0]);
-    const altText = alt.querySelector("input").value.trim();
-    if (altText) data.append("alt_text", altText);
-    uploadButton.disabled = true;
-    status.textContent = t("composer.media-uploading");
-    try {
-      const item = await api.upload(ctx.wsPath("/media"), data);
-      items.set(item.id, item);
-      show([item, ...[...items.values()].filter((i) => i.id !== item.id)]);
-      list.querySelector(`input[value="${CSS.escape(item.id)}"]`).checked = true;
-      input.value = "";
-      status.textContent = t("composer.media-uploaded", { file: item.filename });
-      onChange();
-    } catch (err) {
-      if (err.status === undefined) throw err;
-      status.textContent = "";
-      error.textContent = problemText(err);
-      error.hidden = false;
-      input.setAttribute("aria-invalid", "true");
-    } finally {
-      uploadButton.disabled = disabled;
-    }
-  });
+  uploadButton.addEventListener("click", () => uploadOne(ctx, { upload, alt, uploadButton, status, disabled }, (item) => {
+    items.set(item.id, item);
+    show([item, ...[...items.values()].filter((i) => i && i.id !== item.id)]);
+    list.querySelector(`input[value="${CSS.escape(item.id)}"]`).checked = true;
+    onChange();
+  }));
 
   await load("").catch(() => show([]));
   const element = h("fieldset", { class: "media-picker field", dataset: { field: "media_ids" } },

@@ -88,7 +88,8 @@ export function refreshChecks(ctx, form, networks, rulesByNet, media) {
       (byField[target] ??= []).push(p.message);
     }
   }
-  mount(form.querySelector('[data-counter="main"]'), mainCounts.length ? mainCounts : ctx.t("composer.pick-accounts"));
+  // Every picked network with its own text: the main text counts for none of them.
+  mount(form.querySelector('[data-counter="main"]'), mainCounts.length || networks.length ? mainCounts : ctx.t("composer.pick-accounts"));
   for (const slot of form.querySelectorAll(".rule-problems")) {
     const messages = byField[slot.dataset.for] || [];
     slot.hidden = !messages.length;

@@ -126,6 +126,21 @@ function fill(form, post, basics) {
   for (const id of post.label_ids || []) if (basics.labelsById.has(id)) form.elements[`label:${id}`].checked = true;
 }
 
+/** Recount, recheck and re-preview on every keystroke and pick; `found()` the last problems. */
+function watch(ctx, form, { basics, rulesByNet, media, previewBox }) {
+  let found = {};
+  const update = () => {
+    const chosen = picked(form, "account").map((id) => basics.accountsById.get(id)).filter(Boolean);
+    const networks = [...new Set(chosen.map((a) => a.network))];
+    found = refreshChecks(ctx, form, networks, rulesByNet, media.selected());
+    mount(previewBox, previews(ctx, form, chosen, rulesByNet, media.selected()));
+  };
+  form.addEventListener("input", update);
+  form.addEventListener("change", update);
+  update();
+  return { update, found: () => found };
+}
+
 export async function render(root, ctx) {
   const { t, api } = ctx;
   const postId = ctx.query.get("post");
@@ -148,19 +163,10 @@ export async function render(root, ctx) {
   fill(form, post, basics);
   if (post?.media_ids?.length) await media.select(post.media_ids);
   const draft = keepDraft(form, `composer.${ctx.workspace.id}.${postId || "new"}`);
-  let found = {};
-  update = () => {
-    const accountIds = picked(form, "account");
-    const chosen = accountIds.map((id) => basics.accountsById.get(id)).filter(Boolean);
-    const networks = [...new Set(chosen.map((a) => a.network))];
-    found = refreshChecks(ctx, form, networks, rulesByNet, media.selected());
-    mount(previewBox, previews(ctx, form, chosen, rulesByNet, media.selected()));
-  };
-  form.addEventListener("input", () => update());
-  form.addEventListener("change", () => update());
-  update();
+  const checks = watch(ctx, form, { basics, rulesByNet, media, previewBox });
+  update = checks.update;
 
-  onSubmit(form, (v, submitter) => send(ctx, form, { action: submitter?.dataset.action || actionsFor(ctx, post)[0], post, basics, media, found, draft }), {
+  onSubmit(form, (v, submitter) => send(ctx, form, { action: submitter?.dataset.action || actionsFor(ctx, post)[0], post, basics, media, found: checks.found(), draft }), {
     draft,
     done: (result) => finished(ctx, result),
   });
