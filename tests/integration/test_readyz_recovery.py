@@ -22,6 +22,7 @@ import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from prometheus_client.parser import text_string_to_metric_families
 from pymongo import MongoClient
 
 from siar.connectors.sandbox import SANDBOX_DATABASE
@@ -148,6 +149,27 @@ async def _all_ready_are(http: httpx.AsyncClient, platform: Platform, code: int)
         raise AssertionError(f"/readyz not {code} everywhere: {last}") from None
 
 
+async def _ready_gauges(http: httpx.AsyncClient, platform: Platform) -> dict[str, float]:
+    """Each service's own ``siar_service_ready`` as its /metrics shows it."""
+    found = {}
+    for name in SERVICES:
+        text = (await http.get(f"{platform.urls[name]}/metrics")).text
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "siar_service_ready" and sample.labels["service"] == name:
+                    found[name] = sample.value
+    return found
+
+
+async def _ready_gauges_are(http: httpx.AsyncClient, platform: Platform, value: float) -> None:
+    # Eventually: a background sampling round that began before the change may land after.
+    async def probe() -> bool | None:
+        found = await _ready_gauges(http, platform)
+        return True if found == dict.fromkeys(SERVICES, value) else None
+
+    await eventually(probe, within_s=20, every=0.5)
+
+
 async def _schedule(
     http: httpx.AsyncClient, platform: Platform, tenant: Tenant, text: str, in_s: float
 ) -> str:
@@ -195,6 +217,7 @@ async def _through_outage(
     outage.servers.stop(what)
     _note(f"{what} stopped")
     await _all_ready_are(http, outage.platform, 503)
+    await _ready_gauges_are(http, outage.platform, 0.0)
     _note("every /readyz says 503")
     await asyncio.sleep(8)
     outage.servers.start(what)
@@ -207,6 +230,7 @@ async def _through_outage(
     if what == "kafka":
         await _restore_topics(outage.servers.kafka_port)
     await _all_ready_are(http, outage.platform, 200)
+    await _ready_gauges_are(http, outage.platform, 1.0)
     _note("every /readyz says 200 again")
     return post_id, text
 
