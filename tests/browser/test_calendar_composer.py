@@ -315,3 +315,43 @@ def test_composer_counts_x_like_the_scheduler(signed_in: Page) -> None:
         samples,
     )
     assert counted == [weighted_length(s) for s in samples]
+
+
+def test_a_campaign_colours_its_posts_and_filters_the_calendar(signed_in: Page) -> None:
+    page = signed_in
+    page.get_by_role("link", name="Calendar").click()
+    page.get_by_text("Manage campaigns").click()
+    page.get_by_label("Campaign name").fill("Ramadan sale")
+    page.get_by_label("Colour").fill("#8a3b00")
+    page.get_by_role("button", name="Add campaign").click()
+    expect(page.get_by_role("group", name="Campaign colours")).to_contain_text("Ramadan sale")
+    page.get_by_role("link", name="Compose").click()
+    page.get_by_role("checkbox", name=re.compile(r"· sandbox")).check()
+    page.get_by_label("Text", exact=True).fill("Ramadan sale starts Monday")
+    page.get_by_role("checkbox", name="Ramadan sale").check()
+    page.get_by_label("When").fill(page.evaluate(LOCAL_IN, 2 * 3600))
+    page.get_by_role("button", name="Save draft").click()
+    chip = page.locator(".post-chip", has_text="Ramadan sale starts Monday")
+    expect(chip).to_contain_text("Draft")
+    colour = chip.evaluate("el => getComputedStyle(el).borderLeftColor")
+    assert colour == "rgb(138, 59, 0)"
+    # Filtering by another status hides it; by its campaign shows it.
+    page.get_by_label("Status").select_option("published")
+    expect(chip).to_have_count(0)
+    page.get_by_label("Status").select_option("")
+    page.get_by_label("Campaign", exact=True).select_option(label="Ramadan sale")
+    expect(chip).to_be_visible()
+    assert "label=" in page.url
+
+
+def test_calendar_and_composer_speak_indonesian(signed_in: Page) -> None:
+    page = signed_in
+    page.get_by_label("Language").select_option("id")
+    page.get_by_role("link", name="Kalender").click()
+    expect(page.get_by_role("heading", name="Kalender", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Hari ini")).to_be_visible()
+    page.get_by_role("link", name="Postingan baru").click()
+    expect(page.get_by_role("heading", name="Postingan baru")).to_be_visible()
+    expect(page.get_by_role("button", name="Jadwalkan", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Ajukan persetujuan")).to_be_visible()
+    shot(page, "composer-indonesian")

@@ -6,10 +6,11 @@
 import { h, mount } from "../dom.js";
 import { field, problemText } from "../forms.js";
 import { addDays, isoDay, onDay, parseDay, rangeFor, step } from "./calendar-dates.js";
+import { LABEL_STRINGS, labelManager } from "./calendar-labels.js";
 import { listView, monthView, weekView } from "./calendar-views.js";
 import { EDITABLE, STATUSES, loadBasics, who, withPostStrings } from "./posts-common.js";
 
-export const strings = withPostStrings({
+const OWN_STRINGS = {
   en: {
     "calendar.title": "Calendar",
     "calendar.view": "View",
@@ -82,6 +83,11 @@ export const strings = withPostStrings({
     "calendar.count": "{count} postingan",
     "calendar.count-one": "1 postingan",
   },
+};
+
+export const strings = withPostStrings({
+  en: { ...LABEL_STRINGS.en, ...OWN_STRINGS.en },
+  id: { ...LABEL_STRINGS.id, ...OWN_STRINGS.id },
 });
 
 const VIEWS = ["month", "week", "list"];
@@ -227,7 +233,8 @@ export async function render(root, ctx) {
   const load = loader(ctx, state, { root, period, body, env });
   const reload = () => load({ force: true });
   mount(root, h("h1", { id: "page-title" }, t("calendar.title")), toolbar(ctx, state, reload),
-    filterForm(ctx, basics, members, state, reload), legend(ctx, basics.labels), period,
+    filterForm(ctx, basics, members, state, reload), legend(ctx, basics.labels),
+    ctx.can("posts.write") ? labelManager(ctx, basics.labels, () => ctx.refresh()) : null, period,
     h("p", { class: "hint", id: "calendar-move-hint" }, t("calendar.move-hint")), body);
   await reload();
   // Published posts appear without a reload: poll while the page is open (unchanged data
