@@ -111,6 +111,15 @@ def test_inbox_answers_a_comment_that_arrives_live(
     page.get_by_label("Status", exact=True).select_option("closed")
     expect(conv).to_have_count(1)
     assert "status=closed" in page.url
+    # Many at once: tick it and reopen it with the bulk bar.
+    page.get_by_role("checkbox", name=re.compile(r"^Tick: ")).check()
+    expect(page.locator(".bulk-count")).to_have_text("1 ticked")
+    page.get_by_label("Change", exact=True).select_option("reopen")
+    page.get_by_role("button", name="Apply to ticked").click()
+    expect(page.locator(".toasts")).to_contain_text("Conversations changed: 1.")
+    expect(conv).to_have_count(0)
+    page.get_by_label("Status", exact=True).select_option("open")
+    expect(conv).to_have_count(1)
 
     # On a phone one column shows at a time: the open thread, then back to the list.
     page.set_viewport_size({"width": PHONE["width"], "height": PHONE["height"]})

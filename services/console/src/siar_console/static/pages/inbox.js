@@ -5,6 +5,7 @@
 import { focusFirst, h, mount, when } from "../dom.js";
 import { field, problemText } from "../forms.js";
 import { claims } from "../session.js";
+import { bulkBar } from "./inbox-bulk.js";
 import { savedRepliesPanel } from "./inbox-saved.js";
 import { strings } from "./inbox-strings.js";
 import { openThread } from "./inbox-thread.js";
@@ -69,11 +70,17 @@ export async function render(root, ctx) {
   const frame = h("div", { class: "inbox" });
   const { form, showFacets } = filterForm(ctx, state.filters, { apply, clear: () => ctx.navigate("inbox") });
   let thread = null;
+  const chosen = new Set();
+  const bulk = ctx.can("inbox.reply") ? bulkBar(ctx, chosen, { me, done: () => load(false) }) : null;
 
   mount(frame,
-    h("aside", { class: "inbox-filters" }, form, savedRepliesPanel(ctx, { changed: () => state.selected && select(state.selected) })),
+    // On a phone the filters start folded so the list is on the first screen.
+    h("aside", { class: "inbox-filters" },
+      h("details", { class: "panel filters-box", open: !window.matchMedia("(max-width: 760px)").matches },
+        h("summary", {}, t("inbox.filters")), form),
+      savedRepliesPanel(ctx, { changed: () => state.selected && select(state.selected) })),
     h("section", { class: "inbox-list", "aria-labelledby": "inbox-list-h" },
-      h("h2", { id: "inbox-list-h" }, t("inbox.list")), total, listError, list, more),
+      h("h2", { id: "inbox-list-h" }, t("inbox.list")), total, bulk?.form, listError, list, more),
     threadBox);
   mount(root, h("h1", { id: "page-title" }, t("inbox.title")), live, frame);
 
@@ -97,6 +104,9 @@ export async function render(root, ctx) {
     try {
       const page = await api.get(ctx.wsPath("/conversations"), query);
       state.items = append ? [...state.items, ...page.items] : page.items;
+      // Only what is listed can stay ticked: a bulk change never reaches unseen threads.
+      for (const id of [...chosen]) if (!state.items.some((c) => c.id === id)) chosen.delete(id);
+      bulk?.update();
       state.cursor = page.next_cursor;
       if (page.counts) showCounts(page.counts);
       drawList();
@@ -129,7 +139,18 @@ export async function render(root, ctx) {
 
   function listItem(conv) {
     const account = accounts.find((a) => a.id === conv.account_id);
-    return h("li", {},
+    const pick = bulk
+      ? h("input", {
+          type: "checkbox", class: "conv-pick", checked: chosen.has(conv.id),
+          "aria-label": t("inbox.pick-one", { text: (conv.last_message_text || conv.id).slice(0, 60) }),
+          onchange: (event) => {
+            if (event.target.checked) chosen.add(conv.id);
+            else chosen.delete(conv.id);
+            bulk.update();
+          },
+        })
+      : null;
+    return h("li", { class: pick ? "pickable" : null }, pick,
       h("button", {
         type: "button", class: "conv", "aria-current": conv.id === state.selected ? "true" : null,
         dataset: { id: conv.id }, onclick: () => select(conv.id),
@@ -238,8 +259,8 @@ function filterForm(ctx, filters, { apply, clear }) {
       options: [["", anyLabel ?? t("inbox.any")], ...values.map((v) => [v, t(`inbox.${name}.${v}`)])],
     });
   const networks = [...new Set([...(ctx.config.networks || []).map((n) => n.network), "sandbox", filters.network].filter(Boolean))];
-  const form = h("form", { class: "panel filters", role: "search", novalidate: true, "aria-labelledby": "inbox-filters-h" },
-    h("h2", { id: "inbox-filters-h" }, t("inbox.filters")),
+  const form = h("form", { class: "filters", role: "search", novalidate: true, "aria-labelledby": "inbox-filters-h" },
+    h("h2", { id: "inbox-filters-h", class: "visually-hidden" }, t("inbox.filters")),
     field({ name: "q", label: t("inbox.search"), type: "search", hint: t("inbox.search-hint"), value: filters.q, maxlength: 200 }),
     select("status", t("inbox.status"), CHOICES.status, t("inbox.all-statuses")),
     field({
