@@ -355,3 +355,32 @@ def test_calendar_and_composer_speak_indonesian(signed_in: Page) -> None:
     expect(page.get_by_role("button", name="Jadwalkan", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Ajukan persetujuan")).to_be_visible()
     shot(page, "composer-indonesian")
+
+
+def test_add_to_queue_takes_the_next_free_slot(
+    signed_in: Page, console: Console, person: Person
+) -> None:
+    page = signed_in
+    ws = workspace_of(page)
+    with api(console, person) as (http, auth):
+        account = http.get(f"{console.vault}/v1/workspaces/{ws}/accounts", headers=auth).json()
+        account_id = account["items"][0]["id"]
+        base = f"{console.stack.urls['scheduler']}/v1/workspaces/{ws}/accounts/{account_id}"
+        r = http.put(
+            f"{base}/queue",
+            json={"timezone": "Asia/Jakarta", "slots": [{"day": "wed", "time": "09:30"}]},
+            headers=auth,
+        )
+        assert r.status_code == 200, r.text
+        slots = http.get(f"{base}/queue/slots", headers=auth).json()["items"]
+    page.get_by_role("link", name="Compose").click()
+    page.get_by_role("checkbox", name=re.compile(r"· sandbox")).check()
+    page.get_by_label("Text", exact=True).fill("Queued: weekly kopi tips")
+    page.get_by_role("button", name="Add to queue").click()
+    expect(page).to_have_url(re.compile(r"/calendar"))
+    chip = page.locator(".post-chip", has_text="Queued: weekly kopi tips")
+    expect(chip).to_contain_text("Scheduled")
+    post_id = chip.get_attribute("data-post-id")
+    assert post_id
+    at = datetime.fromisoformat(get_post(console, person, ws, post_id)["scheduled_at"])
+    assert at == datetime.fromisoformat(slots[0])

@@ -184,7 +184,10 @@ function localChecks(ctx, form, { action, post, found }) {
   const fields = {};
   if (!post && !picked(form, "account").length) fields.account_ids = t("composer.need-account");
   if (!form.elements.text.value.trim()) fields.text = t("composer.need-text");
-  if (action === "schedule" && !fromLocalInput(form.elements.scheduled_at.value)) fields.scheduled_at = t("composer.need-time");
+  // Drafts and approval requests get a time too: the calendar lists posts by time, and no
+  // route lists untimed ones, so a post without one would be lost to its author.
+  const timed = ["schedule", "draft", "approval"].includes(action) && !post;
+  if (timed && !fromLocalInput(form.elements.scheduled_at.value)) fields.scheduled_at = t("composer.need-time");
   for (const [name, messages] of Object.entries(found)) fields[name] ??= messages.join(" · ");
   if (Object.keys(fields).length) throw refused(fields, ctx);
 }
