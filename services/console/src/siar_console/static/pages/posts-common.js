@@ -29,6 +29,8 @@ export const POST_STRINGS = {
     "problem.media-too-large": "The file is too large",
     "problem.unsupported-media-type": "That type of file is not allowed",
     "problem.unknown-media": "That media item is not in the library",
+    "problem.no-queue-slot": "The account has no posting schedule or no free slot in it (set one in Settings)",
+    "problem.invalid-recurrence": "That repetition cannot be used",
   },
   id: {
     "post.status.draft": "Draf",
@@ -57,6 +59,8 @@ export const POST_STRINGS = {
     "problem.media-too-large": "Berkas terlalu besar",
     "problem.unsupported-media-type": "Jenis berkas itu tidak diizinkan",
     "problem.unknown-media": "Media itu tidak ada di pustaka",
+    "problem.no-queue-slot": "Akun tidak punya jadwal posting atau slot kosong (atur di Pengaturan)",
+    "problem.invalid-recurrence": "Pengulangan itu tidak dapat dipakai",
   },
 };
 
