@@ -94,6 +94,13 @@ def test_inbox_answers_a_comment_that_arrives_live(
     expect(ours).to_contain_text("Terima kasih")
     expect(ours.locator(".badge")).to_have_text("Sent", timeout=60_000)
     expect(answer).to_have_value("")
+    # Like and hide the fan's comment: each outcome comes back from the publisher.
+    fan = thread.locator(".message:not(.ours)")
+    fan.get_by_role("button", name="Like").click()
+    expect(fan.locator(".acted")).to_contain_text("Like: done", timeout=60_000)
+    fan.get_by_role("button", name="Hide").click()
+    expect(fan.locator(".acted")).to_contain_text("Hide: done", timeout=60_000)
+    expect(fan.locator(".message-head")).to_contain_text("Hidden")
     shot(page, "inbox-thread-1280")
 
     # Tags: saved on the thread, then offered as one-click filters with their counts.
@@ -120,6 +127,14 @@ def test_inbox_answers_a_comment_that_arrives_live(
     expect(conv).to_have_count(0)
     page.get_by_label("Status", exact=True).select_option("open")
     expect(conv).to_have_count(1)
+
+    # In Indonesian every string of the page has its translation (no key shows through).
+    page.get_by_label("Language").select_option("id")
+    expect(page.get_by_role("heading", name="Kotak masuk", level=1)).to_be_visible()
+    expect(page.locator(".inbox-thread .message")).to_have_count(2)
+    assert not re.search(r"\binbox\.[a-z-]+", page.locator("main").inner_text())
+    shot(page, "inbox-thread-1280-id")
+    page.get_by_label("Bahasa").select_option("en")
 
     # On a phone one column shows at a time: the open thread, then back to the list.
     page.set_viewport_size({"width": PHONE["width"], "height": PHONE["height"]})
@@ -170,6 +185,12 @@ def test_analytics_report_compares_and_exports(
         expect(agency.get_by_role("link", name=name)).to_be_visible()
     expect(agency.locator("tr.totals")).to_contain_text("Total")
     shot(page, "analytics-1280")
+    page.get_by_label("Language").select_option("id")
+    expect(page.get_by_role("heading", name="Analitik", level=1)).to_be_visible()
+    expect(page.locator(".kpi")).to_have_count(9)
+    assert not re.search(r"\banalytics\.[a-z-]+", page.locator("main").inner_text())
+    page.get_by_label("Bahasa").select_option("en")
+    expect(page.locator(".kpi")).to_have_count(9)
 
     with page.expect_download() as csv_download:
         page.get_by_label("CSV section").select_option("summary")

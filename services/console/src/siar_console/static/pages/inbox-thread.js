@@ -29,17 +29,20 @@ export async function openThread(box, ctx, id, opts) {
   const { api, t } = ctx;
   const base = ctx.wsPath(`/conversations/${encodeURIComponent(id)}`);
   const alert = h("p", { class: "form-error", role: "alert", tabindex: "-1", hidden: true });
-  const state = { conv: null, messages: [], saved: [], watch: 0, poll: null, closed: false };
+  const state = { conv: null, messages: [], actions: [], saved: [], polls: 0, poll: null, closed: false };
   const messagesBox = h("ol", { class: "messages", "aria-label": t("inbox.messages") });
   const head = h("div", { class: "thread-head" });
   const controlsBox = h("div", {});
   const notesBox = h("div", {});
 
   async function reload() {
-    const [conv, messages] = await Promise.all([api.get(base), api.get(`${base}/messages`)]);
+    const [conv, messages, actions] = await Promise.all([
+      api.get(base), api.get(`${base}/messages`), api.get(`${base}/actions`).catch(() => []),
+    ]);
     if (state.closed) return;
     state.conv = conv;
     state.messages = messages.items ?? messages;
+    state.actions = actions;
     watch();
     drawHead();
     drawMessages();
@@ -53,12 +56,14 @@ export async function openThread(box, ctx, id, opts) {
   }
 
   // A delivery or a like/hide outcome changes a message, not the conversation, so the live
-  // stream does not announce it: while something is on its way, look again every 2 s.
+  // stream does not announce it: while something is on its way, look again every 2 s (for
+  // at most 3 minutes: a publisher that is down shows "requested" until the next visit).
   function watch() {
     clearTimeout(state.poll);
-    const waiting = state.messages.some((m) => m.delivery === "sending");
-    if (state.closed || !(waiting || state.watch > 0)) return;
-    state.watch = Math.max(0, state.watch - 1);
+    const waiting = state.messages.some((m) => m.delivery === "sending")
+      || state.actions.some((a) => a.state === "requested");
+    if (state.closed || !waiting || state.polls >= 90) return;
+    state.polls += 1;
     state.poll = setTimeout(() => reload().catch(() => {}), 2000);
   }
 
@@ -73,7 +78,7 @@ export async function openThread(box, ctx, id, opts) {
     try {
       await api.post(`${base}/actions`, body);
       ctx.toast(done);
-      state.watch = 5;
+      state.polls = 0;
       await reload();
     } catch (err) {
       fail(err);
@@ -167,12 +172,23 @@ export async function openThread(box, ctx, id, opts) {
           m.moderation ? h("span", { class: "badge warn" }, t(`inbox.moderation.${m.moderation}`)) : null),
         h("p", { class: "message-text" }, m.text),
         m.delivery_error ? h("p", { class: "bad" }, m.delivery_error) : null,
+        actedOn(m),
         canAct && !ours && m.network_message_id
           ? h("div", { class: "row message-actions" },
               h("button", { type: "button", onclick: () => act({ action: "like", message_id: m.id }, t("inbox.like-asked")) }, t("inbox.like")),
               m.moderation ? null : h("button", { type: "button", onclick: () => act({ action: "hide", message_id: m.id }, t("inbox.hide-asked")) }, t("inbox.hide")))
           : null);
     }));
+  }
+
+  // What was asked of the network about this message (like, hide…) and where it stands.
+  function actedOn(m) {
+    const asked = state.actions.filter((a) => a.message_id === m.id && a.action !== "dm");
+    if (!asked.length) return null;
+    const tone = { done: "ok", failed: "bad", requested: "" };
+    return h("p", { class: "acted" }, asked.map((a) => h("span", { class: `badge ${tone[a.state]}`.trim() },
+      t("inbox.acted-line", { action: t(`inbox.acted.${a.action}`), state: t(`inbox.acted-state.${a.state}`) }),
+      a.reason ? ` (${a.reason})` : "")));
   }
 
   function answerForm() {
@@ -202,6 +218,7 @@ export async function openThread(box, ctx, id, opts) {
       done: async () => {
         form.elements.text.value = "";
         saved.value = "";
+        state.polls = 0;
         ctx.toast(t("inbox.sent"));
         await reload();
       },
@@ -236,7 +253,10 @@ export async function openThread(box, ctx, id, opts) {
   await drawNotes();
   return {
     // A live change of this thread (a new message, a teammate's change): read it again.
-    update: () => reload().catch(() => {}),
+    update: () => {
+      state.polls = 0;
+      reload().catch(() => {});
+    },
     close: () => {
       state.closed = true;
       clearTimeout(state.poll);
