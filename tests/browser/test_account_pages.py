@@ -78,6 +78,28 @@ def test_team_invitation_is_accepted_by_link_and_roles_limit_what_is_shown(
     expect(members.get_by_text(person.email)).to_be_visible()
     expect(page.get_by_role("region", name="Add a member")).to_have_count(0)
 
+    # Back as the owner: the contributor is made an editor from their row.
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, console, person)
+    page.goto(f"{console.url}/#/w/{shared}/team")
+    row = page.get_by_role("row").filter(has_text=friend.email)
+    expect(row.get_by_role("combobox")).to_have_value("contributor")
+    row.get_by_role("combobox").select_option("editor")
+    row.get_by_role("button", name="Change").click()
+    expect(page.get_by_role("status").filter(has_text="is now Editor")).to_be_visible()
+    expect(
+        page.get_by_role("row").filter(has_text=friend.email).get_by_role("combobox")
+    ).to_have_value("editor")
+
+
+def test_oauth_return_with_a_bad_state_says_so(signed_in: Page, console: Console) -> None:
+    page = signed_in
+    page.goto(f"{console.url}/oauth/callback/facebook?state=not-a-real-state-value&code=abc")
+    expect(page.get_by_role("heading", name="The account could not be connected")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("start connecting again")
+    page.get_by_role("link", name="Back to accounts").click()
+    expect(page.get_by_role("heading", name="Accounts", exact=True)).to_be_visible()
+
 
 def test_audit_log_filters_and_exports_csv(signed_in: Page, person: Person) -> None:
     page = signed_in

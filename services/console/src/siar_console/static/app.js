@@ -95,12 +95,13 @@ async function render() {
     workspace = lastWorkspace(workspaces);
     return workspace ? go(workspace.id, homeFor(workspace.role)) : go(null, "workspaces");
   }
-  if (!entry || (entry.permission && !can(workspace?.role, entry.permission))) {
-    return go(workspace.id, homeFor(workspace.role));
-  }
-  if (entry.permission && !workspace) {
+  if (entry?.permission && !workspace) {
+    // A workspace page without a workspace (#/accounts): the last workspace's page.
     const fallback = lastWorkspace(workspaces);
     return fallback ? go(fallback.id, entry.name, route.query) : go(null, "workspaces");
+  }
+  if (!entry || (entry.permission && !can(workspace.role, entry.permission))) {
+    return go(workspace.id, homeFor(workspace.role));
   }
   if (workspace) localStorage.setItem("siar.workspace", workspace.id);
   return show(route, entry, workspace, workspaces);

@@ -23,7 +23,8 @@ export async function render(root, ctx) {
   const { t } = ctx;
   const network = decodeURIComponent(location.pathname.split("/").pop());
   const workspace = sessionStorage.getItem("siar.oauth.workspace") || "";
-  const back = `/#/w/${encodeURIComponent(workspace)}/accounts`;
+  // Without a remembered workspace the router opens the accounts page of the last one used.
+  const back = workspace ? `/#/w/${encodeURIComponent(workspace)}/accounts` : "/#/accounts";
   mount(root, h("h1", { id: "page-title" }, t("oauth.title")));
   try {
     const account = await ctx.api.get(`/v1/oauth/callback/${encodeURIComponent(network)}${location.search}`);

@@ -35,6 +35,9 @@ export const strings = {
     "team.revoked": "Invitation revoked.",
     "team.roles-help": "What each role may do",
     "team.permission": "Permission",
+    "team.role-of": "Role of {name}",
+    "team.change-role": "Change",
+    "team.role-changed": "{name} is now {role}.",
   },
   id: {
     "team.title": "Tim",
@@ -64,6 +67,9 @@ export const strings = {
     "team.revoked": "Undangan dicabut.",
     "team.roles-help": "Apa yang boleh dilakukan setiap peran",
     "team.permission": "Izin",
+    "team.role-of": "Peran {name}",
+    "team.change-role": "Ubah",
+    "team.role-changed": "{name} sekarang {role}.",
   },
 };
 
@@ -86,7 +92,7 @@ export async function render(root, ctx) {
           m.name || m.email || h("code", {}, m.user_id),
           m.email && m.name ? h("div", { class: "muted" }, m.email) : null,
           m.user_id === me ? [" ", badge(t("team.you"))] : null] },
-        { label: t("team.role"), cell: (m) => t(`role.${m.role}`) },
+        { label: t("team.role"), cell: (m) => (manage && m.email && m.user_id !== me ? roleForm(ctx, m) : t(`role.${m.role}`)) },
       ],
       members.items,
       { caption: t("team.members") },
@@ -95,6 +101,24 @@ export async function render(root, ctx) {
     manage ? invitationsSection(ctx, invitations) : null,
     rolesHelp(ctx),
   );
+}
+
+// Adding an existing member again sets their role (the vault's POST …/members upserts).
+function roleForm(ctx, member) {
+  const { t, api } = ctx;
+  const form = h("form", { class: "row", novalidate: true },
+    field({ name: "role", label: t("team.role-of", { name: member.name || member.email }), type: "select",
+      value: member.role, options: roleOptions(t) }),
+    h("button", { type: "submit" }, t("team.change-role")),
+    formError());
+  form.querySelector("label").classList.add("visually-hidden");
+  onSubmit(form, (v) => api.post(ctx.wsPath("/members"), { email: member.email, role: v.role }), {
+    done: (m) => {
+      ctx.toast(t("team.role-changed", { name: member.name || member.email, role: t(`role.${m.role}`) }));
+      ctx.refresh();
+    },
+  });
+  return form;
 }
 
 function roleOptions(t) {
