@@ -37,3 +37,19 @@ def test_wrong_password_is_shown_and_typing_kept(
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("Email or password is wrong")
     expect(page.get_by_label("Email")).to_have_value(person.email)
+
+
+def test_indonesian_everywhere_and_remembered(signed_in: Page, console: Console) -> None:
+    page = signed_in
+    page.get_by_label("Language").select_option("id")
+    expect(page.locator("html")).to_have_attribute("lang", "id")
+    expect(page.get_by_role("link", name="Akun")).to_be_visible()
+    page.get_by_role("link", name="Pengaturan").click()
+    expect(page.get_by_role("heading", name="Pengaturan ruang kerja")).to_be_visible()
+    shot(page, "settings-indonesian")
+    page.reload()
+    expect(page.get_by_role("heading", name="Pengaturan ruang kerja")).to_be_visible()
+    page.get_by_role("button", name="Keluar").click()
+    expect(page.get_by_role("heading", name="Masuk ke Siar")).to_be_visible()
+    page.get_by_label("Bahasa").select_option("en")
+    expect(page.get_by_role("heading", name="Sign in to Siar")).to_be_visible()
