@@ -179,6 +179,10 @@ def test_analytics_report_compares_and_exports(
     expect(page.locator('[data-kpi="inbox_received"] .kpi-change')).to_have_text("new this period")
     expect(page.locator("figure.chart svg[role=img]").first).to_be_visible()
     expect(page.locator("svg.heatmap rect")).to_have_count(7 * 24)
+    # The sandbox reports its audience: shares per age group, gender, country and city.
+    audience = page.get_by_role("region", name="Audience")
+    expect(audience.get_by_role("img", name="Age")).to_be_visible()
+    expect(audience.get_by_role("img", name="Gender").locator("rect.bar")).to_have_count(3)
     # Two client workspaces: the agency view lists both for the same period, with totals.
     agency = page.get_by_role("region", name="All your client workspaces")
     for name in person.workspaces:

@@ -14,7 +14,7 @@ function s(tag, attrs = {}, ...children) {
   for (const [key, value] of Object.entries(attrs)) {
     if (value !== undefined && value !== null) el.setAttribute(key, String(value));
   }
-  for (const child of children.flat()) if (child) el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  for (const child of children.flat(Infinity)) if (child) el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   return el;
 }
 
@@ -153,4 +153,20 @@ export function shareBar({ title, parts }) {
     }));
   const legend = h("ul", { class: "legend" }, parts.map((p) => h("li", {}, h("span", { class: `swatch ${p.className}` }), `${p.label}: ${p.value}`)));
   return figure(title, svg, null, legend);
+}
+
+/** Horizontal bars of shares (0..1), e.g. an audience dimension: label, bar, percentage. */
+export function shareBars({ title, rows, pct, tableSummary, headers }) {
+  const rowH = 24;
+  const left = 150;
+  const right = 60;
+  const height = rows.length * rowH + 4;
+  const max = Math.max(0, ...rows.map(([, v]) => v)) || 1;
+  const svg = s("svg", { viewBox: `0 0 ${W} ${height}`, class: "chart-svg" },
+    rows.map(([label, value], i) => [
+      s("text", { x: left - 8, y: i * rowH + 16, "text-anchor": "end", class: "axis" }, label.length > 22 ? `${label.slice(0, 21)}…` : label),
+      s("rect", { x: left, y: i * rowH + 4, height: rowH - 8, width: (((W - left - right) * value) / max).toFixed(1), class: "bar" }, s("title", {}, `${label}: ${pct(value)}`)),
+      s("text", { x: left + ((W - left - right) * value) / max + 6, y: i * rowH + 16, class: "axis" }, pct(value)),
+    ]));
+  return figure(title, svg, dataTable(tableSummary, headers, rows.map(([label, value]) => [label, pct(value)])));
 }

@@ -3,7 +3,7 @@
 // heatmap, breakdowns, top and bottom posts and the inbox. Pure DOM from the API's JSON.
 
 import { h, when } from "../dom.js";
-import { barChart, heatmapChart, lineChart, shareBar, weekdays } from "./analytics-charts.js";
+import { barChart, heatmapChart, lineChart, shareBar, shareBars, weekdays } from "./analytics-charts.js";
 import { duration } from "./inbox-thread.js";
 
 const KPIS = ["followers", "follower_growth", "impressions", "reach", "engagement", "engagement_rate", "posts_published", "inbox_received", "avg_first_response_s"];
@@ -134,6 +134,26 @@ export function posts(report, t, f, locale) {
       breakdownTable("an-format", t("analytics.by-format"), report.by_format, t, f),
       breakdownTable("an-tag", t("analytics.by-hashtag"), report.by_hashtag, t, f)),
   ];
+}
+
+const DIMENSIONS = ["age", "gender", "country", "city"];
+
+/** Audience shares per dimension (followers-weighted by the API), the largest eight each. */
+export function audience(report, t, f) {
+  const dims = Object.keys(report.demographics || {}).sort((a, b) => {
+    const rank = (d) => (DIMENSIONS.includes(d) ? DIMENSIONS.indexOf(d) : DIMENSIONS.length);
+    return rank(a) - rank(b);
+  });
+  const share = (v) => f.pct(v * 100);
+  return h("section", { class: "panel", "aria-labelledby": "an-audience" },
+    h("h2", { id: "an-audience" }, t("analytics.audience")),
+    dims.length
+      ? h("div", { class: "chart-grid" }, dims.map((dim) => shareBars({
+          title: DIMENSIONS.includes(dim) ? t(`analytics.dimension.${dim}`) : dim,
+          rows: Object.entries(report.demographics[dim]).sort((a, b) => b[1] - a[1]).slice(0, 8),
+          pct: share, tableSummary: t("analytics.data-table"), headers: [t("analytics.group"), t("analytics.share")],
+        })))
+      : h("p", { class: "muted" }, t("analytics.no-data")));
 }
 
 /** One entry per day of the period (days without messages count zero, so bars line up). */

@@ -6,7 +6,7 @@
 import { h, mount } from "../dom.js";
 import { field, formError, keepDraft, onSubmit, problemText } from "../forms.js";
 import { agencyPanel } from "./analytics-agency.js";
-import { dailyCharts, formats, headline, inbox, posts, timing } from "./analytics-sections.js";
+import { audience, dailyCharts, formats, headline, inbox, posts, timing } from "./analytics-sections.js";
 import { strings } from "./analytics-strings.js";
 
 export { strings };
@@ -148,6 +148,7 @@ export async function render(root, ctx) {
       dailyCharts(data, previous, t, f, ctx.locale),
       timing(data, t, f, ctx.locale),
       posts(data, t, f, ctx.locale),
+      audience(data, t, f),
       inbox(data, t, f, ctx.locale));
   }
 
