@@ -179,14 +179,20 @@ function toolbar(ctx, state, reload) {
       ? h("a", { class: "button primary", href: `#/w/${encodeURIComponent(ctx.workspace.id)}/composer` }, t("calendar.new-post")) : null);
 }
 
+/** Whether the address still shows this workspace's calendar. */
+function stillHere(ctx) {
+  return location.hash.split("?")[0] === `#/w/${encodeURIComponent(ctx.workspace.id)}/calendar`;
+}
+
 /** The loader: fetch the range's posts and re-render the view when anything changed. */
 function loader(ctx, state, { root, period, body, env }) {
   return async ({ force = false } = {}) => {
     const range = rangeFor(state.view, state.anchor);
     const params = { from: range.start.toISOString(), to: range.end.toISOString() };
     for (const [name, param] of Object.entries(FILTERS)) if (state.filters[name]) params[param] = state.filters[name];
-    // A load still running after the user left must not rewrite the new page's address.
-    if (!root.isConnected) return;
+    // A load still running after the user left (or while the next page is on its way)
+    // must not rewrite the new page's address.
+    if (!root.isConnected || !stillHere(ctx)) return;
     ctx.setQuery(query(state));
     period.textContent = periodText(state, range, ctx.locale);
     body.setAttribute("aria-busy", "true");
