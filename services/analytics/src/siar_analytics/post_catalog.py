@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from siar.contracts import PostPublished, PostScheduled
 from siar.runtime.mongo import Document, IndexSpec, TenantCollection
+from siar_analytics.post_scores import PostScores
 from siar_analytics.reports import content_type_of, format_of, hashtags_of
 
 CATALOG_INDEXES = (
@@ -42,17 +43,24 @@ class PostCatalog:
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.posts = TenantCollection(db["post_catalog"])
+        self.scores = PostScores(db)
 
     async def _set(
         self, event: PostScheduled | PostPublished, fields: Document, s: AsyncClientSession
     ) -> None:
+        key = {"post_id": event.post_id, "account_id": event.account_id}
         await self.posts.update_one(
             event.workspace_id,
-            {"post_id": event.post_id, "account_id": event.account_id},
+            key,
             {"$set": {"network": event.network, **fields}},
             upsert=True,
             session=s,
         )
+        # The post's score document takes what the catalog now knows (in the same
+        # unit of work), so reports can group posts without reading the catalog.
+        doc = await self.posts.find_one(event.workspace_id, key, session=s)
+        if doc is not None:
+            await self.scores.record_about(doc, s)
 
     async def record_scheduled(self, event: PostScheduled, session: AsyncClientSession) -> None:
         """Remember the post's text, hashtags, content type and format."""

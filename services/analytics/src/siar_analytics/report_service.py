@@ -1,9 +1,11 @@
 """Report use cases: the overview of an account, a network or a workspace, and the agency view.
 
-A report reads roll-ups only: daily account series and each post's latest metrics
-(:mod:`siar_analytics.series`), the post catalog (what each post was) and the inbox's
-daily roll-ups; it never reads raw snapshots. The previous period is read in the same
-queries as the current one and split in memory.
+A report reads roll-ups only: daily account values (:mod:`siar_analytics.series`),
+the post scores grouped and ranked by MongoDB (:mod:`siar_analytics.score_queries`),
+the texts of the ranked posts from the catalog, and the inbox's daily roll-ups; it
+never reads raw snapshots. The previous period is read in the same queries as the
+current one and split in memory. :func:`join_posts` is the former in-memory join of
+post roll-ups and catalog entries, kept for tests as the oracle of the scores.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel
@@ -34,13 +35,11 @@ from siar_analytics.reports import (
     Heatmap,
     PostFacts,
     RankedPost,
-    breakdown,
     delta,
-    heatmap,
-    rank,
     scored_post,
 )
-from siar_analytics.series import AccountMetrics, PostMetrics, Series, SeriesPoint
+from siar_analytics.score_queries import ScoreQueries
+from siar_analytics.series import AccountMetrics, DayValue, PostMetrics, Series
 
 FLOW_METRICS = ("impressions", "reach")
 """Daily account metrics that add up over a period (the network counts each day)."""
@@ -130,6 +129,7 @@ class ReportService:
     ) -> None:
         self.series = Series(db)
         self.catalog = PostCatalog(db)
+        self.scores = ScoreQueries(db)
         self.inbox = InboxStats(db)
         self.targets = db[TARGETS]
         self.uow = uow
@@ -168,15 +168,18 @@ class ReportService:
         ids = await self._accounts(workspace_id, scope, latest)
         # Independent reads run together: the database works while we decode.
         series, posts, inbox_now, inbox_before = await asyncio.gather(
-            self.series.account_series_many(
+            self.series.daily_values(
                 workspace_id, ids, ("followers", *FLOW_METRICS), prev_start, end
             ),
-            self._posts(workspace_id, ids, scope, prev_start, end, latest),
+            self.scores.sections(
+                workspace_id, start, end, prev_start, account_ids=ids, network=scope.network, tz=tz
+            ),
             self.inbox.days(workspace_id, start.isoformat(), end.isoformat(), ids),
             self.inbox.days(workspace_id, prev_start.isoformat(), prev_end.isoformat(), ids),
         )
-        current = [p for p in posts if start <= p.published_at.astimezone(UTC).date()]
-        before = [p for p in posts if p.published_at.astimezone(UTC).date() < start]
+        top, bottom = await self._with_texts(
+            workspace_id, posts["top_posts"], posts["bottom_posts"]
+        )
         inbox, inbox_previous = inbox_summary(inbox_now), inbox_summary(inbox_before)
         followers, impressions, reach = (series[m] for m in ("followers", *FLOW_METRICS))
         level = _levels(followers, start)
@@ -195,7 +198,7 @@ class ReportService:
             reach=_flow_delta(reach, start),
             followers_daily=_daily(followers, start, level=True),
             impressions_daily=_daily(impressions, start, level=False),
-            **await self._post_sections(workspace_id, current, before, tz),
+            **(posts | {"top_posts": top, "bottom_posts": bottom}),
             demographics=_demographics(a for a in latest if ids is None or a.account_id in ids),
             inbox=inbox,
             inbox_received=delta(inbox.received, inbox_previous.received),
@@ -219,25 +222,6 @@ class ReportService:
             for name in AGENCY_TOTALS
         }
         return AgencyReport(start=start, end=end, workspaces=rows, totals=totals)
-
-    async def _post_sections(
-        self, workspace_id: str, current: list[PostFacts], before: list[PostFacts], tz: str
-    ) -> dict[str, Any]:
-        """The overview's fields about posts, from this period's and the previous one's."""
-        top, bottom = await self._with_texts(workspace_id, *rank(current))
-        return {
-            "engagement": delta(_engagement(current), _engagement(before)),
-            "engagement_rate": delta(_avg_rate(current), _avg_rate(before)),
-            "posts_published": delta(len(current), len(before)),
-            "top_posts": top,
-            "bottom_posts": bottom,
-            "by_network": breakdown(current, "network"),
-            "by_content_type": breakdown(current, "content_type"),
-            "by_format": breakdown(current, "format"),
-            "by_hashtag": breakdown(current, "hashtag")[:25],
-            "by_hour": breakdown(current, "hour", tz=tz),
-            "heatmap": heatmap(current, tz=tz),
-        }
 
     async def _with_texts(
         self, workspace_id: str, *lists: list[RankedPost]
@@ -270,34 +254,6 @@ class ReportService:
         if not ids:
             raise NotFound("network", f"no account of this workspace on {scope.network}")
         return ids
-
-    async def _posts(
-        self,
-        workspace_id: str,
-        ids: list[str] | None,
-        scope: Scope,
-        start: date,
-        end: date,
-        latest: Sequence[AccountMetrics],
-    ) -> list[PostFacts]:
-        """Posts published in [start, end] with their newest metrics and what they were."""
-        metrics, catalog = await asyncio.gather(
-            self.series.post_metrics_published(workspace_id, ids, start, end),
-            self.catalog.published_between(workspace_id, start, end, ids, texts=False),
-        )
-        # Posts whose snapshots do not carry their publication time: found by network id.
-        seen = {(m.account_id, m.network_post_id) for m in metrics}
-        missing = [
-            str(d["network_post_id"])
-            for d in catalog
-            if d.get("network_post_id") and (d["account_id"], d["network_post_id"]) not in seen
-        ]
-        if missing:
-            metrics += await self.series.post_metrics_published(
-                workspace_id, ids, start, end, network_post_ids=missing
-            )
-        followers = {a.account_id: a.metrics.get("followers") for a in latest}
-        return join_posts(metrics, catalog, followers, start, end, network=scope.network)
 
 
 def join_posts(
@@ -339,16 +295,7 @@ def join_posts(
     return facts
 
 
-def _engagement(posts: Iterable[PostFacts]) -> float:
-    return float(sum(p.engagement for p in posts))
-
-
-def _avg_rate(posts: Iterable[PostFacts]) -> float:
-    rates = [p.engagement_rate for p in posts if p.engagement_rate is not None]
-    return round(sum(rates) / len(rates), 4) if rates else 0.0
-
-
-def _levels(points: Sequence[SeriesPoint], start: date) -> dict[str, float]:
+def _levels(points: Sequence[DayValue], start: date) -> dict[str, float]:
     """Followers at the end of each period and growth within it, summed over accounts."""
     now: dict[str, list[float]] = defaultdict(list)
     before: dict[str, list[float]] = defaultdict(list)
@@ -362,12 +309,12 @@ def _levels(points: Sequence[SeriesPoint], start: date) -> dict[str, float]:
     }
 
 
-def _flow_delta(points: Sequence[SeriesPoint], start: date) -> Delta:
+def _flow_delta(points: Sequence[DayValue], start: date) -> Delta:
     now = sum(p.value for p in points if p.at.date() >= start)
     return delta(now, sum(p.value for p in points if p.at.date() < start))
 
 
-def _daily(points: Sequence[SeriesPoint], start: date, *, level: bool) -> list[tuple[date, float]]:
+def _daily(points: Sequence[DayValue], start: date, *, level: bool) -> list[tuple[date, float]]:
     """One value per day over the accounts: levels carry each account's last value."""
     by_day: dict[date, dict[str, float]] = defaultdict(dict)
     for p in points:

@@ -18,6 +18,7 @@ from siar_analytics.api.research_routes import router as research_router
 from siar_analytics.inbox_stats import INBOX_INDEXES
 from siar_analytics.monthly import MONTHLY_INDEXES, SEALING_PURPOSE, MonthlyReports
 from siar_analytics.post_catalog import CATALOG_INDEXES
+from siar_analytics.post_scores import SCORE_INDEXES
 from siar_analytics.report_service import ReportService
 from siar_analytics.research_service import ResearchService
 from siar_analytics.research_store import RESEARCH_INDEXES, ResearchStore
@@ -25,7 +26,13 @@ from siar_analytics.settings import Settings
 
 Handler = Callable[[Any], Awaitable[None]]
 
-REPORT_INDEXES = (*CATALOG_INDEXES, *INBOX_INDEXES, *RESEARCH_INDEXES, *MONTHLY_INDEXES)
+REPORT_INDEXES = (
+    *CATALOG_INDEXES,
+    *SCORE_INDEXES,
+    *INBOX_INDEXES,
+    *RESEARCH_INDEXES,
+    *MONTHLY_INDEXES,
+)
 REPORT_ROUTERS: list[APIRouter] = [report_router, research_router, export_router]
 REPORT_ERRORS: ErrorMap = {
     errors.InvalidResearchItem: (422, "invalid-research-item", "Invalid research item"),

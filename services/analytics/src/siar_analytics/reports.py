@@ -201,6 +201,13 @@ class GroupRow(BaseModel):
     rate_sum: float = 0.0
     rated: int = 0
 
+    def add(self, other: GroupRow) -> None:
+        """Fold another group's sums into this one (regrouping hours, facets)."""
+        self.posts += other.posts
+        self.engagement += other.engagement
+        self.rate_sum += other.rate_sum
+        self.rated += other.rated
+
 
 def breakdown_of(rows: Iterable[GroupRow]) -> list[Breakdown]:
     """Groups as breakdown rows, best average engagement first."""
@@ -264,11 +271,7 @@ def hours_of(slots: Iterable[GroupRow], tz: str) -> list[Breakdown]:
     hours: dict[str, GroupRow] = {}
     for row in slots:
         hour = f"{_local_slot(row.key, tz).hour:02d}"
-        merged = hours.setdefault(hour, GroupRow(key=hour, posts=0))
-        merged.posts += row.posts
-        merged.engagement += row.engagement
-        merged.rate_sum += row.rate_sum
-        merged.rated += row.rated
+        hours.setdefault(hour, GroupRow(key=hour, posts=0)).add(row)
     return breakdown_of(hours.values())
 
 

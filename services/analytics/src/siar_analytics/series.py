@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
+from typing import NamedTuple
 
 from pydantic import BaseModel
 from pymongo.asynchronous.database import AsyncDatabase
@@ -26,6 +27,14 @@ class SeriesPoint(BaseModel):
     value: float
     collected_at: datetime
     partial: bool
+
+
+class DayValue(NamedTuple):
+    """One account's value of one metric on one UTC day (a light :class:`SeriesPoint`)."""
+
+    account_id: str
+    at: datetime
+    value: float
 
 
 class PostMetrics(BaseModel):
@@ -133,6 +142,51 @@ class Series:
                     )
                     points[metric].append(point)
         return {m: sorted(p, key=lambda p: (p.at, p.account_id)) for m, p in points.items()}
+
+    async def daily_values(
+        self,
+        workspace_id: str,
+        account_ids: Sequence[str] | None,
+        metrics: Sequence[str],
+        start: date,
+        end: date,
+    ) -> dict[str, list[DayValue]]:
+        """Each metric's daily values in [start, end], ordered by day then account.
+
+        What reports need of :meth:`account_series_many`, without collection times: the
+        database projects each day's value of each metric out of the month documents
+        (``$project`` of ``slots.DD.m.<metric>``), so only numbers come back. Shipping
+        whole documents (every slot with its times) took ten times longer on nx-27017
+        for a year of 100 accounts."""
+        first, last = _time(start, end=False), _time(end, end=True)
+        query: Document = {
+            "workspace_id": workspace_id,
+            "grain": "day",
+            "scope": "account",
+            "period": {"$in": periods_between("day", first, last)},
+        }
+        if account_ids is not None:
+            query["account_id"] = {"$in": list(account_ids)}
+        days = [f"{d:02d}" for d in range(1, 32)]
+        fields = {
+            f"v{i}_{day}": f"$slots.{day}.m.{metric}"
+            for i, metric in enumerate(metrics)
+            for day in days
+        }
+        project = {"$project": {"_id": 0, "account_id": 1, "period": 1, **fields}}
+        rows = await self.store.buckets.raw.aggregate([{"$match": query}, project])
+        found: dict[str, list[DayValue]] = {metric: [] for metric in metrics}
+        async for row in rows:
+            for day in days:
+                at = None
+                for i, metric in enumerate(metrics):
+                    value = row.get(f"v{i}_{day}")
+                    if value is None:
+                        continue  # no such day in the month, or no value that day
+                    at = at or slot_start("day", str(row["period"]), day)
+                    if first <= at <= last:
+                        found[metric].append(DayValue(str(row["account_id"]), at, float(value)))
+        return {m: sorted(v, key=lambda p: (p.at, p.account_id)) for m, v in found.items()}
 
     async def post_metrics_latest(
         self,

@@ -40,6 +40,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from siar.contracts import MetricsCollected
 from siar.runtime.mongo import Document, IndexSpec, TenantCollection
 from siar_analytics.errors import AnalyticsError
+from siar_analytics.post_scores import PostScores, needs_followers, seen_of
 from siar_analytics.rollups import GRAINS, Reading, bucket_of, merge, series_key
 
 SNAPSHOTS = "metric_snapshots"
@@ -71,6 +72,11 @@ SERIES_INDEXES = (
     IndexSpec(
         BUCKETS,
         [("workspace_id", ASCENDING), ("grain", ASCENDING), ("collected_ts", ASCENDING)],
+    ),
+    # Accounts' latest documents without scanning every post's (reports, audience).
+    IndexSpec(
+        BUCKETS,
+        [("workspace_id", ASCENDING), ("grain", ASCENDING), ("scope", ASCENDING)],
     ),
     # Reports pick posts by publication time from the latest documents.
     IndexSpec(
@@ -166,6 +172,7 @@ class SeriesStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.snapshots = TenantCollection(db[SNAPSHOTS])
         self.buckets = TenantCollection(db[BUCKETS])
+        self.scores = PostScores(db)
 
     async def record(self, event: MetricsCollected, session: AsyncClientSession) -> int:
         """Store a snapshot and fold it into its roll-ups; 1 if stored, 0 if seen before."""
@@ -214,7 +221,41 @@ class SeriesStore:
             for _id in sorted(changed)
         ]
         await self._write(writes, session)
+        await self._score([current[_id] for _id in sorted(changed)], current, session)
         return fresh
+
+    async def _score(
+        self, changed: list[Document], current: dict[str, Document], s: AsyncClientSession
+    ) -> None:
+        """Carry posts' new latest metrics into their score documents, with the
+        followers of their accounts where the network rates engagement per follower."""
+        posts = [d for d in changed if d["grain"] == LATEST and d["scope"] == "post"]
+        wanted = {
+            bucket_id(d["workspace_id"], LATEST, series_key(d["account_id"], "account", None), "-")
+            for d in posts
+            if needs_followers(str(d["network"]))
+        }
+        missing = [_id for _id in wanted if _id not in current]
+        if missing:
+            found = self.buckets.raw.find({"_id": {"$in": missing}}, session=s)
+            current = {**current, **{str(d["_id"]): d async for d in found}}
+        followers = {
+            (d["workspace_id"], d["account_id"]): d["slots"][LAST_SLOT]
+            .get("m", {})
+            .get("followers")
+            for _id in wanted
+            if (d := current.get(_id)) is not None
+        }
+        updates = [
+            (
+                str(d["workspace_id"]),
+                str(d["account_id"]),
+                str(d["network_post_id"]),
+                seen_of(d, followers.get((d["workspace_id"], d["account_id"]))),
+            )
+            for d in posts
+        ]
+        await self.scores.record_seen(updates, s)
 
     async def _write(self, writes: list[ReplaceOne[Document]], s: AsyncClientSession) -> None:
         if not writes:
