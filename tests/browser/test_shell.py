@@ -53,3 +53,29 @@ def test_indonesian_everywhere_and_remembered(signed_in: Page, console: Console)
     expect(page.get_by_role("heading", name="Masuk ke Siar")).to_be_visible()
     page.get_by_label("Bahasa").select_option("en")
     expect(page.get_by_role("heading", name="Sign in to Siar")).to_be_visible()
+
+
+def test_a_refused_session_asks_to_sign_in_again_and_keeps_the_draft(
+    signed_in: Page, console: Console, person: Person
+) -> None:
+    page = signed_in
+    page.get_by_role("link", name="Team").click()
+    add = page.get_by_role("region", name="Add a member")
+    add.get_by_label("Email").fill("draft.kept@example.com")
+    # The session ends behind the page's back (revoked elsewhere, expired): both tokens fail.
+    page.evaluate(
+        """() => {
+          const s = JSON.parse(sessionStorage.getItem('siar.session'));
+          s.access = 'not-a-token'; s.refresh = 'revoked-refresh-token';
+          sessionStorage.setItem('siar.session', JSON.stringify(s));
+        }"""
+    )
+    page.get_by_role("link", name="Accounts").click()
+    expect(page.get_by_role("heading", name="Sign in to Siar")).to_be_visible()
+    page.get_by_label("Email").fill(person.email)
+    page.get_by_label("Password").fill(person.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Accounts", exact=True)).to_be_visible()
+    page.get_by_role("link", name="Team").click()
+    add = page.get_by_role("region", name="Add a member")
+    expect(add.get_by_label("Email")).to_have_value("draft.kept@example.com")
