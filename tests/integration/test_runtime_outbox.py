@@ -169,3 +169,95 @@ async def test_one_relay_holds_the_lease_until_it_expires(db: AsyncDatabase[Docu
     lease = await db["outbox_leases"].find_one({"_id": "relay"})
     assert lease is not None
     assert lease["owner"] == second.owner
+
+
+async def _relay_with_broker(
+    infra: Infra, outbox: Outbox, db: AsyncDatabase[Document], publish_wrap: Any = None
+) -> tuple[KafkaBroker, OutboxRelay]:
+    broker = KafkaBroker(
+        infra.kafka_bootstrap, acks="all", enable_idempotence=infra.idempotent_producer
+    )
+    await broker.start()
+    publish = kafka_publisher(lambda: broker)
+    return broker, OutboxRelay(outbox, db, publish_wrap(publish) if publish_wrap else publish)
+
+
+async def test_a_failed_delivery_mid_batch_leaves_it_and_the_rest_pending(
+    db: AsyncDatabase[Document], infra: Infra, kafka: KafkaTools
+) -> None:
+    topic = unique("it.outbox.fail")
+    await kafka.create_topics(topic)
+    await ensure_indexes(db, OUTBOX_INDEXES)
+    model = event_type_on(topic)
+    events = [scheduled(model, unique("ws"), n) for n in range(100)]
+    outbox = Outbox(db)
+    await outbox.add_once(events)
+    outbox.take_fresh()  # read back from the collection, as another process's rows are
+
+    def failing_41st(publish: Any) -> Any:
+        calls = 0
+
+        async def wrapped(**record: Any) -> Awaitable[Any]:
+            nonlocal calls
+            calls += 1
+            delivery = await publish(**record)
+            if calls != 41:
+                return delivery
+            failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            failed.set_exception(OSError("broker went away"))
+            return failed
+
+        return wrapped
+
+    broker, relay = await _relay_with_broker(infra, outbox, db, failing_41st)
+    try:
+        with pytest.raises(OSError, match="broker went away"):
+            await relay.relay_once()
+        pending = await outbox.collection.find({"published": False}, sort=[("seq", 1)]).to_list()
+        assert [d["_id"] for d in pending] == [str(e.event_id) for e in events[40:]]
+        assert relay.published_total == 40
+        retry = OutboxRelay(outbox, db, kafka_publisher(lambda: broker))
+        assert await retry.drain() == 60
+    finally:
+        await broker.stop()
+    assert await outbox.collection.count_documents({"published": False}) == 0
+    ids = [json.loads(r.value)["event_id"] for r in await kafka.read_topic(topic)]
+    # Records after the failed one may reach the topic twice (consumers deduplicate on
+    # event_id), but each appears, and the first 40 exactly once and in order.
+    assert ids[:40] == [str(e.event_id) for e in events[:40]]
+    assert set(ids) == {str(e.event_id) for e in events}
+
+
+async def test_rows_handed_over_in_memory_go_out_once_after_older_pending_rows(
+    mongo: AsyncMongoClient[Document], db: AsyncDatabase[Document], infra: Infra, kafka: KafkaTools
+) -> None:
+    topic = unique("it.outbox.fresh")
+    await kafka.create_topics(topic)
+    await ensure_indexes(db, OUTBOX_INDEXES)
+    model = event_type_on(topic)
+    workspace = unique("ws")
+    events = [scheduled(model, workspace, n) for n in range(40)]
+    outbox = Outbox(db)
+
+    async def older(session: AsyncClientSession) -> None:
+        await outbox.add_many(events[:10], session=session)  # not handed over
+
+    await UnitOfWork(mongo, db, outbox).run(older)
+    assert await outbox.add_once(events[10:20]) == 10
+    assert await outbox.add_once(events[10:20]) == 0, "recorded once"
+    broker, relay = await _relay_with_broker(infra, outbox, db)
+    try:
+        # Older rows are pending: the handed-over ones wait and go out in write order.
+        assert await relay.drain() == 20
+        assert await outbox.add_once(events[20:30]) == 10
+        # A read that found the new rows before they were handed over...
+        assert await relay.relay_once() == 10
+        # ...keeps the hand-off from sending them a second time.
+        assert await relay.drain() == 0
+        assert await outbox.add_once(events[30:]) == 10
+        assert await relay.drain() == 10  # nothing older pending: sent from memory
+    finally:
+        await broker.stop()
+    ids = [json.loads(r.value)["event_id"] for r in await kafka.read_topic(topic)]
+    assert ids == [str(e.event_id) for e in events]
+    assert await outbox.collection.count_documents({"published": False}) == 0

@@ -40,6 +40,12 @@ OUTBOX_INDEXES = (
 )
 
 
+# What the relay reads of a pending row: not the bookkeeping fields.
+_RELAY_FIELDS = {"topic": 1, "key": 1, "payload": 1, "headers": 1, "seq": 1}
+
+FRESH_LIMIT = 20_000
+"""Most rows an outbox hands to its relay in memory; beyond, the relay reads them."""
+
 OUTBOX_RELAYED = Counter(
     "siar_outbox_relayed",
     "Outbox events the relay handed to Kafka and the broker acknowledged, by topic.",
@@ -68,6 +74,9 @@ class Outbox:
         # Strictly increasing within a process, so relay order is write order even
         # when two events share a clock tick.
         self._last_seq = 0
+        # Rows add_once just wrote, handed to this process's relay so that it need not
+        # read them back (on nx-27017 the read costs more than the send).
+        self._fresh: list[Document] = []
 
     def _document(self, event: Event, context: Context | None = None) -> Document:
         # The trace travels with the event: the relay re-injects it when publishing.
@@ -111,21 +120,32 @@ class Outbox:
         """
         if not events:
             return 0
+        docs = [
+            self._document(e, contexts[i] if i < len(contexts) else None)
+            for i, e in enumerate(events)
+        ]
         try:
-            result = await self.collection.insert_many(
-                [
-                    self._document(e, contexts[i] if i < len(contexts) else None)
-                    for i, e in enumerate(events)
-                ],
-                ordered=False,
-            )
-            inserted = len(result.inserted_ids)
+            await self.collection.insert_many(docs, ordered=False)
         except BulkWriteError as err:
-            if any(e.get("code") != DUPLICATE_KEY for e in err.details.get("writeErrors", [])):
+            errors = err.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
                 raise
-            inserted = int(err.details.get("nInserted", 0))
+            taken = {int(e["index"]) for e in errors}
+            docs = [d for i, d in enumerate(docs) if i not in taken]
+        self._hand_off(docs)
         self.notify()
-        return inserted
+        return len(docs)
+
+    def _hand_off(self, docs: list[Document]) -> None:
+        if len(self._fresh) + len(docs) > FRESH_LIMIT:
+            self._fresh.clear()  # the relay reads them from the collection instead
+        else:
+            self._fresh.extend(docs)
+
+    def take_fresh(self) -> list[Document]:
+        """The rows :meth:`add_once` wrote since the last call, in write order."""
+        fresh, self._fresh = self._fresh, []
+        return fresh
 
     def notify(self) -> None:
         """Wake the relay: call after a transaction that added events commits."""
@@ -166,6 +186,9 @@ class OutboxRelay:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
         self._stopping = asyncio.Event()
         self.published_total = 0
+        # Ids the collection read sent lately: a row read back before add_once handed
+        # it over must not be sent a second time from memory.
+        self._read_sent: dict[str, None] = {}
 
     async def _hold_lease(self) -> bool:
         # Epoch seconds, not a datetime: see TenantCollection.replace_one on nx-27017.
@@ -180,14 +203,22 @@ class OutboxRelay:
         )
         return taken is not None
 
-    async def relay_once(self) -> int:
-        """Publish one batch of pending events; returns how many were published."""
+    async def _pending(self) -> list[Document]:
         cursor = self.outbox.collection.find(
-            {"published": False}, sort=[("seq", ASCENDING)], limit=self.batch
+            {"published": False},
+            projection=_RELAY_FIELDS,
+            sort=[("seq", ASCENDING)],
+            limit=self.batch,
         )
-        docs = await cursor.to_list()
-        if not docs:
-            return 0
+        return await cursor.to_list()
+
+    async def _send(self, docs: list[Document]) -> tuple[list[Document], BaseException | None]:
+        """Hand every record to the producer, then await all deliveries together.
+
+        Returns the delivered prefix and the first failure: records after a failure
+        may have reached Kafka too, but stay pending so that order holds on the retry
+        (consumers deduplicate on ``event_id``).
+        """
         deliveries: list[Awaitable[Any]] = []
         for doc in docs:
             token = otel_context.attach(propagate.extract(doc.get("headers") or {}))
@@ -203,28 +234,72 @@ class OutboxRelay:
             finally:
                 otel_context.detach(token)
         results = await asyncio.gather(*deliveries, return_exceptions=True)
-        # Mark only the prefix that was delivered, so order holds on the retry.
         failure = next((r for r in results if isinstance(r, BaseException)), None)
-        delivered = docs[: results.index(failure)] if failure is not None else docs
-        if delivered:
-            await self.outbox.collection.update_many(
-                {"_id": {"$in": [d["_id"] for d in delivered]}},
-                {"$set": {"published": True, "published_at": utcnow()}},
-            )
-            self.published_total += len(delivered)
-            for doc in delivered:
-                OUTBOX_RELAYED.labels(self.service, doc["topic"]).inc()
+        return (docs[: results.index(failure)] if failure is not None else docs), failure
+
+    async def _mark(self, delivered: list[Document]) -> None:
+        if not delivered:
+            return
+        await self.outbox.collection.update_many(
+            {"_id": {"$in": [d["_id"] for d in delivered]}},
+            {"$set": {"published": True, "published_at": utcnow()}},
+        )
+        self.published_total += len(delivered)
+        for doc in delivered:
+            OUTBOX_RELAYED.labels(self.service, doc["topic"]).inc()
+
+    async def relay_once(self) -> int:
+        """Publish one batch of pending events; returns how many were published."""
+        docs = await self._pending()
+        delivered, failure = await self._send(docs)
+        await self._mark(delivered)
+        self._read_sent.update(dict.fromkeys(d["_id"] for d in delivered))
+        if len(self._read_sent) > FRESH_LIMIT:
+            self._read_sent = dict.fromkeys(list(self._read_sent)[-FRESH_LIMIT // 2 :])
         if failure is not None:
             raise failure
         return len(delivered)
+
+    async def drain(self) -> int:
+        """Publish every pending event; returns how many were published.
+
+        Rows this process's :meth:`Outbox.add_once` just wrote are sent from memory,
+        without reading them back, when no older row is pending (so write order
+        holds); everything else is read from the collection in ``seq`` order.
+        """
+        total = await self._relay_fresh(self.outbox.take_fresh())
+        while True:
+            published = await self.relay_once()
+            total += published
+            if published < self.batch or not await self._hold_lease():
+                return total
+
+    async def _relay_fresh(self, fresh: list[Document]) -> int:
+        if not fresh:
+            return 0
+        older = await self.outbox.collection.find_one(
+            {"published": False, "seq": {"$lt": fresh[0]["seq"]}}, projection={"_id": 1}
+        )
+        if older is not None:
+            return 0  # read from the collection, in order, with the older ones
+        fresh = [d for d in fresh if d["_id"] not in self._read_sent]
+        total = 0
+        for start in range(0, len(fresh), self.batch):
+            delivered, failure = await self._send(fresh[start : start + self.batch])
+            await self._mark(delivered)
+            total += len(delivered)
+            if failure is not None:
+                raise failure  # the rest are still pending: the next read finds them
+        return total
 
     async def run(self) -> None:
         """Relay until stopped; errors are logged and retried, never fatal."""
         while not self._stopping.is_set():
             try:
                 if await self._hold_lease():
-                    while await self.relay_once() >= self.batch:
-                        pass
+                    await self.drain()
+                else:
+                    self.outbox.take_fresh()  # the lease holder reads them
             except (TimeoutError, PyMongoError, OSError) as err:
                 log.warning("outbox relay retrying after error: %s", err)
             except Exception:
