@@ -181,3 +181,25 @@ def test_two_factor_sign_in(signed_in: Page, console: Console, person: Person) -
             data={"grant_type": "password", "username": person.email, "password": person.password},
         )
     assert r.json()["type"] == "urn:siar:problem:totp-required"
+
+
+def test_api_key_created_shown_once_works_and_is_revoked(
+    signed_in: Page, console: Console, person: Person
+) -> None:
+    page = signed_in
+    page.get_by_role("link", name=person.email).click()
+    keys = page.get_by_role("region", name="API keys")
+    keys.get_by_role("button", name="Create key").click()
+    expect(keys.locator('[data-field="name"] .field-error')).to_be_visible()
+    keys.get_by_label("Name").fill("reporting script")
+    keys.get_by_label("reports.read").check()
+    keys.get_by_role("button", name="Create key").click()
+    secret = keys.get_by_test_id("api-key").inner_text()
+    expect(keys.get_by_role("cell", name="reporting script", exact=True)).to_be_visible()
+    with httpx.Client() as http:
+        grant = {"grant_type": "api_key", "api_key": secret}
+        assert http.post(f"{console.url}/v1/auth/token", data=grant).status_code == 200
+        keys.get_by_role("button", name="Revoke reporting script").click()
+        expect(keys.get_by_role("cell", name="Revoked")).to_be_visible()
+        assert http.post(f"{console.url}/v1/auth/token", data=grant).status_code == 401
+    shot(page, "profile")

@@ -4,9 +4,11 @@
 import { h, mount } from "../dom.js";
 import { field, formError, onSubmit } from "../forms.js";
 import { section } from "../widgets.js";
+import { keysSection, strings as keyStrings } from "./profile-keys.js";
 
 export const strings = {
   en: {
+    ...keyStrings.en,
     "profile.title": "Your profile",
     "profile.name": "Name",
     "profile.email": "Email",
@@ -22,6 +24,7 @@ export const strings = {
     "profile.totp-off": "Two-factor sign-in is off.",
   },
   id: {
+    ...keyStrings.id,
     "profile.title": "Profil Anda",
     "profile.name": "Nama",
     "profile.email": "Email",
@@ -62,7 +65,8 @@ export async function render(root, ctx) {
       h("dt", {}, t("profile.name")), h("dd", {}, me.name),
       h("dt", {}, t("profile.email")), h("dd", {}, me.email)),
     section("profile-totp", t("profile.totp"), begin, enrolment),
-    section("profile-totp-off", t("profile.totp-off-title"), off));
+    section("profile-totp-off", t("profile.totp-off-title"), off),
+    await keysSection(ctx));
 }
 
 function showEnrolment(ctx, box, enrolment) {
