@@ -170,9 +170,15 @@ def test_analytics_report_compares_and_exports(
     expect(page.get_by_role("status").filter(has_text="compared with")).to_be_visible()
     expect(page.locator(".kpi")).to_have_count(9)
 
-    # The fan's comment reaches analytics through Kafka: ask again until it is counted.
-    deadline = time.monotonic() + 90
-    while kpi(page, "inbox_received").inner_text() != "1" and time.monotonic() < deadline:
+    # The fan's comment reaches analytics through Kafka, the audience comes with the account
+    # metrics the collector fetches: ask again until both are in.
+    age = page.get_by_role("region", name="Audience").get_by_role("img", name="Age")
+
+    def arrived() -> bool:
+        return kpi(page, "inbox_received").inner_text() == "1" and age.count() == 1
+
+    deadline = time.monotonic() + 120
+    while not arrived() and time.monotonic() < deadline:
         page.wait_for_timeout(2000)
         show_report(page)
     expect(kpi(page, "inbox_received")).to_have_text("1")
@@ -181,7 +187,7 @@ def test_analytics_report_compares_and_exports(
     expect(page.locator("svg.heatmap rect")).to_have_count(7 * 24)
     # The sandbox reports its audience: shares per age group, gender, country and city.
     audience = page.get_by_role("region", name="Audience")
-    expect(audience.get_by_role("img", name="Age")).to_be_visible()
+    expect(age).to_be_visible()
     expect(audience.get_by_role("img", name="Gender").locator("rect.bar")).to_have_count(3)
     # Two client workspaces: the agency view lists both for the same period, with totals.
     agency = page.get_by_role("region", name="All your client workspaces")
@@ -282,3 +288,36 @@ def test_page_helpers_in_the_browser(page: Page, console: Console) -> None:
         'analytics.down{"pct":"50 %"}',
     ]
     assert [c["tone"] for c in got["changes"]] == ["", "", "down"]
+
+
+def test_research_tracks_a_hashtag(signed_in: Page, console: Console, person: Person) -> None:
+    page = signed_in
+    page.get_by_role("link", name="Analytics").click()
+    page.get_by_role("button", name="Research").click()
+    expect(page.get_by_role("button", name="Research")).to_have_attribute("aria-pressed", "true")
+    assert "view=research" in page.url
+    expect(page.get_by_text("Nothing tracked yet.")).to_be_visible()
+
+    value = page.get_by_label("Term or handle")
+    value.fill("#kopi senja")  # a hashtag cannot hold a space: refused, text kept
+    page.get_by_role("button", name="Track", exact=True).click()
+    expect(page.get_by_role("alert").first).to_contain_text("Check the term or handle")
+    expect(value).to_have_value("#kopi senja")
+
+    value.fill("#KopiSenja")
+    page.get_by_role("button", name="Track", exact=True).click()
+    tracked = page.get_by_role("region", name="Tracked")
+    expect(tracked).to_contain_text("#kopisenja")
+    # The research collector searches the sandbox within a tick or two.
+    deadline = time.monotonic() + 120
+    trend = page.get_by_role("region", name="#kopisenja")
+    while "—" in tracked.locator("tbody td").nth(3).inner_text() and time.monotonic() < deadline:
+        page.wait_for_timeout(3000)
+        page.get_by_role("button", name="Show report").click()
+        expect(tracked).to_contain_text("#kopisenja")
+    expect(tracked.locator("tbody td").nth(3)).not_to_have_text("—")
+    expect(trend.get_by_role("img", name="Mentions per day")).to_be_visible()
+    shot(page, "analytics-research-1280")
+
+    page.get_by_role("button", name="Stop tracking #kopisenja").click()
+    expect(tracked).to_contain_text("Nothing tracked yet.")

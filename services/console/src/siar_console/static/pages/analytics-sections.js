@@ -46,7 +46,8 @@ export function headline(report, t, f) {
     })));
 }
 
-function dayLabel(day, locale) {
+/** A UTC day ("2026-11-23") as a short date in `locale` ("23 Nov"). */
+export function dayLabel(day, locale) {
   return new Date(`${day}T00:00:00Z`).toLocaleDateString(locale, { day: "numeric", month: "short", timeZone: "UTC" });
 }
 

@@ -6,6 +6,7 @@
 import { h, mount } from "../dom.js";
 import { field, formError, keepDraft, onSubmit, problemText } from "../forms.js";
 import { agencyPanel } from "./analytics-agency.js";
+import { researchView } from "./analytics-research.js";
 import { audience, dailyCharts, formats, headline, inbox, posts, timing } from "./analytics-sections.js";
 import { strings } from "./analytics-strings.js";
 
@@ -114,11 +115,28 @@ export async function render(root, ctx) {
   const form = rangeForm(ctx, params, accounts);
   const status = h("p", { class: "muted", role: "status" });
   const report = h("div", { class: "report" });
-  const agency = agencyPanel(ctx, formats(ctx.locale));
-  mount(root, h("h1", { id: "page-title" }, t("analytics.title")), form, status, report, exportPanel(ctx, () => params), agency?.panel);
+  // Two views over one period: the performance report, and research (tracked terms).
+  const view = ctx.query.get("view") === "research" ? "research" : "report";
+  const tabs = h("div", { class: "row tabs", role: "group", "aria-label": t("analytics.views") },
+    ["report", "research"].map((v) => h("button", {
+      type: "button", "aria-pressed": String(v === view),
+      onclick: () => ctx.navigate("analytics", { from: params.from, to: params.to, scope: params.scope, tz: params.tz, view: v }),
+    }, t(`analytics.view.${v}`))));
+  const research = view === "research" ? researchView(ctx, accounts, formats(ctx.locale)) : null;
+  const agency = research ? null : agencyPanel(ctx, formats(ctx.locale));
+  mount(root, h("h1", { id: "page-title" }, t("analytics.title")), tabs, form, status,
+    research ? research.node : [report, exportPanel(ctx, () => params), agency?.panel]);
   const draft = keepDraft(form, `analytics-range-${ctx.workspace.id}`);
+  let left = false; // set when the user leaves: a late answer must not touch the route
 
   async function load(next) {
+    if (research) {
+      await research.load(next);
+      if (left) return;
+      params = next;
+      ctx.setQuery({ from: next.from, to: next.to, scope: next.scope, tz: next.tz, view });
+      return;
+    }
     status.textContent = t("analytics.loading");
     report.setAttribute("aria-busy", "true");
     const prev = previousPeriod(next.from, next.to);
@@ -128,6 +146,7 @@ export async function render(root, ctx) {
         // The previous period only draws the dashed lines: without it the report still shows.
         api.get(ctx.wsPath("/reports/overview"), reportQuery({ ...next, ...prev })).catch(() => null),
       ]);
+      if (left) return;
       params = next;
       ctx.setQuery({ from: next.from, to: next.to, scope: next.scope, tz: next.tz });
       draw(current, previous);
@@ -156,10 +175,13 @@ export async function render(root, ctx) {
     draft,
     aliases: { account_id: "scope", network: "scope" },
   });
-  try {
-    await load(params);
-  } catch (err) {
-    status.textContent = "";
-    mount(report, h("p", { class: "form-error", role: "alert" }, problemText(err)));
-  }
+  // Not awaited: the cleanup below must be in the shell's hands before any answer comes.
+  load(params).catch((err) => {
+    if (left) return;
+    status.textContent = research ? problemText(err) : "";
+    if (!research) mount(report, h("p", { class: "form-error", role: "alert" }, problemText(err)));
+  });
+  return () => {
+    left = true;
+  };
 }

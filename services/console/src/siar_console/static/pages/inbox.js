@@ -70,6 +70,8 @@ export async function render(root, ctx) {
   const frame = h("div", { class: "inbox" });
   const { form, showFacets } = filterForm(ctx, state.filters, { apply, clear: () => ctx.navigate("inbox") });
   let thread = null;
+  let left = false; // set when the user leaves: a late answer must not touch the route
+  const setQuery = (query) => !left && ctx.setQuery(query);
   const chosen = new Set();
   const bulk = ctx.can("inbox.reply") ? bulkBar(ctx, chosen, { me, done: () => load(false) }) : null;
 
@@ -93,7 +95,7 @@ export async function render(root, ctx) {
 
   async function apply(filters) {
     state.filters = filters;
-    ctx.setQuery(routeQuery());
+    setQuery(routeQuery());
     await load(false);
   }
 
@@ -170,7 +172,7 @@ export async function render(root, ctx) {
     thread?.close();
     thread = null;
     state.selected = id;
-    ctx.setQuery(routeQuery());
+    setQuery(routeQuery());
     frame.classList.toggle("has-selection", Boolean(id));
     for (const b of list.querySelectorAll("button.conv")) b.setAttribute("aria-current", String(b.dataset.id === id));
     if (!id) {
@@ -224,9 +226,10 @@ export async function render(root, ctx) {
     },
   });
 
-  await load(false);
-  await select(state.selected);
+  // Not awaited: the cleanup below must be in the shell's hands before any answer comes.
+  load(false).then(() => !left && select(state.selected));
   return () => {
+    left = true;
     stop();
     thread?.close();
     clearTimeout(countsTimer);
