@@ -31,6 +31,23 @@ function sizeText(bytes, locale) {
   return `${(bytes / 1_048_576).toLocaleString(locale, { maximumFractionDigits: 1 })} MB`;
 }
 
+function mediaRow(ctx, item, disabled) {
+  const id = `media-${item.id}`;
+  return h("li", { class: "media-item" },
+    h("input", { type: "checkbox", id, name: `media:${item.id}`, value: item.id, disabled }),
+    h("label", { for: id }, thumbnail(ctx, item),
+      h("span", {}, item.filename, h("span", { class: "muted" }, ` · ${item.kind} · ${sizeText(item.size_bytes, ctx.locale)}`))));
+}
+
+/** Tick the listed items `ids`; the ids ticked now. */
+function tick(list, ids) {
+  for (const id of ids) {
+    const box = list.querySelector(`input[value="${CSS.escape(id)}"]`);
+    if (box) box.checked = true;
+  }
+  return [...list.querySelectorAll("input[type=checkbox]:checked")].map((el) => el.value);
+}
+
 /** Upload the chosen file (with its alt text) to the library; `added(item)` on success. */
 async function uploadOne(ctx, { upload, alt, uploadButton, status, disabled }, added) {
   const { t } = ctx;
@@ -82,29 +99,16 @@ export async function mediaPicker(ctx, { onChange, disabled = false }) {
   const uploadButton = h("button", { type: "button", disabled }, t("composer.media-upload-button"));
   const status = h("p", { class: "muted", "aria-live": "polite" });
 
-  function row(item) {
-    const id = `media-${item.id}`;
-    return h("li", { class: "media-item" },
-      h("input", { type: "checkbox", id, name: `media:${item.id}`, value: item.id, disabled }),
-      h("label", { for: id }, thumbnail(ctx, item),
-        h("span", {}, item.filename, h("span", { class: "muted" }, ` · ${item.kind} · ${sizeText(item.size_bytes, ctx.locale)}`))));
-  }
-
   function show(found) {
     const picked = new Set(selectedIds());
     for (const item of found) items.set(item.id, item);
     // Picked items stay listed while searching, so a search never silently drops a pick.
     const shown = [...new Map([...[...picked].map((id) => [id, items.get(id)]), ...found.map((i) => [i.id, i])]).values()].filter(Boolean);
-    mount(list, shown.length ? shown.map(row) : h("li", { class: "muted" }, t("composer.media-none")));
-    for (const id of picked) {
-      const box = list.querySelector(`input[value="${CSS.escape(id)}"]`);
-      if (box) box.checked = true;
-    }
+    mount(list, shown.length ? shown.map((item) => mediaRow(ctx, item, disabled)) : h("li", { class: "muted" }, t("composer.media-none")));
+    tick(list, picked);
   }
 
-  function selectedIds() {
-    return [...list.querySelectorAll("input[type=checkbox]:checked")].map((el) => el.value);
-  }
+  const selectedIds = () => tick(list, []);
 
   async function load(q) {
     show((await api.get(ctx.wsPath("/media"), { q: q || undefined, limit: 50 })).items);
@@ -119,7 +123,7 @@ export async function mediaPicker(ctx, { onChange, disabled = false }) {
   uploadButton.addEventListener("click", () => uploadOne(ctx, { upload, alt, uploadButton, status, disabled }, (item) => {
     items.set(item.id, item);
     show([item, ...[...items.values()].filter((i) => i && i.id !== item.id)]);
-    list.querySelector(`input[value="${CSS.escape(item.id)}"]`).checked = true;
+    tick(list, [item.id]);
     onChange();
   }));
 
@@ -139,10 +143,7 @@ export async function mediaPicker(ctx, { onChange, disabled = false }) {
         if (!items.has(id)) items.set(id, await api.get(ctx.wsPath(`/media/${encodeURIComponent(id)}`)).catch(() => null));
       }
       show([...items.values()].filter(Boolean));
-      for (const id of ids) {
-        const box = list.querySelector(`input[value="${CSS.escape(id)}"]`);
-        if (box) box.checked = true;
-      }
+      tick(list, ids);
     },
   };
 }
