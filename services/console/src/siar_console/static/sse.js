@@ -6,8 +6,8 @@ import { accessToken } from "./session.js";
 
 /**
  * Listen to `path` (e.g. `/v1/workspaces/{ws}/conversations:stream`); `onEvent({event, id,
- * data})` gets each event (data JSON-parsed when it is JSON). `onState("open"|"lost")`
- * reports the connection. Returns `stop()`.
+ * data})` gets each event (data JSON-parsed when it is JSON). `onState("open"|"lost"|
+ * "signed-out")` reports the connection. Returns `stop()`.
  */
 export function listen(path, { onEvent, onState = () => {}, retryMs = 2000 } = {}) {
   let stopped = false;
@@ -20,7 +20,11 @@ export function listen(path, { onEvent, onState = () => {}, retryMs = 2000 } = {
       try {
         const headers = { accept: "text/event-stream" };
         const token = await accessToken();
-        if (token) headers.authorization = `Bearer ${token}`;
+        if (!token) {
+          onState("signed-out"); // the session is over: the shell shows sign-in
+          return;
+        }
+        headers.authorization = `Bearer ${token}`;
         if (lastId) headers["last-event-id"] = lastId;
         const response = await fetch(path, { headers, signal: controller.signal });
         if (response.status === 401) await accessToken({ force: true });
