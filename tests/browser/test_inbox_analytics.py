@@ -101,6 +101,17 @@ def test_inbox_answers_a_comment_that_arrives_live(
     fan.get_by_role("button", name="Hide").click()
     expect(fan.locator(".acted")).to_contain_text("Hide: done", timeout=60_000)
     expect(fan.locator(".message-head")).to_contain_text("Hidden")
+
+    # Assign to me, a snooze time in the past (refused beside its form), an internal note.
+    thread.get_by_label("Assign to").select_option(label="Me")
+    thread.get_by_role("button", name="Assign", exact=True).click()
+    expect(page.get_by_label("Assigned to", exact=True)).to_contain_text("Me (1)")
+    thread.get_by_label("Snooze until").fill("2020-01-01T10:00")
+    thread.get_by_role("button", name="Snooze", exact=True).click()
+    expect(thread.locator(".thread-controls")).to_contain_text("Choose a time in the future")
+    thread.get_by_label("Note", exact=True).fill("Called them back about the promo.")
+    thread.get_by_role("button", name="Add note").click()
+    expect(thread.locator(".notes")).to_contain_text("Called them back about the promo.")
     shot(page, "inbox-thread-1280")
 
     # Tags: saved on the thread, then offered as one-click filters with their counts.
