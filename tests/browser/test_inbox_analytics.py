@@ -332,3 +332,17 @@ def test_research_tracks_a_hashtag(signed_in: Page, console: Console, person: Pe
 
     page.get_by_role("button", name="Stop tracking #kopisenja").click()
     expect(tracked).to_contain_text("Nothing tracked yet.")
+
+
+def test_inbox_stream_says_when_it_is_lost_and_comes_back(signed_in: Page) -> None:
+    page = signed_in
+    stream = re.compile(r".*/conversations:stream$")
+    # The inbox answers the stream with 503 (as a proxy would with the inbox down)...
+    page.route(stream, lambda route: route.fulfill(status=503, body="down"))
+    page.get_by_role("link", name="Inbox").click()
+    live = page.locator(".live")
+    expect(live).to_have_text("Live updates lost — reconnecting…")
+    shot(page, "inbox-stream-lost")
+    # ...and is back: the client reconnects by itself and says so.
+    page.unroute(stream)
+    expect(live).to_have_text(LIVE, timeout=30_000)
