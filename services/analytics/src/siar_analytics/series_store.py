@@ -73,11 +73,6 @@ SERIES_INDEXES = (
         BUCKETS,
         [("workspace_id", ASCENDING), ("grain", ASCENDING), ("collected_ts", ASCENDING)],
     ),
-    # Accounts' latest documents without scanning every post's (reports, audience).
-    IndexSpec(
-        BUCKETS,
-        [("workspace_id", ASCENDING), ("grain", ASCENDING), ("scope", ASCENDING)],
-    ),
     # Reports pick posts by publication time from the latest documents.
     IndexSpec(
         BUCKETS,
