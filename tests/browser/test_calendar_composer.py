@@ -1,64 +1,31 @@
-"""Calendar, composer and approvals in a real browser, against the whole platform.
+"""Calendar and composer in a real browser, against the whole platform.
 
 A post is composed and scheduled, goes out on the sandbox network and shows as published
 on the calendar; a post is dragged (and keyboard-moved) to another day; problems land
-beside their field with the typing kept; an approver requests changes, the author
-resubmits, the approver approves. Screenshots at desktop and phone width.
+beside their field with the typing kept; own text per network with an uploaded image;
+the queue; campaigns; Indonesian. Screenshots at desktop and phone width.
 """
 
 from __future__ import annotations
 
 import re
-import struct
-import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import httpx
-from playwright.sync_api import Browser, Page, ViewportSize, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from siar.connectors.x_text import weighted_length
-from tests.browser.conftest import Console, shot, sign_in
-from tests.browser.tenants import PASSWORD, Person, token
-
-DESKTOP = ViewportSize(width=1280, height=800)
-PHONE = ViewportSize(width=390, height=844)
-LOCAL_IN = """(seconds) => {
-  const d = new Date(Date.now() + seconds * 1000);
-  const p = (n) => String(n).padStart(2, "0");
-  const day = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
-  return `${day}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-}"""
-LOCAL_DAY = """(iso) => {
-  const d = new Date(iso);
-  const p = (n) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
-}"""
-
-
-def workspace_of(page: Page) -> str:
-    found = re.search(r"#/w/([^/]+)/", page.url)
-    assert found, page.url
-    return found.group(1)
-
-
-@contextmanager
-def api(console: Console, person: Person) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
-    """An HTTP client and ``person``'s bearer header, for setting up and checking data."""
-    with httpx.Client(timeout=30.0) as http:
-        yield http, {"authorization": f"Bearer {token(http, console.vault, person.email)}"}
-
-
-def get_post(console: Console, person: Person, ws: str, post_id: str) -> dict[str, Any]:
-    with api(console, person) as (http, auth):
-        r = http.get(
-            f"{console.stack.urls['scheduler']}/v1/workspaces/{ws}/posts/{post_id}", headers=auth
-        )
-    assert r.status_code == 200, r.text
-    body: dict[str, Any] = r.json()
-    return body
+from tests.browser.conftest import Console, shot
+from tests.browser.posting import (
+    DESKTOP,
+    LOCAL_DAY,
+    LOCAL_IN,
+    PHONE,
+    api,
+    get_post,
+    png,
+    workspace_of,
+)
+from tests.browser.tenants import Person
 
 
 def test_compose_schedule_and_see_it_published(signed_in: Page, person: Person) -> None:
@@ -168,100 +135,6 @@ def test_problems_are_shown_beside_their_field_and_typing_is_kept(signed_in: Pag
     expect(page.get_by_role("checkbox", name=re.compile(r"· sandbox"))).to_be_checked()
 
 
-def _add_approver(console: Console, owner: Person, ws: str) -> Person:
-    approver = Person(
-        email=f"client-{datetime.now(UTC).timestamp():.0f}-{ws[-6:]}@example.com", password=PASSWORD
-    )
-    with api(console, owner) as (http, auth):
-        r = http.post(
-            f"{console.vault}/v1/users",
-            json={"email": approver.email, "password": PASSWORD, "name": "Client"},
-        )
-        assert r.status_code == 201, r.text
-        r = http.post(
-            f"{console.vault}/v1/workspaces/{ws}/members",
-            json={"email": approver.email, "role": "approver"},
-            headers=auth,
-        )
-        assert r.status_code == 201, r.text
-    return approver
-
-
-def test_approver_requests_changes_then_approves(
-    signed_in: Page, browser: Browser, console: Console, person: Person
-) -> None:
-    author = signed_in
-    ws = workspace_of(author)
-    approver = _add_approver(console, person, ws)
-    author.get_by_role("link", name="Compose").click()
-    author.get_by_role("checkbox", name=re.compile(r"· sandbox")).check()
-    author.get_by_label("Text", exact=True).fill("Client preview: new menu launch")
-    author.get_by_label("When").fill(author.evaluate(LOCAL_IN, 3 * 86400))
-    author.get_by_label("Note for the approver").fill("Please check the wording")
-    author.get_by_role("button", name="Submit for approval").click()
-    expect(author).to_have_url(re.compile(r"/approvals"))
-    expect(author.get_by_role("article").filter(has_text="new menu launch")).to_contain_text(
-        "submitted it for approval"
-    )
-
-    context = browser.new_context(viewport=DESKTOP, locale="en-GB")
-    client = context.new_page()
-    try:
-        sign_in(client, console, approver)
-        client.get_by_role("link", name="Approvals").click()
-        card = client.get_by_role("article").filter(has_text="new menu launch")
-        expect(card).to_contain_text("Please check the wording")
-        # Requesting changes needs a comment: the API's problem lands beside it.
-        card.get_by_role("button", name="Request changes").click()
-        expect(card.locator('[data-field="comment"] .field-error')).to_be_visible()
-        shot(client, "approvals-approver")
-        client.set_viewport_size(PHONE)
-        shot(client, "approvals-approver-phone")
-        client.set_viewport_size(DESKTOP)
-        card.get_by_label("Comment").fill("Say 'menu baru' too")
-        card.get_by_role("button", name="Request changes").click()
-        expect(client.get_by_role("status").filter(has_text="Changes requested.")).to_be_visible()
-        expect(client.get_by_text("Nothing awaits approval.")).to_be_visible()
-
-        author.reload()
-        sent_back = author.get_by_role("article").filter(has_text="new menu launch")
-        expect(sent_back).to_contain_text("Say 'menu baru' too")
-        sent_back.get_by_role("link", name="Edit in the composer").click()
-        expect(author.get_by_role("heading", name="Edit post")).to_be_visible()
-        author.get_by_label("Text", exact=True).fill("Client preview: new menu launch — menu baru!")
-        author.get_by_role("button", name="Submit for approval").click()
-        expect(author).to_have_url(re.compile(r"/approvals"))
-
-        client.reload()
-        card = client.get_by_role("article").filter(has_text="menu baru!")
-        card.get_by_role("button", name="Approve").click()
-        expect(client.get_by_role("status").filter(has_text="Approved")).to_be_visible()
-        post_id = (
-            author.get_by_role("article")
-            .filter(has_text="menu baru!")
-            .get_attribute("data-post-id")
-        )
-        assert post_id
-        assert get_post(console, person, ws, post_id)["status"] == "scheduled"
-    finally:
-        context.close()
-
-
-def _png(width: int = 40, height: int = 30) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = struct.pack(">I", zlib.crc32(kind + data))
-        return struct.pack(">I", len(data)) + kind + data + crc
-
-    rows = b"".join(b"\x00" + b"\x0b\x5c\xad" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
-
-
 def test_own_text_per_network_and_an_uploaded_image_posted_now(
     signed_in: Page, console: Console, person: Person
 ) -> None:
@@ -278,7 +151,7 @@ def test_own_text_per_network_and_an_uploaded_image_posted_now(
     expect(page.get_by_role("article", name="Preview on Sandbox")).to_contain_text(own)
     # Upload to the media library: the item is ticked and shown in the preview.
     page.get_by_label("Upload a file").set_input_files(
-        files=[{"name": "kopi.png", "mimeType": "image/png", "buffer": _png()}]
+        files=[FilePayload(name="kopi.png", mimeType="image/png", buffer=png())]
     )
     page.get_by_label("Alt text").fill("A cup of kopi")
     page.get_by_role("button", name="Upload", exact=True).click()
