@@ -196,6 +196,8 @@ def test_analytics_report_compares_and_exports(
     expect(page.locator('[data-kpi="inbox_received"] .kpi-change')).to_have_text("new this period")
     expect(page.locator("figure.chart svg[role=img]").first).to_be_visible()
     expect(page.locator("svg.heatmap rect")).to_have_count(7 * 24)
+    team = page.get_by_role("region", name="Response times by teammate")
+    expect(team).to_contain_text("still without an answer: 1")
     # The sandbox reports its audience: shares per age group, gender, country and city.
     audience = page.get_by_role("region", name="Audience")
     expect(age).to_be_visible()

@@ -7,6 +7,7 @@ import { h, mount } from "../dom.js";
 import { field, formError, keepDraft, onSubmit, problemText } from "../forms.js";
 import { agencyPanel } from "./analytics-agency.js";
 import { researchView } from "./analytics-research.js";
+import { teamPanel } from "./analytics-team.js";
 import { audience, dailyCharts, formats, headline, inbox, posts, timing } from "./analytics-sections.js";
 import { strings } from "./analytics-strings.js";
 
@@ -124,8 +125,9 @@ export async function render(root, ctx) {
     }, t(`analytics.view.${v}`))));
   const research = view === "research" ? researchView(ctx, accounts, formats(ctx.locale)) : null;
   const agency = research ? null : agencyPanel(ctx, formats(ctx.locale));
+  const team = research ? null : teamPanel(ctx, formats(ctx.locale));
   mount(root, h("h1", { id: "page-title" }, t("analytics.title")), tabs, form, status,
-    research ? research.node : [report, exportPanel(ctx, () => params), agency?.panel]);
+    research ? research.node : [report, team?.panel, exportPanel(ctx, () => params), agency?.panel]);
   const draft = keepDraft(form, `analytics-range-${ctx.workspace.id}`);
   let left = false; // set when the user leaves: a late answer must not touch the route
 
@@ -151,6 +153,7 @@ export async function render(root, ctx) {
       ctx.setQuery({ from: next.from, to: next.to, scope: next.scope, tz: next.tz });
       draw(current, previous);
       agency?.load(next);
+      team?.load(next);
     } finally {
       report.removeAttribute("aria-busy");
     }
