@@ -130,6 +130,25 @@ async def test_labels_and_calendar_filters(app: Harness) -> None:
     assert await calendar(app, label_id=launch) == ["two"]
 
 
+async def test_drafts_without_a_time_are_listed_apart(app: Harness) -> None:
+    await create(app, "timed", ["acc_box"], 2)
+    for text, accounts in (("idea", ["acc_box"]), ("later idea", ["acc_sky"])):
+        body = {"text": text, "account_ids": accounts}
+        r = await app.http.post(app.url("/posts"), json=body, headers=auth("editor"))
+        assert r.status_code == 201, r.text
+        assert r.json()["scheduled_at"] is None
+
+    async def unscheduled(**params: str) -> list[str]:
+        r = await app.http.get(app.url("/posts:unscheduled"), params=params, headers=auth("viewer"))
+        assert r.status_code == 200, r.text
+        return [p["text"] for p in r.json()["items"]]
+
+    assert await unscheduled() == ["later idea", "idea"]
+    assert await unscheduled(account_id="acc_box") == ["idea"]
+    assert await unscheduled(limit="1") == ["later idea"]
+    assert await calendar(app) == ["timed"]
+
+
 async def test_the_ics_feed_is_read_by_a_calendar_parser(app: Harness) -> None:
     launch = await label(app, "Launch", "#0088ff")
     one = await create(app, "Big launch today\nsecond line", ["acc_sky"], 5, label_ids=[launch])

@@ -33,13 +33,18 @@ class CalendarFilter:
     label_ids: Sequence[str] = ()
     authors: Sequence[str] = ()
 
-    def query(self, start: datetime, end: datetime) -> dict[str, Any]:
-        """The MongoDB filter.
+    def query(self, start: datetime | None, end: datetime | None) -> dict[str, Any]:
+        """The MongoDB filter: posts in [start, end), or posts with no time when both are None.
 
         ``$in`` for arrays (nx-27017 cannot match an indexed array by equality) and
         ``$elemMatch`` for targets (it finds nothing for ``targets.account_id: {$in}``).
         """
-        query: dict[str, Any] = {"scheduled_at": {"$gte": start, "$lt": end}}
+        # ``$in: [None]``, not ``None``: beside an ``$and``, nx-27017 misses null fields
+        # compared by plain equality.
+        when: dict[str, Any] = (
+            {"$in": [None]} if start is None or end is None else {"$gte": start, "$lt": end}
+        )
+        query: dict[str, Any] = {"scheduled_at": when}
         on_targets = [
             {"targets": {"$elemMatch": {field: {"$in": list(values)}}}}
             for field, values in (("account_id", self.account_ids), ("network", self.networks))
@@ -88,6 +93,14 @@ class CalendarService:
     ) -> list[Post]:
         """Posts scheduled in [start, end) that pass ``where``, by time."""
         return await self.store.find_posts(workspace_id, where.query(start, end), limit=limit)
+
+    async def unscheduled(
+        self, workspace_id: str, *, where: CalendarFilter, limit: int
+    ) -> list[Post]:
+        """Drafts and ideas with no time yet, newest first: they have no place on a calendar."""
+        posts = await self.store.find_posts(workspace_id, where.query(None, None), limit=0)
+        posts.sort(key=lambda p: p.created_at, reverse=True)
+        return posts[:limit]
 
     async def awaiting_approval(self, workspace_id: str, limit: int = 1000) -> list[Post]:
         """Posts in review, soonest first: what an approver has to look at."""

@@ -82,6 +82,20 @@ async def list_posts(
     return PostList(items=[_public(p) for p in posts])
 
 
+@router.get("/posts:unscheduled", summary="Drafts and ideas with no time yet, newest first")
+async def list_unscheduled(
+    ws: str,
+    workflow: WorkflowDep,
+    where: CalendarQuery,
+    principal: Annotated[Principal, require(Permission.POSTS_READ)],
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 200,
+) -> PostList:
+    posts = await workflow.calendar.unscheduled(
+        ws, where=for_caller(where, principal, ws), limit=limit
+    )
+    return PostList(items=[_public(p) for p in posts])
+
+
 @router.get("/posts/{post_id}", summary="One post")
 async def get_post(
     ws: str, post_id: str, service: Service, _: Annotated[Principal, require(Permission.POSTS_READ)]
