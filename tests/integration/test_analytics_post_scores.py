@@ -24,6 +24,7 @@ from siar_analytics.post_scores import SCORES
 from siar_analytics.report_service import Overview, ReportService, Scope, join_posts
 from siar_analytics.report_wiring import REPORT_INDEXES
 from siar_analytics.reports import breakdown, heatmap, rank
+from siar_analytics.score_backfill import backfill
 from siar_analytics.series_store import SERIES_INDEXES, SeriesStore
 
 PUBLISHED = datetime(2026, 3, 4, 9, 30, tzinfo=UTC)
@@ -304,3 +305,26 @@ async def test_the_overview_equals_the_former_computation(
     assert expected["posts_published"] > (5 if scope == Scope() else 1)  # bottom posts too
     assert expected["previous_posts"] > 0
     assert plain(sections_of(report)) == plain(expected)
+
+
+async def test_the_backfill_scores_posts_stored_before_scores_existed(
+    db: AsyncDatabase[Document], uow: UnitOfWork, reports: ReportService
+) -> None:
+    await seed(db, uow, reports)
+    # Posts with metrics (published ones without any are scored when measured).
+    kept = {d["_id"]: d async for d in db[SCORES].find({"seen": {"$ne": None}})}
+    assert len(kept) > 30
+    await db[SCORES].delete_many({})  # as a database from before post scores
+    one = next(iter(kept))
+    await db[SCORES].insert_one({**kept[one], "engagement": -1.0})  # written meanwhile
+    assert await backfill(db) == len(kept) - 1
+    rebuilt = {d["_id"]: d async for d in db[SCORES].find({})}
+    assert rebuilt[one]["engagement"] == -1.0  # never overwritten
+    assert {_id: _plain(d) for _id, d in rebuilt.items() if _id != one} == {
+        _id: _plain(d) for _id, d in kept.items() if _id != one
+    }
+    assert await backfill(db) == 0  # once
+
+
+def _plain(doc: Document) -> Document:
+    return {k: v for k, v in doc.items() if k != "rev"}

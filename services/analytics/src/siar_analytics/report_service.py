@@ -169,7 +169,11 @@ class ReportService:
         # Independent reads run together: the database works while we decode.
         series, posts, inbox_now, inbox_before = await asyncio.gather(
             self.series.daily_values(
-                workspace_id, ids, ("followers", *FLOW_METRICS), prev_start, end
+                workspace_id,
+                ids if ids is not None else [a.account_id for a in latest],
+                ("followers", *FLOW_METRICS),
+                prev_start,
+                end,
             ),
             self.scores.sections(
                 workspace_id, start, end, prev_start, account_ids=ids, network=scope.network, tz=tz

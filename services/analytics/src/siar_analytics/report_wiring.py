@@ -22,6 +22,7 @@ from siar_analytics.post_scores import SCORE_INDEXES
 from siar_analytics.report_service import ReportService
 from siar_analytics.research_service import ResearchService
 from siar_analytics.research_store import RESEARCH_INDEXES, ResearchStore
+from siar_analytics.score_backfill import run_backfill
 from siar_analytics.settings import Settings
 
 Handler = Callable[[Any], Awaitable[None]]
@@ -65,6 +66,7 @@ def spawn_report_loops(app: FastAPI, runtime: Runtime, settings: Settings) -> No
     monthly: MonthlyReports = app.state.monthly
     runtime.spawn("research", lambda: research.run(settings.research_tick_s), research.stop)
     runtime.spawn("monthly", lambda: monthly.run(settings.monthly_tick_s), monthly.stop)
+    runtime.spawn("scores-backfill", lambda: run_backfill(runtime.db), lambda: None)
 
 
 def report_handlers(reports: Callable[[], ReportService], group: str) -> dict[type[Event], Handler]:

@@ -15,8 +15,8 @@ from pydantic import BaseModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from siar.runtime.mongo import Document
-from siar_analytics.rollups import Grain, bucket_of, periods_between, slot_start
-from siar_analytics.series_store import LAST_SLOT, LATEST, SeriesStore
+from siar_analytics.rollups import Grain, bucket_of, periods_between, series_key, slot_start
+from siar_analytics.series_store import LAST_SLOT, LATEST, SeriesStore, bucket_id
 
 
 class SeriesPoint(BaseModel):
@@ -146,7 +146,7 @@ class Series:
     async def daily_values(
         self,
         workspace_id: str,
-        account_ids: Sequence[str] | None,
+        account_ids: Sequence[str],
         metrics: Sequence[str],
         start: date,
         end: date,
@@ -159,14 +159,14 @@ class Series:
         whole documents (every slot with its times) took ten times longer on nx-27017
         for a year of 100 accounts."""
         first, last = _time(start, end=False), _time(end, end=True)
-        query: Document = {
-            "workspace_id": workspace_id,
-            "grain": "day",
-            "scope": "account",
-            "period": {"$in": periods_between("day", first, last)},
-        }
-        if account_ids is not None:
-            query["account_id"] = {"$in": list(account_ids)}
+        # By _id: nx-27017 served the same documents by (workspace_id, grain, period)
+        # from a scan of the workspace's roll-ups (a minute over a year of 50,000 posts).
+        ids = [
+            bucket_id(workspace_id, "day", series_key(account, "account", None), period)
+            for account in account_ids
+            for period in periods_between("day", first, last)
+        ]
+        query: Document = {"_id": {"$in": ids}, "workspace_id": workspace_id}
         days = [f"{d:02d}" for d in range(1, 32)]
         fields = {
             f"v{i}_{day}": f"$slots.{day}.m.{metric}"
