@@ -103,8 +103,11 @@ export async function render(root, ctx) {
     const query = { ...apiFilters(state.filters), limit: PAGE_SIZE, counts: !append };
     if (append) query.cursor = state.cursor;
     listError.hidden = true;
+    // Filters change faster than answers come: only the latest request may fill the list.
+    const seq = (state.loadSeq = (state.loadSeq ?? 0) + 1);
     try {
       const page = await api.get(ctx.wsPath("/conversations"), query);
+      if (seq !== state.loadSeq || left) return;
       state.items = append ? [...state.items, ...page.items] : page.items;
       // Only what is listed can stay ticked: a bulk change never reaches unseen threads.
       for (const id of [...chosen]) if (!state.items.some((c) => c.id === id)) chosen.delete(id);
