@@ -70,14 +70,17 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
             front.stop()
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while Playwright's sync driver runs it holds an event loop
+# in the main thread, and pytest-asyncio's tests that run after the browser tests (e2e,
+# integration) could not start theirs.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
-    """Playwright's driver (sync API)."""
+    """Playwright's driver (sync API), for one test module."""
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     """Debian's headless Chromium."""
     launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
