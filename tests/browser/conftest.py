@@ -7,6 +7,7 @@ through its executable path; ``playwright install`` is never used. Screenshots g
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator
@@ -51,23 +52,35 @@ class Console:
         return self.stack.urls["vault"]
 
 
+# The platform the browser tests share, stopped as soon as the last browser test is done
+# (see pytest_runtest_teardown) rather than at the end of the whole run, so a full
+# `make test` never has it running beside the e2e tests' own platform.
+_RUNNING = contextlib.ExitStack()
+HERE = Path(__file__).resolve().parent
+
+
 @pytest.fixture(scope="session")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     """Kafka, MongoDB, the five services and the console, each its own process."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium (or set SIAR_CHROMIUM)")
     log_dir = ARTIFACTS / "logs"
-    with launch_stack(tmp_path_factory.mktemp("siar"), log_dir) as stack:
+    with _RUNNING:
+        stack = _RUNNING.enter_context(launch_stack(tmp_path_factory.mktemp("siar"), log_dir))
         ports = {**stack.platform.ports, CONSOLE: free_port()}
         front = Platform(
             stack.infra, DevSecrets.generate(), log_dir, ports=ports, services=(CONSOLE,)
         )
-        try:
-            front.start()
-            front.wait_ready(timeout=60)
-            yield Console(stack=stack, url=front.urls[CONSOLE])
-        finally:
-            front.stop()
+        _RUNNING.callback(front.stop)
+        front.start()
+        front.wait_ready(timeout=60)
+        yield Console(stack=stack, url=front.urls[CONSOLE])
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After the last browser test of a run, stop the platform (the fixture stays cached)."""
+    if nextitem is None or HERE not in nextitem.path.parents:
+        _RUNNING.close()
 
 
 # Per module, not per session: while Playwright's sync driver runs it holds an event loop
