@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import PHONE, Console, shot
-from tests.browser.tenants import Person, token
+from tests.browser.conftest import PHONE, Console, shot, sign_in
+from tests.browser.tenants import Person, new_person, token
 
 LIVE = "Live: new messages appear as they arrive."
 
@@ -348,3 +348,31 @@ def test_inbox_stream_says_when_it_is_lost_and_comes_back(signed_in: Page) -> No
     # ...and is back: the client reconnects by itself and says so.
     page.unroute(stream)
     expect(live).to_have_text(LIVE, timeout=30_000)
+
+
+def test_a_viewer_reads_the_inbox_without_answering(
+    page: Page, console: Console, person: Person
+) -> None:
+    ws, account = next(iter(person.workspaces.values())), next(iter(person.accounts.values()))
+    viewer = new_person(console.vault, workspaces=())
+    with httpx.Client(timeout=30.0) as http:
+        auth = {"authorization": f"Bearer {token(http, console.vault, person.email)}"}
+        r = http.post(
+            f"{console.vault}/v1/workspaces/{ws}/members",
+            json={"email": viewer.email, "role": "viewer"},
+            headers=auth,
+        )
+        assert r.status_code == 201, r.text
+    publish_soon(console, person, ws, account, "Untuk dibaca saja")
+    sign_in(page, console, viewer)
+    page.get_by_role("link", name="Inbox").click()
+    conv = page.locator("button.conv")
+    expect(conv).to_have_count(1, timeout=90_000)
+    # No way to change anything: no ticks, no answer box, no status or assignment controls.
+    expect(page.locator("input.conv-pick")).to_have_count(0)
+    conv.click()
+    thread = page.locator(".inbox-thread")
+    expect(thread).to_contain_text("Your role can read the inbox but not answer.")
+    expect(thread.get_by_role("button")).to_have_count(0)  # not even like or hide
+    expect(thread.locator("form")).to_have_count(0)
+    shot(page, "inbox-viewer-1280")
