@@ -166,14 +166,11 @@ class ReportService:
         prev_start, prev_end = previous_period(start, end)
         latest = await self.series.account_latest(workspace_id)
         ids = await self._accounts(workspace_id, scope, latest)
+        accounts = ids if ids is not None else [a.account_id for a in latest]
         # Independent reads run together: the database works while we decode.
         series, posts, inbox_now, inbox_before = await asyncio.gather(
             self.series.daily_values(
-                workspace_id,
-                ids if ids is not None else [a.account_id for a in latest],
-                ("followers", *FLOW_METRICS),
-                prev_start,
-                end,
+                workspace_id, accounts, ("followers", *FLOW_METRICS), prev_start, end
             ),
             self.scores.sections(
                 workspace_id, start, end, prev_start, account_ids=ids, network=scope.network, tz=tz
