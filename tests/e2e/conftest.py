@@ -17,7 +17,6 @@ from siar.devstack.infra import Infra
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 E2E_META_APP_SECRET = "e2e-meta-app-secret"
-E2E_META_APP_SECRET = "e2e-meta-app-secret"
 
 
 @dataclass
@@ -45,9 +44,6 @@ def launch_stack(
         # Separate databases per run, so an external MongoDB is never shared with dev data.
         **{f"SIAR_{n.upper()}_DATABASE": f"siar_e2e_{run}_{n}" for n in names},
         "SIAR_INBOX_POLL_INTERVAL_S": "0.5",
-        # Network webhooks reach the inbox signed with these (tests/e2e/test_inbox_webhooks.py).
-        "SIAR_INBOX_WEBHOOK_SECRETS__FACEBOOK": E2E_META_APP_SECRET,
-        "SIAR_INBOX_META_VERIFY_TOKEN": "e2e-verify-token",
         # Network webhooks reach the inbox signed with these (tests/e2e/test_inbox_webhooks.py).
         "SIAR_INBOX_WEBHOOK_SECRETS__FACEBOOK": E2E_META_APP_SECRET,
         "SIAR_INBOX_META_VERIFY_TOKEN": "e2e-verify-token",
