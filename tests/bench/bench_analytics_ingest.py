@@ -18,7 +18,6 @@ import asyncio
 import json
 import random
 import sys
-import tempfile
 import time
 import uuid
 from datetime import timedelta
@@ -28,18 +27,20 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from siar.contracts import MetricsCollected, utcnow
-from siar.devstack import DevSecrets, Platform, free_port, start_embedded
 from siar.runtime.mongo import create_mongo_client
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.bench.bench_publisher_throughput import (  # noqa: E402  (repo root on sys.path)
+from tests.bench.benchkit import (  # noqa: E402  (repo root on sys.path)
     FROM_START,
     cpu_s,
     drain,
     produce,
+    run_bounded,
+    running,
+    stack_pids,
 )
 
 NAMES = ("analytics",)
@@ -150,7 +151,6 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=50, help="warm-up events, not measured")
     parser.add_argument("--wait", type=float, default=600.0, help="max wait for storage, s")
     args = parser.parse_args()
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
     database = f"siar_bench_{uuid.uuid4().hex[:8]}_analytics"
     extra = {
         "SIAR_ANALYTICS_DATABASE": database,
@@ -158,27 +158,10 @@ def main() -> int:
         "SIAR_ANALYTICS_REPORT_LOOPS_ENABLED": "false",
         "SIAR_LOG_LEVEL": "WARNING",
     }
-    with tempfile.TemporaryDirectory(prefix="siar-bench-") as tmp:
-        infra = start_embedded(Path(tmp) / "data", log_dir=LOG_DIR)
-        platform = Platform(
-            infra,
-            DevSecrets.generate(),
-            LOG_DIR,
-            ports={n: free_port() for n in NAMES},
-            extra_env=extra,
-            services=NAMES,
-        )
-        try:
-            platform.start()
-            platform.wait_ready(timeout=90)
-            pids = {"analytics": platform.processes["analytics"].pid}
-            pids |= {"nx": infra.processes["mongo"].pid, "tansu": infra.processes["kafka"].pid}
-            job = measure(infra.kafka_bootstrap, infra.mongodb_url, database, pids, args)
-            asyncio.run(asyncio.wait_for(job, args.wait + 300))
-        finally:
-            platform.stop()
-            infra.stop()
-    return 0
+    with running(LOG_DIR, extra, services=NAMES) as (infra, platform):
+        pids = stack_pids(infra, platform, NAMES)
+        job = measure(infra.kafka_bootstrap, infra.mongodb_url, database, pids, args)
+        return run_bounded(job, args.wait + 300)
 
 
 if __name__ == "__main__":

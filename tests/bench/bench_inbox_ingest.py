@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import timedelta
@@ -31,17 +29,16 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from siar.contracts import utcnow
-from siar.devstack import DevSecrets, Platform, free_port, start_embedded
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.bench.benchkit import cpu_s, print_figures, run_bounded, running, stack_pids  # noqa: E402
 from tests.unit.connectors.webhook_fakes import meta_call, meta_signed, page_comment  # noqa: E402
 
 LOG_DIR = ROOT / "test-artifacts" / "bench" / "inbox_ingest"
 SECRET = "bench-meta-app-secret"
-TICK = os.sysconf("SC_CLK_TCK")
 TEXTS = (
     "Pelayanan sangat lambat, kecewa 😡",
     "Love this, thank you so much!",
@@ -95,18 +92,6 @@ async def send_all(
         t0 = time.perf_counter()
         await asyncio.gather(*(worker(http) for _ in range(concurrency)))
         return time.perf_counter() - t0, latencies, failures[0]
-
-
-def cpu_s(pids: dict[str, int]) -> dict[str, float]:
-    """utime+stime (s) of each named process group, over its live processes."""
-    ticks = dict.fromkeys(pids.values(), 0)
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError):
-            # after "(comm)" f[0] is field 3: pgrp is field 5, utime 14, stime 15
-            f = stat.read_text().rpartition(")")[2].split()
-            if int(f[2]) in ticks:
-                ticks[int(f[2])] += int(f[11]) + int(f[12])
-    return {name: ticks[pid] / TICK for name, pid in pids.items()}
 
 
 async def raw_insert_s(client: AsyncMongoClient[Any], docs: list[dict[str, Any]]) -> float:
@@ -173,8 +158,7 @@ async def measure(
         f"\n{args.messages} messages in {len(signed)} calls ({args.per_call}/call), "
         f"{args.concurrency} in flight: {len(stored)} stored, {failed} calls failed"
     )
-    for label, value in figures.items():
-        print(f"{label:28} {value:>10.4g}")
+    print_figures(figures, 28)
     summary = {
         "bench": "inbox_ingest",
         "messages": args.messages,
@@ -200,9 +184,6 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=900.0, help="overall bound, seconds")
     args = parser.parse_args()
 
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    for old in LOG_DIR.glob("*.log"):
-        old.unlink()
     database = f"siar_bench_{uuid.uuid4().hex[:8]}_inbox"
     extra = {
         "SIAR_INBOX_DATABASE": database,
@@ -211,35 +192,10 @@ def main() -> int:
         "SIAR_INBOX_POLL_MIN_INTERVAL_S__FACEBOOK": "1000000",
         "SIAR_LOG_LEVEL": os.environ.get("SIAR_LOG_LEVEL", "WARNING"),
     }
-    with tempfile.TemporaryDirectory(prefix="siar-bench-") as tmp:
-        t0 = time.monotonic()
-        infra = start_embedded(Path(tmp) / "data", log_dir=LOG_DIR)
-        platform = Platform(
-            infra,
-            DevSecrets.generate(),
-            LOG_DIR,
-            ports={"inbox": free_port()},
-            extra_env=extra,
-            services=("inbox",),
-        )
-        try:
-            platform.start()
-            platform.wait_ready(timeout=120)
-            print(f"{infra.kind} infra + inbox ready in {time.monotonic() - t0:.1f} s")
-            print(f"logs: {LOG_DIR}", flush=True)
-            url = f"{platform.urls['inbox']}/webhooks/facebook"
-            pids = {"inbox": platform.processes["inbox"].pid, "nx": infra.processes["mongo"].pid}
-            pids["tansu"] = infra.processes["kafka"].pid
-            job = measure(url, infra.mongodb_url, database, pids, args)
-            try:
-                asyncio.run(asyncio.wait_for(job, args.timeout))
-            except TimeoutError:
-                print(f"gave up: the measurement took longer than --timeout {args.timeout:g} s")
-                return 1
-        finally:
-            platform.stop()
-            infra.stop()
-    return 0
+    with running(LOG_DIR, extra, services=("inbox",), ready="inbox") as (infra, platform):
+        url = f"{platform.urls['inbox']}/webhooks/facebook"
+        pids = stack_pids(infra, platform, ("inbox",))
+        return run_bounded(measure(url, infra.mongodb_url, database, pids, args), args.timeout)
 
 
 if __name__ == "__main__":

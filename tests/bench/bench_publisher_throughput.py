@@ -15,54 +15,40 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from siar.connectors.sandbox import SandboxConnector
 from siar.contracts import PostScheduled, utcnow
-from siar.devstack import DevSecrets, Platform, free_port, start_embedded
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.e2e.flows import new_tenant  # noqa: E402  (needs the repo root on sys.path)
+from tests.bench.benchkit import (  # noqa: E402  (needs the repo root on sys.path)
+    FROM_START,
+    cpu_s,
+    drain,
+    print_figures,
+    produce,
+    run_bounded,
+    running,
+    stack_pids,
+)
+from tests.e2e.flows import new_tenant  # noqa: E402
 
 NAMES = ("vault", "publisher")
 LOG_DIR = ROOT / "test-artifacts" / "bench" / "publisher_throughput"
-TICK = os.sysconf("SC_CLK_TCK")
-FROM_START: dict[str, Any] = {
-    "group_id": None,
-    "auto_offset_reset": "earliest",
-    "metadata_max_age_ms": 1000,
-}
-Handler = Callable[[ConsumerRecord[bytes, bytes]], None]
-Done = Callable[[], bool]
 Records = tuple[set[str], list[tuple[bytes, bytes]]]
-
-
-def cpu_s(pids: dict[str, int]) -> dict[str, float]:
-    """utime+stime (s) of each named process group, over its live processes."""
-    ticks = dict.fromkeys(pids.values(), 0)
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError):
-            # after "(comm)" f[0] is field 3: pgrp is field 5, utime 14, stime 15
-            f = stat.read_text().rpartition(")")[2].split()
-            if int(f[2]) in ticks:
-                ticks[int(f[2])] += int(f[11]) + int(f[12])
-    return {name: ticks[pid] / TICK for name, pid in pids.items()}
 
 
 def make_records(ws: str, accounts: list[str], n: int, tag: str) -> Records:
@@ -82,28 +68,6 @@ def make_records(ws: str, accounts: list[str], n: int, tag: str) -> Records:
     return {e.post_id for e in events}, [
         (e.partition_key(), e.model_dump_json().encode()) for e in events
     ]
-
-
-async def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> float:
-    """Send every (key, value) to ``topic``; returns the wall time of the first send."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
-    await producer.start()
-    try:
-        first = time.time()
-        futures = [await producer.send(topic, value, key=key) for key, value in records]
-        await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
-    return first
-
-
-async def drain(source: AIOKafkaConsumer, handle: Handler, done: Done, within_s: float) -> None:
-    """Hand every record to ``handle`` until ``done()`` or ``within_s`` seconds pass."""
-    deadline = time.monotonic() + within_s
-    while not done() and time.monotonic() < deadline:
-        for records in (await source.getmany(timeout_ms=200)).values():
-            for rec in records:
-                handle(rec)
 
 
 async def raw_cpu_s(bootstrap: str, topic: str, n: int) -> float:
@@ -209,8 +173,7 @@ async def measure(
         "raw_consume_ms_cpu_per_event": raw_ms,
         "publisher_to_raw_ratio": cpu_ms["publisher"] / raw_ms if raw_ms else float("nan"),
     }
-    for label, value in figures.items():
-        print(f"{label:32} {value:>10.4g}")
+    print_figures(figures, 32)
     summary: dict[str, Any] = {
         "bench": "publisher_throughput",
         "events": len(wanted),
@@ -241,44 +204,16 @@ def main() -> int:
     if args.events < 1 or args.accounts < 1 or args.warmup < 1:
         parser.error("--events, --accounts and --warmup must be at least 1")
 
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    for old in LOG_DIR.glob("*.log"):
-        old.unlink()
     run = uuid.uuid4().hex[:8]
     extra = {
         **{f"SIAR_{n.upper()}_DATABASE": f"siar_bench_{run}_{n}" for n in NAMES},
         "SIAR_PUBLISHER_BACKOFF_BASE_S": "0.1",
         "SIAR_LOG_LEVEL": args.log_level,
     }
-    with tempfile.TemporaryDirectory(prefix="siar-bench-") as tmp:
-        t0 = time.monotonic()
-        infra = start_embedded(Path(tmp) / "data", log_dir=LOG_DIR)
-        platform = Platform(
-            infra,
-            DevSecrets.generate(),
-            LOG_DIR,
-            ports={n: free_port() for n in NAMES},
-            extra_env=extra,
-            services=NAMES,
-        )
-        try:
-            platform.start()
-            platform.wait_ready(timeout=90)
-            print(f"{infra.kind} infra + vault + publisher ready in {time.monotonic() - t0:.1f} s")
-            print(f"logs: {LOG_DIR}", flush=True)
-            pids = {name: platform.processes[name].pid for name in NAMES}
-            pids |= {"nx": infra.processes["mongo"].pid, "tansu": infra.processes["kafka"].pid}
-
-            job = measure(dict(platform.urls), infra.kafka_bootstrap, pids, args)
-            try:
-                asyncio.run(asyncio.wait_for(job, args.timeout))
-            except TimeoutError:
-                print(f"gave up: the measurement took longer than --timeout {args.timeout:g} s")
-                return 1
-        finally:
-            platform.stop()
-            infra.stop()
-    return 0
+    with running(LOG_DIR, extra, services=NAMES, ready="vault + publisher") as (infra, platform):
+        pids = stack_pids(infra, platform, NAMES)
+        job = measure(dict(platform.urls), infra.kafka_bootstrap, pids, args)
+        return run_bounded(job, args.timeout)
 
 
 if __name__ == "__main__":

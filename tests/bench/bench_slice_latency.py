@@ -20,7 +20,6 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -30,37 +29,17 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer
 
-from siar.devstack import DevSecrets, Platform, free_port, start_infra
+from siar.devstack import start_infra
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.e2e.flows import new_tenant  # noqa: E402  (needs the repo root on sys.path)
+from tests.bench.benchkit import run_bounded, running, stats  # noqa: E402  (repo root on path)
+from tests.e2e.flows import new_tenant  # noqa: E402
 
 NAMES = ("vault", "scheduler", "publisher", "inbox", "analytics")
 LOG_DIR = ROOT / "test-artifacts" / "bench" / "slice_latency"
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Linear-interpolated percentile (q in 0..100) of a non-empty list."""
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
-
-
-def stats(values: list[float]) -> dict[str, float | int]:
-    """Count, p50/p95/p99, max and min of ``values`` in ms (rounded)."""
-    if not values:
-        return {"n": 0}
-    out: dict[str, float | int] = {"n": len(values)}
-    for q in (50, 95, 99):
-        out[f"p{q}"] = round(percentile(values, q), 1)
-    out["max"] = round(max(values), 1)
-    out["min"] = round(min(values), 1)
-    return out
 
 
 async def schedule_posts(
@@ -199,9 +178,6 @@ def main() -> int:
     if args.posts < 1:
         parser.error("--posts must be at least 1")
 
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    for old in LOG_DIR.glob("*.log"):
-        old.unlink()
     run = uuid.uuid4().hex[:8]
     extra = {
         **{f"SIAR_{n.upper()}_DATABASE": f"siar_bench_{run}_{n}" for n in NAMES},
@@ -211,35 +187,13 @@ def main() -> int:
         "SIAR_PUBLISHER_BACKOFF_BASE_S": "0.1",
         "SIAR_LOG_LEVEL": os.environ.get("SIAR_LOG_LEVEL", "INFO"),
     }
-    with tempfile.TemporaryDirectory(prefix="siar-bench-") as tmp:
-        t0 = time.monotonic()
-        infra = start_infra(Path(tmp) / "data", log_dir=LOG_DIR)
-        platform = Platform(
-            infra,
-            DevSecrets.generate(),
-            LOG_DIR,
-            ports={n: free_port() for n in NAMES},
-            extra_env=extra,
-        )
-        try:
-            platform.start()
-            platform.wait_ready(timeout=90)
-            print(f"{infra.kind} infra + 5 services ready in {time.monotonic() - t0:.1f} s")
-            print(f"logs: {LOG_DIR}", flush=True)
-
-            async def bounded() -> None:
-                async with asyncio.timeout(args.timeout):
-                    await measure(dict(platform.urls), infra.kafka_bootstrap, args)
-
-            try:
-                asyncio.run(bounded())
-            except TimeoutError:
-                print(f"gave up: the measurement took longer than --timeout {args.timeout:g} s")
-                return 1
-        finally:
-            platform.stop()  # a no-op for services that were never started
-            infra.stop()
-    return 0
+    # start_infra, as tests/e2e/conftest.py does: external URLs or Docker when present.
+    with running(LOG_DIR, extra, services=NAMES, start_infra=start_infra, ready="5 services") as (
+        infra,
+        platform,
+    ):
+        job = measure(dict(platform.urls), infra.kafka_bootstrap, args)
+        return run_bounded(job, args.timeout)
 
 
 if __name__ == "__main__":

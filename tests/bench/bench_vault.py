@@ -24,7 +24,6 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -34,7 +33,7 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from siar.devstack import DevSecrets, Platform, free_port, start_embedded
+from siar.devstack import DevSecrets
 from siar.runtime.auth import JwksCache, TokenVerifier
 from siar.runtime.settings import PlatformSettings
 from siar_vault import crypto
@@ -43,7 +42,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.e2e.flows import new_tenant  # noqa: E402  (needs the repo root on sys.path)
+from tests.bench.benchkit import run_bounded, running  # noqa: E402  (repo root on sys.path)
+from tests.e2e.flows import new_tenant  # noqa: E402
 
 NAMES = ("vault",)
 LOG_DIR = ROOT / "test-artifacts" / "bench" / "vault"
@@ -208,41 +208,15 @@ def main() -> int:
     if args.seconds <= 0 or args.lease_seconds <= 0 or args.clients < 1:
         parser.error("--seconds and --lease-seconds must be positive, --clients at least 1")
 
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    for old in LOG_DIR.glob("*.log"):
-        old.unlink()
     run = uuid.uuid4().hex[:8]
     extra = {
         "SIAR_VAULT_DATABASE": f"siar_bench_{run}_vault",
         "SIAR_LOG_LEVEL": args.log_level,
     }
     secrets = DevSecrets.generate()
-    with tempfile.TemporaryDirectory(prefix="siar-bench-") as tmp:
-        t0 = time.monotonic()
-        infra = start_embedded(Path(tmp) / "data", log_dir=LOG_DIR)
-        platform = Platform(
-            infra,
-            secrets,
-            LOG_DIR,
-            ports={n: free_port() for n in NAMES},
-            extra_env=extra,
-            services=NAMES,
-        )
-        try:
-            platform.start()
-            platform.wait_ready(timeout=90)
-            print(f"{infra.kind} infra + vault ready in {time.monotonic() - t0:.1f} s")
-            print(f"logs: {LOG_DIR}", flush=True)
-            job = measure(platform.urls["vault"], secrets.service_secrets["publisher"], args)
-            try:
-                asyncio.run(asyncio.wait_for(job, args.timeout))
-            except TimeoutError:
-                print(f"gave up: the measurement took longer than --timeout {args.timeout:g} s")
-                return 1
-        finally:
-            platform.stop()
-            infra.stop()
-    return 0
+    with running(LOG_DIR, extra, services=NAMES, secrets=secrets, ready="vault") as (_, platform):
+        job = measure(platform.urls["vault"], secrets.service_secrets["publisher"], args)
+        return run_bounded(job, args.timeout)
 
 
 if __name__ == "__main__":
