@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from siar.contracts import AccountConnected, AccountDisconnected, Event, utcnow
 from tests.e2e.conftest import E2E_META_APP_SECRET, Stack
-from tests.e2e.flows import Tenant, eventually, login, new_tenant
+from tests.e2e.flows import add_member, eventually, new_tenant
 from tests.unit.connectors.webhook_fakes import meta_call, meta_signed, page_comment
 
 
@@ -27,6 +27,22 @@ async def announce(bootstrap: str, event: Event) -> None:
         )
     finally:
         await producer.stop()
+
+
+async def connect_page(bootstrap: str, workspace_id: str) -> tuple[str, str]:
+    """Announce a new Facebook Page connected to the workspace: (page id, account id)."""
+    page, account = str(uuid.uuid4().int % 10**15), f"acc_fb_{uuid.uuid4().hex[:8]}"
+    await announce(
+        bootstrap,
+        AccountConnected.new(
+            workspace_id=workspace_id,
+            account_id=account,
+            network="facebook",
+            handle="brand.page",
+            network_account_id=page,
+        ),
+    )
+    return page, account
 
 
 async def received(bootstrap: str, network_message_id: str) -> dict[str, Any] | None:
@@ -53,17 +69,7 @@ async def test_a_signed_comment_is_routed_stored_triaged_and_announced(
 ) -> None:
     inbox, bootstrap = stack.urls["inbox"], stack.infra.kafka_bootstrap
     tenant = await new_tenant(http, stack.urls["vault"])
-    page, account = str(uuid.uuid4().int % 10**15), f"acc_fb_{uuid.uuid4().hex[:8]}"
-    await announce(
-        bootstrap,
-        AccountConnected.new(
-            workspace_id=tenant.workspace_id,
-            account_id=account,
-            network="facebook",
-            handle="brand.page",
-            network_account_id=page,
-        ),
-    )
+    page, account = await connect_page(bootstrap, tenant.workspace_id)
     text = "Pesanan saya rusak, sangat kecewa 😡 — 日本語も"
     body, headers = meta_signed(
         meta_call("page", page_comment(page, f"c_{page}", text, utcnow())), E2E_META_APP_SECRET
@@ -112,31 +118,12 @@ async def test_a_signed_comment_is_routed_stored_triaged_and_announced(
     assert gone.json()["accounts"] == [page]
 
 
-async def member(http: httpx.AsyncClient, vault: str, owner: Tenant, role: str) -> dict[str, str]:
-    """A new user with ``role`` in the owner's workspace: their auth header."""
-    email, password = (
-        f"e2e-{role}-{uuid.uuid4().hex[:8]}@example.com",
-        "a long enough passphrase 42",
-    )
-    r = await http.post(
-        f"{vault}/v1/users", json={"email": email, "password": password, "name": role}
-    )
-    assert r.status_code == 201, r.text
-    r = await http.post(
-        f"{vault}/v1/workspaces/{owner.workspace_id}/members",
-        json={"email": email, "role": role},
-        headers=owner.auth,
-    )
-    assert r.status_code == 201, r.text
-    return {"authorization": f"Bearer {await login(http, vault, email, password)}"}
-
-
 async def test_rules_are_managed_by_admins_and_applied_at_ingest(
     stack: Stack, http: httpx.AsyncClient
 ) -> None:
     inbox, bootstrap = stack.urls["inbox"], stack.infra.kafka_bootstrap
     owner = await new_tenant(http, stack.urls["vault"])
-    editor = await member(http, stack.urls["vault"], owner, "editor")
+    editor = await add_member(http, stack.urls["vault"], owner, "editor")
     rules = f"{inbox}/v1/workspaces/{owner.workspace_id}/inbox-rules"
     refund = {
         "name": "refunds",
@@ -161,17 +148,7 @@ async def test_rules_are_managed_by_admins_and_applied_at_ingest(
     )
     assert settings.status_code == 200, settings.text
 
-    page, account = str(uuid.uuid4().int % 10**15), f"acc_fb_{uuid.uuid4().hex[:8]}"
-    await announce(
-        bootstrap,
-        AccountConnected.new(
-            workspace_id=owner.workspace_id,
-            account_id=account,
-            network="facebook",
-            handle="brand.page",
-            network_account_id=page,
-        ),
-    )
+    page, account = await connect_page(bootstrap, owner.workspace_id)
     comment = page_comment(page, f"c_{page}", "Saya minta uang kembali sekarang", utcnow())
     body, headers = meta_signed(meta_call("page", comment), E2E_META_APP_SECRET)
 
