@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -21,7 +20,6 @@ from siar.runtime import sealing
 from siar_scheduler.workflow_store import WorkflowStore
 
 FEED_TOKEN_PREFIX = "ics_"  # noqa: S105 - a marker, not a secret
-log = logging.getLogger(__name__)
 
 
 def sealing_key(service_secret: str) -> bytes:
