@@ -16,6 +16,10 @@ from siar_scheduler.errors import NotAllowed
 from siar_scheduler.failures import retry_failed
 
 router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["approvals"])
+# Who may call a route: a member whose role grants the permission (non-members get 404).
+Reader = Annotated[Principal, require(Permission.POSTS_READ)]
+Writer = Annotated[Principal, require(Permission.POSTS_WRITE)]
+Approver = Annotated[Principal, require(Permission.POSTS_APPROVE)]
 
 
 def _public(post: Post) -> PostPublic:
@@ -23,9 +27,7 @@ def _public(post: Post) -> PostPublic:
 
 
 @router.get("/approvals", summary="Posts awaiting approval, soonest first")
-async def awaiting(
-    ws: str, workflow: WorkflowDep, _: Annotated[Principal, require(Permission.POSTS_READ)]
-) -> PostList:
+async def awaiting(ws: str, workflow: WorkflowDep, _: Reader) -> PostList:
     return PostList(items=[_public(p) for p in await workflow.calendar.awaiting_approval(ws)])
 
 
@@ -35,7 +37,7 @@ async def submit(
     post_id: str,
     body: ReviewStep,
     workflow: WorkflowDep,
-    principal: Annotated[Principal, require(Permission.POSTS_WRITE)],
+    principal: Writer,
 ) -> PostPublic:
     post = await workflow.approvals.submit(ws, post_id, by=principal.subject, comment=body.comment)
     return _public(post)
@@ -47,7 +49,7 @@ async def approve(
     post_id: str,
     body: Approval,
     workflow: WorkflowDep,
-    principal: Annotated[Principal, require(Permission.POSTS_APPROVE)],
+    principal: Approver,
 ) -> PostPublic:
     post = await workflow.approvals.approve(
         ws, post_id, by=principal.subject, comment=body.comment, scheduled_at=body.scheduled_at
@@ -61,7 +63,7 @@ async def reject(
     post_id: str,
     body: ChangesRequest,
     workflow: WorkflowDep,
-    principal: Annotated[Principal, require(Permission.POSTS_APPROVE)],
+    principal: Approver,
 ) -> PostPublic:
     post = await workflow.approvals.reject(ws, post_id, by=principal.subject, comment=body.comment)
     return _public(post)
@@ -73,7 +75,7 @@ async def comment(
     post_id: str,
     body: ChangesRequest,
     workflow: WorkflowDep,
-    principal: Annotated[Principal, require(Permission.POSTS_READ)],
+    principal: Reader,
 ) -> PostPublic:
     if not (
         can(principal, ws, Permission.POSTS_WRITE) or can(principal, ws, Permission.POSTS_APPROVE)
@@ -88,7 +90,7 @@ async def retry(
     ws: str,
     post_id: str,
     workflow: WorkflowDep,
-    principal: Annotated[Principal, require(Permission.POSTS_WRITE)],
+    principal: Writer,
 ) -> PostPublic:
     await require_scheduling(workflow, principal, ws)
     post = await retry_failed(workflow.posts, ws, post_id, by=principal.subject)

@@ -28,21 +28,29 @@ from siar_scheduler.api.workflow_schemas import (
 )
 from siar_scheduler.calendar_feed import render_feed
 from siar_scheduler.calendar_ops import CalendarFilter, Move
+from siar_scheduler.labels import Label
 from siar_scheduler.workspace_settings import WorkspaceSettings
 
 router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["calendar"])
+# Who may call a route: a member whose role grants the permission (non-members get 404).
+Reader = Annotated[Principal, require(Permission.POSTS_READ)]
+Writer = Annotated[Principal, require(Permission.POSTS_WRITE)]
+SettingsReader = Annotated[Principal, require(Permission.WORKSPACE_READ)]
+Manager = Annotated[Principal, require(Permission.WORKSPACE_MANAGE)]
 
 FEED_PAST = timedelta(days=90)
 FEED_FUTURE = timedelta(days=366)
 FEED_LIMIT = 5000
 
 
+def _label(label: Label) -> LabelPublic:
+    return LabelPublic.model_validate(label.model_dump())
+
+
 @router.get("/labels", summary="Campaign labels")
-async def list_labels(
-    ws: str, workflow: WorkflowDep, _: Annotated[Principal, require(Permission.POSTS_READ)]
-) -> LabelList:
+async def list_labels(ws: str, workflow: WorkflowDep, _: Reader) -> LabelList:
     labels = await workflow.labels.all(ws)
-    return LabelList(items=[LabelPublic.model_validate(label.model_dump()) for label in labels])
+    return LabelList(items=[_label(label) for label in labels])
 
 
 @router.post("/labels", status_code=201, summary="Create a campaign label")
@@ -50,10 +58,10 @@ async def create_label(
     ws: str,
     body: LabelCreate,
     workflow: WorkflowDep,
-    _: Annotated[Principal, require(Permission.POSTS_WRITE)],
+    _: Writer,
 ) -> LabelPublic:
     label = await workflow.labels.create(ws, name=body.name, colour=body.colour)
-    return LabelPublic.model_validate(label.model_dump())
+    return _label(label)
 
 
 @router.patch("/labels/{label_id}", summary="Rename or recolour a label")
@@ -62,10 +70,10 @@ async def update_label(
     label_id: str,
     body: LabelUpdate,
     workflow: WorkflowDep,
-    _: Annotated[Principal, require(Permission.POSTS_WRITE)],
+    _: Writer,
 ) -> LabelPublic:
     label = await workflow.labels.update(ws, label_id, name=body.name, colour=body.colour)
-    return LabelPublic.model_validate(label.model_dump())
+    return _label(label)
 
 
 @router.delete("/labels/{label_id}", status_code=204, summary="Delete a label (off every post)")
@@ -73,7 +81,7 @@ async def delete_label(
     ws: str,
     label_id: str,
     workflow: WorkflowDep,
-    _: Annotated[Principal, require(Permission.POSTS_WRITE)],
+    _: Writer,
 ) -> Response:
     await workflow.labels.delete(ws, label_id)
     return Response(status_code=204)
@@ -84,7 +92,7 @@ async def bulk_move(
     ws: str,
     body: BulkMove,
     workflow: WorkflowDep,
-    principal: Annotated[Principal, require(Permission.POSTS_WRITE)],
+    principal: Writer,
 ) -> BulkMoved:
     await require_scheduling(workflow, principal, ws)
     moves = [Move(post_id=m.post_id, scheduled_at=m.scheduled_at) for m in body.moves]
@@ -97,7 +105,7 @@ async def bulk_delete(
     ws: str,
     body: BulkDelete,
     workflow: WorkflowDep,
-    _: Annotated[Principal, require(Permission.POSTS_WRITE)],
+    _: Writer,
 ) -> BulkDeleted:
     return BulkDeleted(deleted=await workflow.calendar.bulk_delete(ws, body.post_ids))
 
@@ -111,9 +119,7 @@ def _settings(found: WorkspaceSettings) -> SettingsPublic:
 
 
 @router.get("/scheduler-settings", summary="The workspace's scheduling settings")
-async def get_settings(
-    ws: str, workflow: WorkflowDep, _: Annotated[Principal, require(Permission.WORKSPACE_READ)]
-) -> SettingsPublic:
+async def get_settings(ws: str, workflow: WorkflowDep, _: SettingsReader) -> SettingsPublic:
     return _settings(await workflow.settings.get(ws))
 
 
@@ -122,7 +128,7 @@ async def update_settings(
     ws: str,
     body: SettingsUpdate,
     workflow: WorkflowDep,
-    _: Annotated[Principal, require(Permission.WORKSPACE_MANAGE)],
+    _: Manager,
 ) -> SettingsPublic:
     hook = body.failure_webhook
     found = await workflow.settings.update(
@@ -139,7 +145,7 @@ async def rotate_feed(
     ws: str,
     request: Request,
     workflow: WorkflowDep,
-    _: Annotated[Principal, require(Permission.WORKSPACE_MANAGE)],
+    _: Manager,
 ) -> FeedToken:
     token = await workflow.settings.rotate_feed_token(ws)
     base = str(request.base_url).rstrip("/")
@@ -149,9 +155,7 @@ async def rotate_feed(
 
 
 @router.delete("/calendar-feed", status_code=204, summary="Turn the calendar feed off")
-async def revoke_feed(
-    ws: str, workflow: WorkflowDep, _: Annotated[Principal, require(Permission.WORKSPACE_MANAGE)]
-) -> Response:
+async def revoke_feed(ws: str, workflow: WorkflowDep, _: Manager) -> Response:
     await workflow.settings.revoke_feed_token(ws)
     return Response(status_code=204)
 
