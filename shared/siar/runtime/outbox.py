@@ -267,21 +267,27 @@ class OutboxRelay:
         without reading them back, when no older row is pending (so write order
         holds); everything else is read from the collection in ``seq`` order.
         """
-        total = await self._relay_fresh(self.outbox.take_fresh())
+        total = 0
+        # While the dispatch keeps writing (a spike), keep sending from memory: each
+        # round hands over what was written during the last one.
+        while (fresh := self.outbox.take_fresh()) and await self._hold_lease():
+            sent = await self._relay_fresh(fresh)
+            if sent is None:
+                break  # older rows are pending: read them and these in order
+            total += sent
         while True:
             published = await self.relay_once()
             total += published
             if published < self.batch or not await self._hold_lease():
                 return total
 
-    async def _relay_fresh(self, fresh: list[Document]) -> int:
-        if not fresh:
-            return 0
+    async def _relay_fresh(self, fresh: list[Document]) -> int | None:
+        """Send rows handed over in memory; None if older rows are pending first."""
         older = await self.outbox.collection.find_one(
             {"published": False, "seq": {"$lt": fresh[0]["seq"]}}, projection={"_id": 1}
         )
         if older is not None:
-            return 0  # read from the collection, in order, with the older ones
+            return None
         fresh = [d for d in fresh if d["_id"] not in self._read_sent]
         total = 0
         for start in range(0, len(fresh), self.batch):
