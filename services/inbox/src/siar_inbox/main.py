@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from siar.runtime.app import Runtime, create_service_app, serve
+from siar.runtime.leases import Leases
 from siar_inbox.actions import INDEXES as ACTION_INDEXES
 from siar_inbox.api.act_routes import router as act_router
 from siar_inbox.api.query_routes import router as query_router
@@ -20,7 +21,7 @@ from siar_inbox.handlers import register_handlers
 from siar_inbox.listing import INDEXES as LISTING_INDEXES
 from siar_inbox.listing import ConversationQueries
 from siar_inbox.metrics import BacklogSampler, start_at_zero
-from siar_inbox.polling import Poller
+from siar_inbox.polling import POLL_LEASE_S, POLL_LEASES, Poller
 from siar_inbox.service import InboxService
 from siar_inbox.settings import Settings
 from siar_inbox.snooze import INDEXES as SNOOZE_INDEXES
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             connectors=runtime.connectors(),
             interval_s=settings.poll_interval_s,
             min_interval_s=settings.poll_min_interval_s,
+            leases=Leases(runtime.db[POLL_LEASES], lease_s=POLL_LEASE_S),
         )
         runtime.spawn("poller", poller.run, poller.stop)
         snoozer = Snoozer(app.state.service, interval_s=settings.snooze_check_s)

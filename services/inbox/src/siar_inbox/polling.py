@@ -17,16 +17,27 @@ from siar.connectors import (
     Credential,
     RateLimitedError,
 )
+from siar.runtime.leases import Leases
 from siar.runtime.vault_client import VaultClient, VaultUnavailable
 from siar_inbox.service import InboxService
 
 log = logging.getLogger(__name__)
 
 READABLE = frozenset({Capability.FETCH_COMMENTS, Capability.FETCH_DMS})
+# How long a claim lasts unrenewed: a dead replica's accounts wait this long at most.
+# Renewed every third of it while a read runs, so a slow network never loses it midway.
+POLL_LEASE_S = 60.0
+POLL_LEASES = "poll_leases"
 
 
 class Poller:
-    """One loop over every active account; credentials are leased (and briefly cached)."""
+    """One loop over every active account; credentials are leased (and briefly cached).
+
+    Every inbox replica runs one; with ``leases`` each account is claimed before it is
+    read and released not before its next due time, so N replicas still read an account
+    once per interval (within its network's read limit), and a dead replica's claims
+    run out for another to take over.
+    """
 
     def __init__(
         self,
@@ -36,6 +47,7 @@ class Poller:
         connectors: dict[str, Connector],
         interval_s: float,
         min_interval_s: dict[str, float] | None = None,
+        leases: Leases | None = None,
     ) -> None:
         self.service = service
         # Its lease cache spares the vault (and its audit log) a read every round.
@@ -43,6 +55,7 @@ class Poller:
         self.connectors = connectors
         self.interval_s = interval_s
         self.min_interval_s = min_interval_s or {}
+        self.leases = leases
         # Per account: when it may be read again (its network's read limit, or Retry-After).
         self._next_due: dict[str, float] = {}
         self._stopping = asyncio.Event()
@@ -83,11 +96,30 @@ class Poller:
             await self.service.save_cursor(ws, account_id, page.cursor)
         return new
 
-    def _pace(self, poller: dict[str, Any], result: object, now: float) -> None:
+    def _gap(self, poller: dict[str, Any], result: object) -> float:
         gap = max(self.interval_s, self.min_interval_s.get(str(poller["network"]), 0.0))
         if isinstance(result, RateLimitedError) and result.retry_after_s:
             gap = max(gap, result.retry_after_s)
-        self._next_due[str(poller["_id"])] = now + gap
+        return gap
+
+    def _pace(self, poller: dict[str, Any], result: object, now: float) -> None:
+        self._next_due[str(poller["_id"])] = now + self._gap(poller, result)
+
+    async def _poll_claimed(self, poller: dict[str, Any]) -> int:
+        """Poll an account only if this replica claims it; 0 when another holds it."""
+        if self.leases is None:
+            return await self.poll_account(poller)
+        async with self.leases.holding(str(poller["_id"])) as lease:
+            if not lease.held:
+                return 0
+            try:
+                new = await self.poll_account(poller)
+            except Exception as err:
+                lease.free_at = time.time() + self._gap(poller, err)
+                raise
+            # Wall-clock: the claim is shared with other processes.
+            lease.free_at = time.time() + self._gap(poller, new)
+            return new
 
     async def poll_all(self) -> int:
         """Poll every active account that its network's read limit lets us read now."""
@@ -98,7 +130,7 @@ class Poller:
             if self._next_due.get(str(p["_id"]), 0.0) <= now
         ]
         results = await asyncio.gather(
-            *(self.poll_account(p) for p in pollers), return_exceptions=True
+            *(self._poll_claimed(p) for p in pollers), return_exceptions=True
         )
         for poller, result in zip(pollers, results, strict=True):
             self._pace(poller, result, now)

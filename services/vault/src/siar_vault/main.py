@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from siar.runtime.app import Runtime, create_service_app, serve
+from siar.runtime.leases import Leases
 from siar.runtime.settings import SettingError
 from siar_vault import crypto
 from siar_vault.api.errors import ERRORS
@@ -22,7 +23,7 @@ from siar_vault.kek import FileKeks, StaticKeks
 from siar_vault.metrics import AuditChainWatch, install_credential_read_metrics, start_at_zero
 from siar_vault.oauth_flow import INDEXES as OAUTH_INDEXES
 from siar_vault.oauth_flow import OAuthFlows
-from siar_vault.refresher import TokenRefresher
+from siar_vault.refresher import REFRESH_LEASE_S, REFRESH_LEASES, TokenRefresher
 from siar_vault.service import VaultService
 from siar_vault.sessions import INDEXES as SESSION_INDEXES
 from siar_vault.sessions import LoginThrottle, RefreshTokens
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runtime.http,
             ahead_s=settings.token_refresh_ahead_s,
             every_s=settings.token_refresh_every_s,
+            leases=Leases(runtime.db[REFRESH_LEASES], lease_s=REFRESH_LEASE_S),
         )
         app.state.refresher = refresher
         runtime.spawn("token-refresher", refresher.run, refresher.stop)
