@@ -70,7 +70,8 @@ def launch_stack(
         try:
             platform.start()
             platform.wait_ready(timeout=90)
-            yield Stack(infra=infra, platform=platform, urls=dict(platform.urls))
+            started = {name: platform.urls[name] for name in platform.services}
+            yield Stack(infra=infra, platform=platform, urls=started)
         finally:
             platform.stop()
     finally:

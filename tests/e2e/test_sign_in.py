@@ -124,7 +124,7 @@ async def test_api_keys_act_only_within_their_permissions_until_revoked(
         headers=scoped,
     )
     assert r.status_code == 403
-    assert "does not allow posts.publish" in r.json()["detail"]
+    assert "does not allow posts.write" in r.json()["detail"]
 
     assert (
         await http.delete(f"{vault}/v1/me/api-keys/{key_id}", headers=tenant.auth)
