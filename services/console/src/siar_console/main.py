@@ -28,6 +28,7 @@ from siar.runtime.problems import install_problem_handlers
 from siar.runtime.settings import refusal
 from siar_console.catalogue import console_config
 from siar_console.proxy import Proxy
+from siar_console.qr import install_qr_route
 from siar_console.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     _install_ops(app, settings, registry)
     _install_app_routes(app)
+    install_qr_route(app)
 
     async def forward(request: Request) -> Response:
         proxy: Proxy = request.app.state.proxy
