@@ -22,7 +22,6 @@ from pydantic import SecretStr
 
 from siar.connectors import bluesky_inbox, bluesky_media, public_search
 from siar.connectors.bluesky_lexicon import (
-    MAX_GRAPHEMES,
     POST,
     AtUri,
     build_facets,
@@ -32,6 +31,7 @@ from siar.connectors.bluesky_lexicon import (
     now_iso,
     parse_time,
 )
+from siar.connectors.bluesky_rules import APP_RATE_LIMIT, CAPABILITIES, RATE_LIMIT, RULES
 from siar.connectors.errors import (
     AuthExpiredError,
     ConnectorError,
@@ -54,13 +54,6 @@ from siar.connectors.models import (
     PublicProfile,
     PublishedPost,
 )
-from siar.connectors.rules import (
-    Capability,
-    ContentRules,
-    MediaLimits,
-    PostFormat,
-    RateLimit,
-)
 
 DEFAULT_SERVICE = "https://bsky.social"
 APP_BASE = "https://bsky.app"
@@ -74,45 +67,10 @@ class BlueskyConnector(HttpConnector):
 
     network = "bluesky"
     display_name = "Bluesky"
-    capabilities = frozenset(
-        {
-            Capability.TEXT,
-            Capability.IMAGE,
-            Capability.VIDEO,
-            Capability.CAROUSEL,
-            Capability.THREAD,
-            Capability.FIRST_COMMENT,
-            Capability.REPLY,
-            Capability.DM,
-            Capability.LIKE,
-            Capability.REPOST,
-            Capability.FETCH_COMMENTS,
-            Capability.ACCOUNT_METRICS,
-            Capability.POST_METRICS,
-        }
-    )
-    rules = ContentRules(
-        max_text_chars=MAX_GRAPHEMES,
-        counts_graphemes=True,
-        max_media=4,
-        formats=frozenset(
-            {PostFormat.FEED, PostFormat.THREAD, PostFormat.CAROUSEL, PostFormat.VIDEO}
-        ),
-        # app.bsky.embed.images: up to 4 images of at most 1,000,000 bytes each.
-        image=MediaLimits(
-            mime_types=frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"}),
-            max_bytes=1_000_000,
-        ),
-        # app.bsky.embed.video allows one MP4 of 100,000,000 bytes and 3 minutes, but
-        # uploadBlob to the PDS (the path used here) caps a blob at 50 MiB.
-        video=MediaLimits(
-            mime_types=frozenset({"video/mp4"}), max_bytes=52_428_800, max_duration_s=180
-        ),
-    )
-    # 5,000 write points an hour per account, a create costs 3 (1,666/h): stay under.
-    rate_limit = RateLimit(calls=1500, per_seconds=3600)
-    # PDS API requests are limited per IP: 3,000 per 5 minutes.
-    app_rate_limit = RateLimit(calls=3000, per_seconds=300, per_app=True)
+    capabilities = CAPABILITIES
+    rules = RULES
+    rate_limit = RATE_LIMIT
+    app_rate_limit = APP_RATE_LIMIT
     oauth = None
 
     def __init__(self, http: httpx.AsyncClient, *, service: str = DEFAULT_SERVICE) -> None:

@@ -24,13 +24,19 @@ from pydantic import SecretStr
 from siar.connectors.errors import ConnectorError, PermanentError, RetryableError
 from siar.connectors.facebook_identity import PAGE_FIELDS, page_identity
 from siar.connectors.facebook_media import upload_photo, upload_video
+from siar.connectors.facebook_rules import (
+    CAPABILITIES,
+    OAUTH,
+    PAGE_METRICS,
+    POST_METRICS,
+    RATE_LIMIT,
+    RULES,
+)
 from siar.connectors.meta_connector import GraphConnector
 from siar.connectors.meta_graph import (
     GRAPH_VERSION,
-    MB,
     FacebookLoginClient,
     after_cursor,
-    facebook_login,
     message_page,
     nodes,
     parse_time,
@@ -52,39 +58,14 @@ from siar.connectors.models import (
     Page,
     PublishedPost,
 )
-from siar.connectors.rules import (
-    Capability,
-    ContentRules,
-    MediaKind,
-    MediaLimits,
-    PostFormat,
-    RateLimit,
-)
+from siar.connectors.rules import MediaKind
 
 log = logging.getLogger(__name__)
 
-SCOPES = (
-    "pages_show_list",
-    "pages_read_engagement",
-    "pages_read_user_content",
-    "pages_manage_posts",
-    "pages_manage_engagement",
-    "read_insights",
-)
 VIDEO_HOST = "https://graph-video.facebook.com"
 WEB = "https://www.facebook.com"
 COMMENT_FIELDS = "id,message,from,created_time,parent{id}"
 COMMENTS = f"comments.filter(stream).order(reverse_chronological).limit(50){{{COMMENT_FIELDS}}}"
-PAGE_METRICS = {
-    "page_media_view": "views",
-    "page_total_media_view_unique": "reach",
-    "page_post_engagements": "engagements",
-}
-POST_METRICS = {
-    "post_media_view": "views",
-    "post_total_media_view_unique": "reach",
-    "post_clicks": "clicks",
-}
 
 
 def message_text(post: OutgoingPost) -> str:
@@ -100,46 +81,10 @@ class FacebookPagesConnector(GraphConnector):
     network = "facebook"
     oauth_client_type = FacebookLoginClient
     display_name = "Facebook"
-    capabilities = frozenset(
-        {
-            Capability.TEXT,
-            Capability.IMAGE,
-            Capability.VIDEO,
-            Capability.CAROUSEL,
-            Capability.FIRST_COMMENT,
-            Capability.REPLY,
-            Capability.LIKE,
-            Capability.HIDE_COMMENT,
-            Capability.DELETE_COMMENT,
-            Capability.FETCH_COMMENTS,
-            Capability.ACCOUNT_METRICS,
-            Capability.POST_METRICS,
-            Capability.WEBHOOKS,
-        }
-    )
-    rules = ContentRules(
-        max_text_chars=63206,
-        # Several photos make one multi-photo post; a video is posted alone.
-        max_media=10,
-        formats=frozenset({PostFormat.FEED, PostFormat.CAROUSEL, PostFormat.VIDEO}),
-        # Page photos: under 4 MB, JPG, PNG, GIF, TIFF, HEIF or WebP.
-        image=MediaLimits(
-            mime_types=frozenset(
-                {"image/jpeg", "image/png", "image/gif", "image/tiff", "image/heif", "image/webp"}
-            ),
-            max_bytes=4 * MB,
-        ),
-        # Videos: up to 10 GB and 240 minutes through resumable upload (1 GB whole).
-        video=MediaLimits(
-            mime_types=frozenset({"video/mp4", "video/quicktime"}),
-            max_bytes=10 * 1024 * MB,
-            max_duration_s=240 * 60,
-            min_duration_s=1,
-        ),
-    )
-    # Page calls scale with engaged users (4800 x users / 24 h); this stays well under.
-    rate_limit = RateLimit(calls=200, per_seconds=3600)
-    oauth = facebook_login(SCOPES)
+    capabilities = CAPABILITIES
+    rules = RULES
+    rate_limit = RATE_LIMIT
+    oauth = OAUTH
 
     def __init__(
         self,

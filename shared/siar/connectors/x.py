@@ -41,38 +41,20 @@ from siar.connectors.models import (
     PublicProfile,
     PublishedPost,
 )
-from siar.connectors.rules import (
-    Capability,
-    ContentRules,
-    MediaKind,
-    MediaLimits,
-    OAuthConfig,
-    PostFormat,
-    RateLimit,
+from siar.connectors.rules import MediaKind
+from siar.connectors.x_rules import (
+    API_BASE,
+    APP_RATE_LIMIT,
+    CAPABILITIES,
+    OAUTH,
+    PRIVATE_METRICS,
+    PUBLIC_METRICS,
+    RATE_LIMIT,
+    RULES,
+    USER_METRICS,
+    snapshot,
 )
 from siar.connectors.x_text import MAX_WEIGHTED_LENGTH, strip_urls, weighted_length
-
-API_BASE = "https://api.x.com"
-_PUBLIC_METRICS = {
-    "retweet_count": "reposts",
-    "reply_count": "replies",
-    "like_count": "likes",
-    "quote_count": "quotes",
-    "bookmark_count": "bookmarks",
-    "impression_count": "impressions",
-}
-_PRIVATE_METRICS = {
-    "url_link_clicks": "link_clicks",
-    "user_profile_clicks": "profile_clicks",
-    "engagements": "engagements",
-}
-_USER_METRICS = {
-    "followers_count": "followers",
-    "following_count": "following",
-    "tweet_count": "posts",
-    "listed_count": "listed",
-    "like_count": "likes",
-}
 
 
 @dataclass(frozen=True)
@@ -103,63 +85,11 @@ class XConnector(HttpConnector):
     network = "x"
     oauth_client_type = x_auth.XOAuthClient
     display_name = "X"
-    capabilities = frozenset(
-        {
-            Capability.TEXT,
-            Capability.IMAGE,
-            Capability.VIDEO,
-            Capability.THREAD,
-            Capability.FIRST_COMMENT,
-            Capability.REPLY,
-            Capability.DM,
-            Capability.LIKE,
-            Capability.HIDE_COMMENT,
-            Capability.DELETE_COMMENT,
-            Capability.REPOST,
-            Capability.FETCH_COMMENTS,
-            Capability.FETCH_DMS,
-            Capability.ACCOUNT_METRICS,
-            Capability.POST_METRICS,
-            Capability.WEBHOOKS,
-        }
-    )
-    rules = ContentRules(
-        max_text_chars=MAX_WEIGHTED_LENGTH,  # weighted: see x_text.weighted_length
-        max_media=4,  # up to 4 images, or 1 GIF, or 1 video
-        formats=frozenset({PostFormat.FEED, PostFormat.THREAD, PostFormat.VIDEO}),
-        image=MediaLimits(
-            mime_types=frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"}),
-            max_bytes=5 * 1024 * 1024,  # GIFs: 15 MB (x_media.GIF_MAX_BYTES)
-        ),
-        video=MediaLimits(
-            mime_types=frozenset({"video/mp4", "video/quicktime"}),
-            max_bytes=512 * 1024 * 1024,
-            min_aspect=1 / 3,
-            max_aspect=3.0,
-            min_duration_s=0.5,
-            max_duration_s=140.0,
-        ),
-        max_thread_parts=25,
-    )
-    # POST /2/tweets on the Basic tier: 100 per user and 1,667 per app per 24 hours.
-    rate_limit = RateLimit(calls=100, per_seconds=86_400)
-    app_rate_limit = RateLimit(calls=1_667, per_seconds=86_400, per_app=True)
-    oauth = OAuthConfig(
-        authorize_url="https://x.com/i/oauth2/authorize",
-        token_url=f"{API_BASE}/2/oauth2/token",
-        scopes=(
-            "tweet.read",
-            "tweet.write",
-            "users.read",
-            "media.write",
-            "like.write",
-            "dm.read",
-            "dm.write",
-            "offline.access",
-        ),
-        pkce=True,
-        revoke_url=f"{API_BASE}/2/oauth2/revoke",
-    )
+    capabilities = CAPABILITIES
+    rules = RULES
+    rate_limit = RATE_LIMIT
+    app_rate_limit = APP_RATE_LIMIT
+    oauth = OAUTH
 
     def __init__(
         self,
@@ -381,7 +311,7 @@ class XConnector(HttpConnector):
             params={"user.fields": "public_metrics"},
         )
         raw = (_data(body) or {}).get("public_metrics", {})
-        return _snapshot(raw, _USER_METRICS)
+        return snapshot(raw, USER_METRICS)
 
     async def search_public(
         self, account: AccountRef, credential: Credential, query: str, since: datetime | None
@@ -406,8 +336,8 @@ class XConnector(HttpConnector):
             params={"tweet.fields": "public_metrics,non_public_metrics"},
         )
         data = _data(body) or {}
-        public = _snapshot(data.get("public_metrics", {}), _PUBLIC_METRICS)
-        private = _snapshot(data.get("non_public_metrics", {}), _PRIVATE_METRICS)
+        public = snapshot(data.get("public_metrics", {}), PUBLIC_METRICS)
+        private = snapshot(data.get("non_public_metrics", {}), PRIVATE_METRICS)
         return MetricsSnapshot(
             collected_at=public.collected_at,
             metrics={**public.metrics, **private.metrics},
@@ -421,15 +351,3 @@ class XConnector(HttpConnector):
     def parse_webhook(self, body: bytes) -> list[tuple[str, FetchedMessage]]:
         """Mentions, replies and DMs in an Account Activity call (see :mod:`x_webhooks`)."""
         return x_webhooks.parse(body)
-
-
-def _snapshot(raw: Any, names: dict[str, str]) -> MetricsSnapshot:
-    raw = raw if isinstance(raw, dict) else {}
-    metrics = {
-        ours: float(raw[theirs])
-        for theirs, ours in names.items()
-        if isinstance(raw.get(theirs), int | float)
-    }
-    return MetricsSnapshot(
-        collected_at=datetime.now(UTC), metrics=metrics, partial=len(metrics) < len(names)
-    )
