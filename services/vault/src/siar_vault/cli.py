@@ -21,10 +21,10 @@ from typing import Any
 
 from siar.runtime.mongo import Document, create_mongo_client
 from siar_vault import crypto
+from siar_vault.accounts import credential_aad
 from siar_vault.audit import chain_problems
 from siar_vault.kek import FileKeks
 from siar_vault.main import keyring_for
-from siar_vault.service import credential_aad
 from siar_vault.settings import Settings
 from siar_vault.tokens import SIGNING_AAD, TokenIssuer
 

@@ -13,6 +13,7 @@ from siar.runtime.auth import CurrentPrincipal, Principal, require, require_scop
 from siar.runtime.problems import Problem
 from siar.runtime.roles import Permission, Role
 from siar_vault import account_changes
+from siar_vault.accounts import Lease
 from siar_vault.api.deps import Service
 from siar_vault.api.schemas import (
     AccountConnect,
@@ -21,7 +22,6 @@ from siar_vault.api.schemas import (
     Items,
     LeaseRequest,
     LeaseResponse,
-    MemberAdd,
     MemberPublic,
     TokenResponse,
     UserCreate,
@@ -30,7 +30,6 @@ from siar_vault.api.schemas import (
     WorkspacePublic,
 )
 from siar_vault.domain import Account
-from siar_vault.service import Lease
 
 router = APIRouter()
 
@@ -141,20 +140,6 @@ async def list_members(
             for m in members
         ]
     )
-
-
-@router.post("/v1/workspaces/{ws}/members", status_code=201, tags=["workspaces"])
-async def add_member(
-    ws: str,
-    body: MemberAdd,
-    service: Service,
-    principal: Annotated[Principal, require(Permission.MEMBERS_MANAGE)],
-) -> MemberPublic:
-    membership = await service.add_member(workspace_id=ws, email=body.email, role=body.role)
-    await service.audit(
-        ws, principal.subject, "member.added", membership.user_id, {"role": membership.role}
-    )
-    return MemberPublic(user_id=membership.user_id, role=membership.role)
 
 
 def account_public(account: Account) -> AccountPublic:
