@@ -67,7 +67,7 @@ def prometheus_rule() -> str:
 
 
 def pod_monitor() -> str:
-    """Scrape /metrics of every Siar service pod in Siar's namespaces."""
+    """Scrape /metrics of every Siar service pod (and the console's) in Siar's namespaces."""
     obj = {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PodMonitor",
@@ -79,7 +79,14 @@ def pod_monitor() -> str:
                     {
                         "key": "app.kubernetes.io/component",
                         "operator": "In",
-                        "values": ["vault", "scheduler", "publisher", "inbox", "analytics"],
+                        "values": [
+                            "vault",
+                            "scheduler",
+                            "publisher",
+                            "inbox",
+                            "analytics",
+                            "console",
+                        ],
                     }
                 ]
             },

@@ -1,7 +1,9 @@
 """The Ingress routes every public route of every service to that service, and no other.
 
 The routes come from each service's own app (create_app, the same object that serves
-/openapi.json), so a route added without its Ingress rule fails here.
+/openapi.json), so a route added without its Ingress rule fails here. The console is
+checked the same way: its app's pages and files go to the console, while the /v1 calls
+it would proxy go straight to the services (the rules above say which).
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.routing import APIRoute
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Mount
 
 from tests.ops.kustomize import Obj, render
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("vault", "scheduler", "publisher", "inbox", "analytics")
+SERVICES = ("vault", "scheduler", "publisher", "inbox", "analytics", "console")
+# What the console's own proxy forwards: the Ingress sends these to the services directly.
+CONSOLE_PROXIED = re.compile(r"^/(v1/|webhooks/|\.well-known/)")
 NOT_PUBLIC = re.compile(r"^/(healthz|readyz|metrics|asyncapi|docs|redoc|openapi)|^/v1/internal/")
 # Resources DESIGN.md §8 assigns to a service that its app does not serve yet: their
 # rules may match no route today.
@@ -30,8 +34,14 @@ def routes_of(service: str, monkeypatch: pytest.MonkeyPatch) -> set[str]:
     """Every HTTP route the service's app declares, with example path parameters."""
     monkeypatch.setenv("SIAR_ENV", "test")
     monkeypatch.setenv("SIAR_VAULT_KEK_KEYS", f'{{"1": "{base64.b64encode(bytes(32)).decode()}"}}')
-    app = importlib.import_module(f"siar_{service}.main").create_app()
+    module = importlib.import_module(f"siar_{service}.main")
+    app = module.create_app()
     paths = set(walk(app.routes)) | set(app.openapi()["paths"])
+    if service == "console":
+        # Its files too (a mounted directory, not routes), and not what it proxies.
+        static: Path = module.STATIC
+        paths |= {f"/static/{p.relative_to(static).as_posix()}" for p in static.rglob("*.*")}
+        paths = {p for p in paths if not CONSOLE_PROXIED.match(p)}
     return {re.sub(r"\{[^}]+\}", "x1", p).replace("/x1/", "/ws-1/", 1) for p in paths}
 
 
@@ -44,6 +54,8 @@ def walk(routes: list[BaseRoute], prefix: str = "") -> Iterator[str]:
     for route in routes:
         if isinstance(route, APIRoute):
             yield prefix + route.path
+        if isinstance(route, Mount) and route.path:
+            yield prefix + route.path + "/"
         inner = getattr(route, "original_router", None)
         if inner is not None:
             context = getattr(route, "include_context", None)
@@ -94,3 +106,9 @@ def test_a_route_without_a_rule_would_be_caught(
     assert routed_to("/v1/workspaces/ws-1/posts:import", ingress_rules) == {"siar-scheduler"}
     assert routed_to("/v1/workspaces/ws-1/brand-kits", ingress_rules) == set()
     assert routed_to("/v1/internal/workspaces/ws-1/accounts/a:lease", ingress_rules) == set()
+    # The console has the app's own paths, never another's and never its ops routes.
+    assert routed_to("/", ingress_rules) == {"siar-console"}
+    assert routed_to("/static/app.js", ingress_rules) == {"siar-console"}
+    assert routed_to("/v1/oauth/callback/x", ingress_rules) == {"siar-vault"}
+    assert routed_to("/metrics", ingress_rules) == set()
+    assert routed_to("/anything-else", ingress_rules) == set()

@@ -26,6 +26,8 @@ TARGETS = {
     "monitoring": K8S / "monitoring",
 }
 SERVICES = ("vault", "scheduler", "publisher", "inbox", "analytics")
+# Every Deployment: the five services and the web console in front of them.
+WORKLOADS = (*SERVICES, "console")
 K8S_VERSION = "1.33.0"
 SECRETISH = ("SECRET", "KEK", "PASSWORD", "TOKEN", "CLIENTS", "APPS", "MONGODB_URL")
 
@@ -113,9 +115,9 @@ def _container(deployment: Obj) -> Obj:
 
 def test_every_service_has_its_objects_and_a_locked_down_pod(rendered: list[Obj]) -> None:
     deployments = by_kind(rendered, "Deployment")
-    assert set(deployments) == {f"siar-{s}" for s in SERVICES}
+    assert set(deployments) == {f"siar-{s}" for s in WORKLOADS}
     for kind in ("ServiceAccount", "Service", "PodDisruptionBudget", "NetworkPolicy"):
-        assert {f"siar-{s}" for s in SERVICES} <= set(by_kind(rendered, kind)), kind
+        assert {f"siar-{s}" for s in WORKLOADS} <= set(by_kind(rendered, kind)), kind
     for name, dep in deployments.items():
         pod = dep["spec"]["template"]["spec"]
         assert pod["serviceAccountName"] == name
@@ -158,7 +160,7 @@ def test_each_deployment_has_exactly_one_autoscaler(rendered: list[Obj]) -> None
     for obj in rendered:
         if obj["kind"] in ("HorizontalPodAutoscaler", "ScaledObject"):
             targets.setdefault(obj["spec"]["scaleTargetRef"]["name"], []).append(obj["kind"])
-    assert set(targets) == {f"siar-{s}" for s in SERVICES}
+    assert set(targets) == {f"siar-{s}" for s in WORKLOADS}
     assert all(len(kinds) == 1 for kinds in targets.values()), targets
     lag = {n for n, k in targets.items() if k == ["ScaledObject"]}
     assert lag == {"siar-publisher", "siar-inbox", "siar-analytics"}
@@ -182,13 +184,15 @@ def _allowed_peers(policy: Obj, direction: str) -> set[str]:
 
 # The HTTP calls between services (docs/operations.md): everyone verifies tokens with the
 # vault's JWKS and takes service tokens from it; the publisher fetches media from the
-# scheduler. Everything else goes through Kafka.
+# scheduler; the console proxies to (and checks the health of) all five. Everything else
+# goes through Kafka.
 FLOWS = {
     ("scheduler", "vault"),
     ("publisher", "vault"),
     ("inbox", "vault"),
     ("analytics", "vault"),
     ("publisher", "scheduler"),
+    *(("console", s) for s in SERVICES),
 }
 
 
@@ -198,24 +202,58 @@ def test_network_policies_allow_only_the_designed_flows(rendered: list[Obj]) -> 
     assert deny["spec"]["policyTypes"] == ["Ingress", "Egress"]
     assert "ingress" not in deny["spec"]
     assert "egress" not in deny["spec"]
-    # Exactly the five services: Kafka's and MongoDB's pods must keep talking to each other.
+    # Exactly Siar's workloads: Kafka's and MongoDB's pods must keep talking to each other.
     (selected,) = deny["spec"]["podSelector"]["matchExpressions"]
-    assert set(selected["values"]) == {f"siar-{s}" for s in SERVICES}
+    assert set(selected["values"]) == {f"siar-{s}" for s in WORKLOADS}
+    (dns,) = policies["siar-services-allow-dns"]["spec"]["podSelector"]["matchExpressions"]
+    assert set(dns["values"]) == {f"siar-{s}" for s in WORKLOADS}
     for policy in policies.values():
         if policy["spec"]["podSelector"] == {}:
             raise AssertionError(f"{policy['metadata']['name']} selects every pod")
-    egress = {(s, t) for s in SERVICES for t in _allowed_peers(policies[f"siar-{s}"], "egress")}
-    ingress = {(s, t) for t in SERVICES for s in _allowed_peers(policies[f"siar-{t}"], "ingress")}
+    egress = {(s, t) for s in WORKLOADS for t in _allowed_peers(policies[f"siar-{s}"], "egress")}
+    ingress = {(s, t) for t in WORKLOADS for s in _allowed_peers(policies[f"siar-{t}"], "ingress")}
     assert egress == FLOWS
     assert ingress == FLOWS
     internet = {
         s
-        for s in SERVICES
+        for s in WORKLOADS
         for rule in policies[f"siar-{s}"]["spec"]["egress"]
         for peer in rule.get("to", [])
         if "ipBlock" in peer
     }
     assert internet == {"vault", "publisher", "inbox"}
+
+
+def test_the_console_reaches_the_five_services_and_nothing_else(rendered: list[Obj]) -> None:
+    policy = by_kind(rendered, "NetworkPolicy")["siar-console"]
+    # No Kafka, MongoDB, collector or internet: only the services' pods, on their ports.
+    services = by_kind(rendered, "Service")
+    allowed = set()
+    for rule in policy["spec"]["egress"]:
+        [peer] = rule["to"]
+        assert set(peer) == {"podSelector"}, peer
+        name = peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+        assert rule["ports"] == [
+            {"protocol": "TCP", "port": services[name]["spec"]["ports"][0]["port"]}
+        ]
+        allowed.add(name)
+    assert allowed == {f"siar-{s}" for s in SERVICES}
+    sources = [peer for rule in policy["spec"]["ingress"] for peer in rule["from"]]
+    assert [s["namespaceSelector"]["matchLabels"] for s in sources] == [
+        {"kubernetes.io/metadata.name": "ingress-nginx"},
+        {"kubernetes.io/metadata.name": "monitoring"},  # Prometheus scrapes /metrics
+    ]
+    # Its upstreams are the services' own Service names and ports, and it holds no secret.
+    env = {e["name"]: e for e in _container(by_kind(rendered, "Deployment")["siar-console"])["env"]}
+    for s in SERVICES:
+        port = services[f"siar-{s}"]["spec"]["ports"][0]["port"]
+        assert env[f"SIAR_CONSOLE_{s.upper()}_URL"]["value"] == f"http://siar-{s}:{port}"
+    assert env["SIAR_CONSOLE_PORT"]["value"] == "8100"
+    assert all("valueFrom" not in e for e in env.values())
+    # The Ingress sends the app's pages to it.
+    [ingress] = by_kind(rendered, "Ingress").values()
+    paths = ingress["spec"]["rules"][0]["http"]["paths"]
+    assert any(p["backend"]["service"]["name"] == "siar-console" for p in paths)
 
 
 def test_kafka_and_mongodb_are_operator_resources(rendered: list[Obj]) -> None:

@@ -18,7 +18,7 @@ from siar.runtime.settings import PlatformSettings
 from tests.ops.kustomize import render
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("vault", "scheduler", "publisher", "inbox", "analytics")
+SERVICES = ("vault", "scheduler", "publisher", "inbox", "analytics", "console")
 # Read by the image and compose's health check, not by a settings model.
 NOT_SETTINGS = {"SIAR_SERVICE"}
 
