@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from siar.runtime.roles import Role
-from siar_vault.errors import InvalidInput, WeakPassword
+from siar_vault.errors import InvalidInput, OwnerOnly, WeakPassword
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
@@ -37,6 +37,17 @@ def normalise_email(email: str) -> str:
     if not EMAIL_RE.match(email) or len(email) > 254:
         raise InvalidInput("not a valid e-mail address")
     return email
+
+
+def check_owner_rule(actor: Role | None, current: Role | None, new: Role | None) -> None:
+    """Raise :class:`OwnerOnly` unless an owner makes a change that grants or revokes ownership.
+
+    ``current`` is None for someone not yet a member, ``new`` None for a removal. Any
+    other role change stays with whoever holds ``members.manage``.
+    """
+    touches_owner = current != new and Role.OWNER in (current, new)
+    if touches_owner and actor is not Role.OWNER:
+        raise OwnerOnly("only an owner can grant or revoke the owner role")
 
 
 class User(BaseModel):

@@ -58,3 +58,15 @@ class InvitationInvalid(VaultError):
 
 class OAuthRefused(VaultError):
     """An OAuth callback cannot complete (bad, replayed or expired state; refusal)."""
+
+
+class OwnerOnly(VaultError):
+    """Only an owner may grant or revoke the owner role (the message names the rule)."""
+
+
+class LastOwner(VaultError):
+    """The change would leave the workspace without an owner."""
+
+
+class RoleChanged(VaultError):
+    """A member's role kept changing under a request; trying again is safe."""

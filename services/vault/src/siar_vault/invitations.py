@@ -34,6 +34,7 @@ class Invitation:
     expires_ts: float
     accepted_by: str | None
     revoked: bool
+    created_by: str
 
 
 def _from_doc(doc: Document) -> Invitation:
@@ -45,6 +46,7 @@ def _from_doc(doc: Document) -> Invitation:
         expires_ts=float(doc["expires_ts"]),
         accepted_by=doc.get("accepted_by"),
         revoked=bool(doc.get("revoked", False)),
+        created_by=str(doc.get("created_by", "")),
     )
 
 
@@ -58,8 +60,6 @@ class Invitations:
         self, *, workspace_id: str, role: Role, email: str | None, ttl_s: float, by: str
     ) -> tuple[Invitation, str]:
         """A new invitation and its token, which is shown only now."""
-        if role is Role.OWNER:
-            raise InvitationInvalid("owners cannot be invited; invite as admin and hand over")
         token = PREFIX + secrets.token_urlsafe(32)
         doc = {
             "_id": _digest(token),

@@ -11,6 +11,7 @@ from siar_vault import crypto
 from siar_vault.api.errors import ERRORS
 from siar_vault.api.invitation_routes import router as invitation_router
 from siar_vault.api.me_routes import router as me_router
+from siar_vault.api.member_routes import router as member_router
 from siar_vault.api.oauth_routes import router as oauth_router
 from siar_vault.api.routes import router as api_router
 from siar_vault.api.webhook_routes import router as webhook_router
@@ -101,7 +102,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         on_startup=on_startup,
         after_broker_start=after_broker_start,
         subscribe=lambda broker, _service: register_handlers(broker),
-        routers=[api_router, me_router, invitation_router, webhook_router, oauth_router],
+        routers=[
+            api_router,
+            member_router,
+            me_router,
+            invitation_router,
+            webhook_router,
+            oauth_router,
+        ],
         domain_errors=(VaultError, ERRORS),
     )
     install_credential_read_metrics(app)

@@ -30,7 +30,7 @@ from siar_vault.domain import (
     check_password_rules,
     normalise_email,
 )
-from siar_vault.errors import InvalidCredentials, InvalidInput, NotFound
+from siar_vault.errors import InvalidCredentials, InvalidInput
 from siar_vault.mfa import TwoFactor
 from siar_vault.sessions import LoginThrottle, RefreshTokens
 from siar_vault.store import VaultStore

@@ -41,6 +41,8 @@ class VaultStore:
         self.credentials = TenantCollection(db["credentials"])
         self.audit = TenantCollection(db["audit"])
         self.audit_heads = TenantCollection(db["audit_heads"])
+        # Per workspace, a count of owners never above the real one (members.py).
+        self.owner_counts = TenantCollection(db["owner_counts"])
 
     async def insert_user(self, user: User, password_hash: str) -> None:
         """Store a new user; :class:`Conflict` if the e-mail is taken."""
@@ -69,6 +71,7 @@ class VaultStore:
             session=session,
         )
         await self.members.insert(workspace.id, owner.model_dump(), session=session)
+        await self.owner_counts.insert(workspace.id, {"_id": workspace.id, "n": 1}, session=session)
 
     async def workspaces_by_ids(self, ids: list[str]) -> list[Workspace]:
         """Workspaces with these ids, by name."""
@@ -93,15 +96,6 @@ class VaultStore:
     async def members_of(self, workspace_id: str) -> list[Membership]:
         """Members of one workspace."""
         return [Membership.model_validate(d) for d in await self.members.find(workspace_id)]
-
-    async def upsert_member(self, membership: Membership) -> None:
-        """Add a member or change their role."""
-        await self.members.update_one(
-            membership.workspace_id,
-            {"user_id": membership.user_id},
-            {"$set": {"role": membership.role.value}},
-            upsert=True,
-        )
 
     async def insert_account(
         self, account: Account, envelope: dict[str, Any], session: AsyncClientSession

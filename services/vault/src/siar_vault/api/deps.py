@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from siar_vault.members import MemberChanges
 from siar_vault.service import VaultService
 
 
@@ -16,3 +17,11 @@ def get_service(request: Request) -> VaultService:
 
 
 Service = Annotated[VaultService, Depends(get_service)]
+
+
+def get_members(request: Request) -> MemberChanges:
+    """Membership changes under the owner rules, over the service's store."""
+    return MemberChanges(get_service(request).store)
+
+
+Members = Annotated[MemberChanges, Depends(get_members)]

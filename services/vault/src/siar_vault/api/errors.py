@@ -18,4 +18,7 @@ ERRORS: ErrorMap = {
     errors.InvitationInvalid: (410, "invitation-invalid", "Invitation cannot be used"),
     errors.TotpRequired: (401, "totp-required", "Two-factor code required"),
     errors.TooManyAttempts: (429, "too-many-attempts", "Too many failed sign-ins"),
+    errors.OwnerOnly: (403, "forbidden", "Not allowed"),
+    errors.LastOwner: (409, "last-owner", "A workspace keeps at least one owner"),
+    errors.RoleChanged: (409, "conflict", "Changed meanwhile"),
 }

@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from siar.runtime.auth import CurrentPrincipal, Principal, require
 from siar.runtime.problems import Problem
 from siar.runtime.roles import Permission, Role
-from siar_vault.api.deps import Service
-from siar_vault.domain import Membership, normalise_email
+from siar_vault.api.deps import Members, Service
+from siar_vault.domain import normalise_email
 from siar_vault.invitations import Invitation, Invitations
 
 router = APIRouter(tags=["workspaces"])
@@ -63,9 +63,11 @@ async def invite(
     ws: str,
     body: InvitationCreate,
     request: Request,
+    members: Members,
     principal: Annotated[Principal, require(Permission.MEMBERS_MANAGE)],
 ) -> InvitationPublic:
     email = normalise_email(body.email) if body.email else None
+    await members.check_invite(workspace_id=ws, actor_id=principal.subject, role=body.role)
     inv, token = await _invitations(request).create(
         workspace_id=ws,
         role=body.role,
@@ -98,7 +100,7 @@ async def revoke_invitation(
 
 @router.post("/v1/invitations/{token}:accept", summary="Accept an invitation (signed in)")
 async def accept_invitation(
-    token: str, request: Request, principal: CurrentPrincipal, service: Service
+    token: str, request: Request, principal: CurrentPrincipal, service: Service, members: Members
 ) -> InvitationPublic:
     if principal.kind != "user" or principal.scopes:
         raise Problem(403, "forbidden", "Not allowed", "sign in as a person to accept")
@@ -106,10 +108,8 @@ async def accept_invitation(
     if user is None:
         raise Problem(401, "unauthorized", "Authentication required", "user no longer exists")
     inv = await _invitations(request).redeem(token, user_id=user.id, email=user.email)
-    current = {m.workspace_id: m.role for m in await service.store.memberships_of(user.id)}
-    if inv.workspace_id not in current:
-        await service.store.upsert_member(
-            Membership(workspace_id=inv.workspace_id, user_id=user.id, role=inv.role)
-        )
+    await members.join(
+        workspace_id=inv.workspace_id, user_id=user.id, role=inv.role, invited_by=inv.created_by
+    )
     await service.audit(inv.workspace_id, user.id, "member.joined", user.id, {"role": inv.role})
     return _public(inv)
