@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from typing import Any, cast
 
+import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from siar.connectors import AccountRef, Capability, Connector, Credential, Page
@@ -145,3 +147,81 @@ async def test_a_held_lease_is_renewed_while_the_work_runs_and_released_after(
             assert not refused.held
     assert (await db["leases"].find_one({"_id": "k"}) or {})["holder"] is None
     assert await other.take("k")
+
+
+async def test_any_due_document_is_taken_once_in_order_and_released_with_its_next_time(
+    db: AsyncDatabase[Document],
+) -> None:
+    # Leases kept in the documents they guard, under those documents' own field names.
+    targets = db["targets"]
+    now = time.time()
+    await targets.insert_many(
+        [
+            {"_id": "late", "next_ts": now - 60, "until": 0.0, "note": "x"},
+            {"_id": "later", "next_ts": now - 30, "until": 0.0},
+            {"_id": "held", "next_ts": now - 90, "until": now + 600, "by": "dead"},
+            {"_id": "future", "next_ts": now + 600, "until": 0.0},
+        ]
+    )
+
+    def leases(holder: str) -> Leases:
+        return Leases(targets, lease_s=60.0, holder=holder, holder_field="by", until_field="until")
+
+    one, two = leases("one"), leases("two")
+    due = {"next_ts": {"$lte": now}}
+    taken = await asyncio.gather(
+        one.take_due(due, sort=[("next_ts", 1)], now=now),
+        two.take_due(due, sort=[("next_ts", 1)], now=now),
+    )
+    assert sorted(d["_id"] for d in taken if d) == ["late", "later"]
+    # (nx-27017 keeps about 15 significant digits of a float given to $set: approx.)
+    assert all(d and d["by"] in ("one", "two") for d in taken)
+    assert [d["until"] for d in taken if d] == pytest.approx([now + 60, now + 60])
+    # Nothing else is due and free: not even for a holder that already holds one.
+    assert await one.take_due(due, sort=[("next_ts", 1)], now=now) is None
+
+    holder = {str(d["_id"]): leases(str(d["by"])) for d in taken if d}
+    assert not await leases("nobody").release("late", also={"next_ts": now + 3600})
+    assert await holder["late"].release("late", also={"next_ts": now + 3600})
+    assert await targets.find_one({"_id": "late"}) == {
+        "_id": "late",
+        "next_ts": pytest.approx(now + 3600),
+        "until": 0.0,
+        "note": "x",
+        "by": None,
+    }
+    # A whole-document release keeps a datetime a datetime (a $set would not on nx-27017).
+    stamped = {"_id": "later", "next_ts": now + 60, "polled_at": datetime(2026, 1, 2, tzinfo=UTC)}
+    assert await holder["later"].release_replacing("later", stamped, free_at=now + 5)
+    later = await targets.find_one({"_id": "later"}) or {}
+    assert isinstance(later["polled_at"], datetime)
+    assert (later["by"], later["until"]) == (None, pytest.approx(now + 5))
+    assert await one.take_due(due, sort=[("next_ts", 1)], now=now + 601) == {
+        "_id": "held",
+        "next_ts": now - 90,
+        "until": pytest.approx(now + 661),
+        "by": "one",
+    }
+
+
+async def test_a_claim_takes_only_its_own_document_and_only_where_it_matches(
+    db: AsyncDatabase[Document],
+) -> None:
+    jobs = db["jobs"]
+    await jobs.insert_many(
+        [
+            {"_id": "mine", "state": "open", "holder": "other", "lease_until": time.time() + 60},
+            {"_id": "lapsed", "state": "open", "holder": "dead", "lease_until": 0.0},
+            {"_id": "closed", "state": "done", "holder": "dead", "lease_until": 0.0},
+        ]
+    )
+    me = Leases(jobs, lease_s=60.0, holder="me")
+    open_only = {"state": "open"}
+    assert await me.claim("mine", where=open_only) is None
+    assert await me.claim("closed", where=open_only) is None
+    assert (await jobs.find_one({"_id": "lapsed"}) or {})["holder"] == "dead"
+    taken = await me.claim("lapsed", where=open_only)
+    assert taken is not None
+    assert (taken["_id"], taken["holder"]) == ("lapsed", "me")
+    assert await me.claim("absent") is None  # claim never creates (take does)
+    assert await jobs.count_documents({}) == 3

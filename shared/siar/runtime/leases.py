@@ -1,14 +1,19 @@
 """Per-key leases in MongoDB, so one replica at a time works on a key.
 
 Background loops that run in every replica (the inbox poller, the vault's token
-refresher) claim each account before touching it: a conditional findAndModify on a
-lease document takes it only when it is free, expired or already ours. A replica that
-dies simply stops renewing and its leases run out, so another takes over.
+refresher, analytics' collectors, the publisher's delivery attempts) claim what they
+work on before touching it: a conditional findAndModify on a lease document takes it
+only when it is free, expired or already ours. A replica that dies simply stops
+renewing and its leases run out, so another takes over.
+
+The lease may live in a document of its own (``{_id: key, holder, lease_until}``) or
+in the document it guards (a collection target, a tracked item, a delivery), with the
+field names that document uses; :meth:`Leases.take_due` then takes whichever due
+document nobody holds, in one round trip.
 
 Times are epoch seconds (floats), not datetimes: nx-27017 stores a ``$set`` datetime
 on an existing document as a string (docs/embedded-stack.md), and floats compare the
-same on every server. The same rule (take when ``until < now``) is what the outbox
-relay and analytics' collector already use on their own documents.
+same on every server. The outbox relay still keeps a lease of its own (``outbox.py``).
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
 
+from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
@@ -35,8 +42,9 @@ def process_holder() -> str:
 class Leases:
     """Leases on keys (e.g. account ids) kept in one collection, held by one holder.
 
-    A lease document is ``{_id: key, holder, lease_until}``. ``take`` claims it when
-    ``lease_until`` has passed or the holder is us; ``release`` frees it, optionally
+    A lease is two fields of the document ``{_id: key}``: its holder and the time it
+    runs out (``holder`` and ``lease_until`` unless named otherwise). ``take`` claims it
+    when that time has passed or the holder is us; ``release`` frees it, optionally
     not before a given time (so a paced task is not redone by another replica early).
     """
 
@@ -46,40 +54,97 @@ class Leases:
         *,
         lease_s: float,
         holder: str | None = None,
+        holder_field: str = "holder",
+        until_field: str = "lease_until",
     ) -> None:
         self.collection = collection
         self.lease_s = lease_s
         self.holder = holder or process_holder()
+        self.holder_field = holder_field
+        self.until_field = until_field
 
-    async def take(self, key: str, now: float | None = None) -> bool:
-        """Claim (or renew) ``key`` for ``lease_s``; False while another holds it."""
+    def _ours_until(self, now: float) -> Document:
+        return {self.holder_field: self.holder, self.until_field: now + self.lease_s}
+
+    async def claim(
+        self, key: Any, now: float | None = None, *, where: Mapping[str, Any] | None = None
+    ) -> Document | None:
+        """Take (or renew) the lease of the existing document ``key`` if it is free,
+        expired or ours and also matches ``where``; the document as taken, else None."""
         now = time.time() if now is None else now
         # ``$and`` around the ``$or``: nx-27017's findAndModify ignores a top-level
-        # ``_id`` next to ``$or`` and would take another key's lease.
-        free_or_ours = {"$or": [{"holder": self.holder}, {"lease_until": {"$lt": now}}]}
-        taken = await self.collection.find_one_and_update(
-            {"$and": [{"_id": key}, free_or_ours]},
-            {"$set": {"holder": self.holder, "lease_until": now + self.lease_s}},
+        # ``_id`` next to ``$or`` and would take another document's lease.
+        free_or_ours = {"$or": [{self.holder_field: self.holder}, {self.until_field: {"$lt": now}}]}
+        taken: Document | None = await self.collection.find_one_and_update(
+            {"$and": [{"_id": key}, *([where] if where else []), free_or_ours]},
+            {"$set": self._ours_until(now)},
+            return_document=ReturnDocument.AFTER,
         )
-        if taken is not None:
+        return taken
+
+    async def take(self, key: str, now: float | None = None) -> bool:
+        """Claim (or renew) ``key`` for ``lease_s``; False while another holds it.
+
+        The lease document is created on first use.
+        """
+        now = time.time() if now is None else now
+        if await self.claim(key, now) is not None:
             return True
-        # One round trip in the usual case; the document is created on first use.
-        # No upsert: its conflict handling differs between servers. A duplicate means
-        # another replica created (and holds) it in between.
+        # One round trip in the usual case. No upsert: its conflict handling differs
+        # between servers. A duplicate means another replica created (and holds) it
+        # in between.
         try:
-            await self.collection.insert_one(
-                {"_id": key, "holder": self.holder, "lease_until": now + self.lease_s}
-            )
+            await self.collection.insert_one({"_id": key, **self._ours_until(now)})
         except DuplicateKeyError:
             return False
         return True
 
-    async def release(self, key: str, free_at: float = 0.0) -> None:
-        """Give ``key`` up if we hold it; nobody (us included) takes it before ``free_at``."""
-        await self.collection.update_one(
-            {"_id": key, "holder": self.holder},
-            {"$set": {"holder": None, "lease_until": free_at}},
+    async def take_due(
+        self,
+        due: Mapping[str, Any],
+        *,
+        sort: Sequence[tuple[str, int]],
+        now: float | None = None,
+    ) -> Document | None:
+        """Take the first document (in ``sort`` order) matching ``due`` whose lease ran out.
+
+        Not one we hold: a holder may run several tasks at once, each on its own key.
+        Returns the document as taken, or None when none is due and free.
+        """
+        now = time.time() if now is None else now
+        found: Document | None = await self.collection.find_one_and_update(
+            {**due, self.until_field: {"$lt": now}},
+            {"$set": self._ours_until(now)},
+            sort=list(sort),
+            return_document=ReturnDocument.AFTER,
         )
+        return found
+
+    async def release(
+        self, key: Any, free_at: float = 0.0, *, also: Mapping[str, Any] | None = None
+    ) -> bool:
+        """Give ``key`` up if we hold it; nobody (us included) takes it before ``free_at``.
+
+        ``also`` is set in the same write (e.g. when the key is next due); whether the
+        lease was ours to give up.
+        """
+        freed = await self.collection.update_one(
+            {"_id": key, self.holder_field: self.holder},
+            {"$set": {**(also or {}), self.holder_field: None, self.until_field: free_at}},
+        )
+        return freed.matched_count == 1
+
+    async def release_replacing(
+        self, key: Any, document: Mapping[str, Any], free_at: float = 0.0
+    ) -> bool:
+        """Like :meth:`release`, writing ``document`` whole (so its datetimes stay datetimes
+        on nx-27017, where ``$set`` would store them as strings)."""
+        body = {k: v for k, v in document.items() if k != "_id"}
+        body.update({self.holder_field: None, self.until_field: free_at})
+        replaced = await self.collection.replace_one(
+            {"_id": key, self.holder_field: self.holder}, body
+        )
+        return replaced.matched_count == 1
 
     async def _keep(self, key: str) -> None:
         # Renew well before expiry so a slow task never loses its lease midway.

@@ -3,9 +3,10 @@
 ``collect_targets`` holds one document per connected account (from account.connected /
 account.disconnected), ``collect_posts`` one per published post (from post.published).
 Every analytics replica runs a collector; a replica takes an account's *slot* by
-leasing its target document (``lease_until_ts``), so two replicas never collect the
-same account at once, and a crashed replica's lease simply runs out. All times are
-epoch seconds, which nx-27017 keeps as numbers under ``$set``.
+leasing its target document (:class:`siar.runtime.leases.Leases` on the target's
+``lease_owner``/``lease_until_ts``), so two replicas never collect the same account
+at once, and a crashed replica's lease simply runs out. All times are epoch seconds,
+which nx-27017 keeps as numbers under ``$set``.
 
 Pacing (rate limits): a round costs one call for the account and one per recent post.
 The next round is due after ``interval_s``, or later if the round's calls would
@@ -21,12 +22,13 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from siar.connectors import RateLimit
 from siar.contracts import AccountConnected, AccountDisconnected, PostPublished
+from siar.runtime.leases import Leases
 from siar.runtime.mongo import Document, IndexSpec
 
 TARGETS = "collect_targets"
@@ -138,16 +140,22 @@ class CollectorSchedule:
             {"$min": {"next_ts": first_look}},
         )
 
+    def leases(self, owner: str) -> Leases:
+        """``owner``'s leases on the targets (each target document carries its own)."""
+        return Leases(
+            self.targets,
+            lease_s=self.pacing.lease_s,
+            holder=owner,
+            holder_field="lease_owner",
+            until_field="lease_until_ts",
+        )
+
     async def lease_due(self, owner: str, now: float | None = None) -> Document | None:
         """Take the most overdue account nobody holds; None when none is due."""
         now = time.time() if now is None else now
-        found: Document | None = await self.targets.find_one_and_update(
-            {"active": True, "next_ts": {"$lte": now}, "lease_until_ts": {"$lt": now}},
-            {"$set": {"lease_owner": owner, "lease_until_ts": now + self.pacing.lease_s}},
-            sort=[("next_ts", ASCENDING)],
-            return_document=ReturnDocument.AFTER,
+        return await self.leases(owner).take_due(
+            {"active": True, "next_ts": {"$lte": now}}, sort=[("next_ts", ASCENDING)], now=now
         )
-        return found
 
     async def recent_posts(self, target: Document, now: float) -> list[Document]:
         """The account's posts published within the window, newest first, capped; posts
@@ -169,10 +177,7 @@ class CollectorSchedule:
         started_ts: float,
     ) -> None:
         """Give the slot back with its next due time and how the round went."""
-        await self.targets.update_one(
-            {"_id": target["_id"], "lease_owner": owner},
-            {"$set": {"next_ts": next_ts, "lease_until_ts": 0.0, **outcome}},
-        )
+        await self.leases(owner).release(target["_id"], also={"next_ts": next_ts, **outcome})
         # A post recorded while the round ran may have been missed, and its first look
         # (brought forward by published()) was just overwritten: bring it forward again.
         # Checked after the write, so a post recorded later brings it forward itself.

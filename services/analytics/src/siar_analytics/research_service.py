@@ -22,6 +22,7 @@ from siar.connectors import (
     Credential,
     RateLimitedError,
 )
+from siar.runtime.leases import process_holder
 from siar.runtime.mongo import Document
 from siar.runtime.vault_client import VaultClient
 from siar_analytics.domain import check_range, previous_period
@@ -60,6 +61,8 @@ class ResearchService:
         max_range_days: int,
     ) -> None:
         self.store = store
+        # This replica's leases on the items it polls (one holder per service object).
+        self.leases = store.leases(process_holder(), LEASE_S)
         self.vault = vault
         self.connectors = connectors
         self.poll_interval_s = poll_interval_s
@@ -130,7 +133,7 @@ class ResearchService:
         polled = 0
         while polled < limit:
             now = datetime.now(UTC).timestamp()
-            doc = await self.store.claim_due(now, LEASE_S)
+            doc = await self.store.claim_due(self.leases, now)
             if doc is None:
                 break
             await self._poll(doc, now)
@@ -151,7 +154,7 @@ class ResearchService:
             next_ts, error = now + 4 * self.poll_interval_s, str(err)
         except NotFound as err:
             next_ts, error = now + 4 * self.poll_interval_s, str(err)
-        await self.store.polled(doc, next_ts=next_ts, cursor_ts=cursor, error=error)
+        await self.store.polled(self.leases, doc, next_ts=next_ts, cursor_ts=cursor, error=error)
 
     async def _collect(self, item: TrackedItem, cursor_ts: float | None) -> float | None:
         account, credential, connector = await self._account(item)

@@ -16,6 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from siar.connectors import PublicPost, PublicProfile
+from siar.runtime.leases import Leases
 from siar.runtime.mongo import Document, IndexSpec, TenantCollection
 from siar_analytics.post_catalog import day_bounds
 from siar_analytics.research import TrackedItem
@@ -74,27 +75,40 @@ class ResearchStore:
         """Stop tracking an item (its collected figures stay for past reports)."""
         return await self.items.delete_one(workspace_id, {"id": item_id}) == 1
 
-    async def claim_due(self, now: float, lease_s: float) -> Document | None:
+    def leases(self, holder: str, lease_s: float) -> Leases:
+        """``holder``'s leases on the items (each item document carries its own)."""
+        return Leases(
+            self.items.raw,
+            lease_s=lease_s,
+            holder=holder,
+            holder_field="lease_owner",
+            until_field="lease_until_ts",
+        )
+
+    async def claim_due(self, leases: Leases, now: float) -> Document | None:
         """Take the lease on one item due for polling, across workspaces (one replica wins)."""
-        return await self.items.raw.find_one_and_update(
-            {"next_poll_ts": {"$lte": now}, "lease_until_ts": {"$lte": now}},
-            {"$set": {"lease_until_ts": now + lease_s}},
-            sort=[("next_poll_ts", ASCENDING)],
+        return await leases.take_due(
+            {"next_poll_ts": {"$lte": now}}, sort=[("next_poll_ts", ASCENDING)], now=now
         )
 
     async def polled(
-        self, doc: Document, *, next_ts: float, cursor_ts: float | None, error: str | None
+        self,
+        leases: Leases,
+        doc: Document,
+        *,
+        next_ts: float,
+        cursor_ts: float | None,
+        error: str | None,
     ) -> None:
         """Record a poll's outcome and release the lease (whole document: datetimes stay)."""
         updated = {
             **doc,
             "next_poll_ts": next_ts,
-            "lease_until_ts": 0.0,
             "cursor_ts": cursor_ts,
             "last_error": error,
             "last_polled_at": datetime.now(UTC),
         }
-        await self.items.replace_one(doc["workspace_id"], {"id": doc["id"]}, updated)
+        await leases.release_replacing(doc["_id"], updated)
 
     # -- collected figures ---------------------------------------------------------------
     async def add_mentions(self, item: TrackedItem, posts: Sequence[PublicPost]) -> int:

@@ -9,6 +9,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from siar.runtime.leases import Leases
 from siar.runtime.mongo import Document, IndexSpec, TenantCollection
 from siar_publisher.domain import Delivery, DeliveryStatus
 from siar_publisher.errors import DeliveryBusy
@@ -50,14 +51,8 @@ class PublisherStore:
             raise DeliveryBusy(f"delivery {delivery.id} vanished while being claimed")
         if existing.status is not DeliveryStatus.PENDING:
             return existing, True
-        taken = await self.deliveries.find_one_and_update(
-            delivery.workspace_id,
-            {
-                "_id": delivery.id,
-                "status": DeliveryStatus.PENDING.value,
-                "$or": [{"owner": owner}, {"lease_until": {"$lt": now}}],
-            },
-            {"$set": {"owner": owner, "lease_until": now + lease_s}},
+        taken = await self._leases(owner, lease_s).claim(
+            delivery.id, now, where=self._pending(delivery.workspace_id)
         )
         if taken is None:
             raise DeliveryBusy(f"delivery {delivery.id} is being attempted by {existing.owner}")
@@ -65,11 +60,17 @@ class PublisherStore:
 
     async def renew(self, delivery: Delivery, *, owner: str, lease_s: float) -> None:
         """Extend our claim while an attempt is still running."""
-        await self.deliveries.update_one(
-            delivery.workspace_id,
-            {"_id": delivery.id, "owner": owner},
-            {"$set": {"lease_until": time.time() + lease_s}},
+        await self._leases(owner, lease_s).claim(
+            delivery.id, where=self._pending(delivery.workspace_id)
         )
+
+    def _leases(self, owner: str, lease_s: float) -> Leases:
+        # The claim is the delivery's own ``owner``/``lease_until`` (the _id is global).
+        return Leases(self.deliveries.raw, lease_s=lease_s, holder=owner, holder_field="owner")
+
+    @staticmethod
+    def _pending(workspace_id: str) -> Document:
+        return {"workspace_id": workspace_id, "status": DeliveryStatus.PENDING.value}
 
     async def get(self, workspace_id: str, delivery_id: str) -> Delivery | None:
         """One delivery."""
