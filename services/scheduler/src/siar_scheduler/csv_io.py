@@ -222,6 +222,7 @@ class _RowChecker:
             text=text,
             link=link,
             media_ids=_split(row.get("media_ids", "")),
+            media_kinds=[m.kind.value for m in media or []],
             scheduled_at=at,
             status=PostStatus.DRAFT if drafts else PostStatus.SCHEDULED,
             targets=targets,

@@ -64,6 +64,21 @@ class DispatchRecord(BaseModel):
     skipped: int = 0
 
 
+class RetryBatch(BaseModel):
+    """A retry written on the post whose ``post.scheduled`` events may not be recorded yet."""
+
+    occurrence: str = Field(description="The retry's own occurrence, e.g. '<due>#retry-2'.")
+    account_ids: list[str]
+    due_at: AwareDatetime
+
+
+class PostVariant(BaseModel):
+    """What differs for one network: its format (feed, story, reel, ...), first comment."""
+
+    format: str | None = None
+    first_comment: str | None = None
+
+
 class ReviewEntry(BaseModel):
     """One step of a post's approval history: who did what, when, and why."""
 
@@ -100,6 +115,19 @@ class Post(BaseModel):
         default=False, description="Dispatched, but its events may not be in the outbox yet."
     )
     dispatch_token: str | None = None
+    applied_events: list[str] = Field(
+        default_factory=list,
+        description="Ids of the latest delivery outcomes applied, so a repeat is skipped.",
+    )
+    retry_pending: RetryBatch | None = Field(
+        default=None, description="A retry whose events may not be in the outbox yet."
+    )
+    media_kinds: list[str] = Field(
+        default_factory=list, description="Kind of each of media_ids (image, video), in order."
+    )
+    variants: dict[str, PostVariant] = Field(
+        default_factory=dict, description="Per-network differences, keyed by network name."
+    )
     trace_context: dict[str, str] = Field(
         default_factory=dict,
         description="W3C trace headers of the request that scheduled it; dispatch continues it.",
@@ -188,3 +216,58 @@ def status_after_outcome(post: Post, targets: list[Target]) -> PostStatus:
     if post.status is PostStatus.SCHEDULED and (post.recurrence or post.evergreen):
         return PostStatus.SCHEDULED
     return rollup_status(targets)
+
+
+KEEP_APPLIED = 200
+"""How many outcome ids a post remembers; older repeats fall back on the processed marks."""
+
+
+class Outcome(BaseModel):
+    """What one delivery outcome (``post.published`` or ``post.failed``) says of a target."""
+
+    event_id: str
+    account_id: str
+    published: bool
+    network_post_id: str | None = None
+    permalink: str | None = None
+    published_at: datetime | None = None
+    reason: str | None = None
+
+
+def _target_after(target: Target, outcome: Outcome) -> Target:
+    if target.account_id != outcome.account_id:
+        return target
+    if outcome.published:
+        return target.model_copy(
+            update={
+                "status": TargetStatus.PUBLISHED,
+                "network_post_id": outcome.network_post_id,
+                "permalink": outcome.permalink,
+                "published_at": outcome.published_at,
+                "error": None,
+            }
+        )
+    if target.status is TargetStatus.PUBLISHED:
+        return target  # a late failure never overrides a success
+    return target.model_copy(update={"status": TargetStatus.FAILED, "error": outcome.reason})
+
+
+def outcome_applied(post: Post, outcome: Outcome, *, now: datetime) -> Post | None:
+    """The post with ``outcome`` applied to its target, or None if it was applied before.
+
+    The outcome's id is remembered on the post (the latest ``KEEP_APPLIED``), so the
+    post write itself is idempotent: a redelivery, or the same event handled by two
+    replicas at once, changes the post once.
+    """
+    if outcome.event_id in post.applied_events:
+        return None
+    targets = [_target_after(t, outcome) for t in post.targets]
+    return post.model_copy(
+        update={
+            "targets": targets,
+            "status": status_after_outcome(post, targets),
+            "applied_events": [*post.applied_events, outcome.event_id][-KEEP_APPLIED:],
+            "version": post.version + 1,
+            "updated_at": now,
+        }
+    )

@@ -1,9 +1,11 @@
-"""Failed posts: tell the workspace (signed webhook) and deliver failed targets again.
+"""Failed posts: tell the workspace (signed webhook); ``:retry`` is in ``retries.py``.
 
-A ``post.failed`` writes a notice in the same transaction that records the outcome,
-so a crash cannot lose it; a sender delivers notices after the commit and again on a
-timer until the webhook answers (or gives up after a few tries). A notice is claimed
-with a lease before sending so two replicas do not both send it.
+A ``post.failed`` writes a notice once its outcome is on the post, before the event is
+marked processed, so a crash cannot lose it; its ``_id`` comes from the event id, so a
+redelivery (or a second replica) writes no second one. A sender delivers notices
+afterwards and again on a timer until the webhook answers (or gives up after a few
+tries). A notice is claimed with a lease before sending so two replicas do not both send
+it. The same loop resumes retries a crash cut off (:func:`resume_retries`).
 """
 
 from __future__ import annotations
@@ -12,19 +14,20 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import datetime
+from collections.abc import Awaitable, Callable
 
 import httpx
-from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
 
-from siar.contracts import PostFailed, PostScheduled, utcnow
+from siar.contracts import PostFailed
 from siar.runtime import webhooks
 from siar.runtime.mongo import Document
-from siar_scheduler.domain import Post, ReviewEntry, Target, TargetStatus, rollup_status
-from siar_scheduler.errors import NothingToRetry, PostLocked, PostNotFound
-from siar_scheduler.service import SchedulerService
+from siar_scheduler.domain import Post, TargetStatus
+from siar_scheduler.retries import resume_retries, retry_failed
 from siar_scheduler.workflow_store import WorkflowStore
 from siar_scheduler.workspace_settings import SettingsService
+
+__all__ = ["FailureNotifier", "resume_retries", "retry_failed"]
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +61,14 @@ class FailureNotifier:
         self.http = http
         self.interval_s = interval_s
         self.send_attempts = send_attempts
+        # Run every round too: resumes retries a crash cut off (set by the wiring).
+        self.resume: Callable[[], Awaitable[int]] | None = None
         self._lock = asyncio.Lock()
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
 
-    async def record(self, event: PostFailed, post: Post, session: AsyncClientSession) -> None:
-        """Write the notice of ``event`` in the outcome's transaction (if the target failed)."""
+    async def record(self, event: PostFailed, post: Post) -> None:
+        """Write the notice of ``event`` once (if the target failed); a repeat is ignored."""
         target = next((t for t in post.targets if t.account_id == event.account_id), None)
         if target is None or target.status is not TargetStatus.FAILED:
             return  # a late failure after a success changes nothing, so says nothing
@@ -81,7 +86,8 @@ class FailureNotifier:
             "tries": 0,
             "claimed_until": 0.0,
         }
-        await self.store.add_notice(event.workspace_id, notice, session=session)
+        with contextlib.suppress(DuplicateKeyError):  # redelivered, or on two replicas
+            await self.store.add_notice(event.workspace_id, notice)
 
     async def deliver_pending(self) -> int:
         """Send every pending notice once; returns how many were delivered."""
@@ -144,8 +150,10 @@ class FailureNotifier:
             self._wake.clear()
             try:
                 await self.deliver_pending()
+                if self.resume is not None:
+                    await self.resume()
             except Exception:  # a bad round must not end the loop; the next one retries
-                log.exception("sending failure notices failed")
+                log.exception("sending failure notices or resuming retries failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval_s)
 
@@ -153,75 +161,3 @@ class FailureNotifier:
         """End :meth:`run`."""
         self._stop.set()
         self._wake.set()
-
-
-def retried(post: Post, *, by: str, now: datetime) -> tuple[Post, list[Target]]:
-    """The post with its failed targets on their way again, and those targets.
-
-    Raises :class:`NothingToRetry` when no target failed.
-    """
-    failed = [t for t in post.targets if t.status is TargetStatus.FAILED]
-    if not failed:
-        raise NothingToRetry(
-            f"post {post.id} has no failed account to retry (it is {post.status.value})"
-        )
-    again = {t.account_id for t in failed}
-    targets = [
-        t.model_copy(
-            update={"status": TargetStatus.DISPATCHED, "error": None, "dispatched_at": now}
-        )
-        if t.account_id in again
-        else t
-        for t in post.targets
-    ]
-    entry = ReviewEntry(at=now, by=by, action="retried", comment=", ".join(sorted(again)))
-    updated = post.model_copy(
-        update={
-            "targets": targets,
-            "status": rollup_status(targets),
-            "retries": post.retries + 1,
-            "review": [*post.review, entry],
-            "version": post.version + 1,
-            "updated_at": now,
-        }
-    )
-    return updated, failed
-
-
-async def retry_failed(
-    posts: SchedulerService, workspace_id: str, post_id: str, *, by: str
-) -> Post:
-    """Deliver the post's failed targets again, once: a new occurrence per retry.
-
-    The write is guarded by the post's version and only failed targets are taken, so
-    two retries racing (or a retry repeated) dispatch each failed target once.
-    """
-
-    async def work(session: AsyncClientSession) -> Post:
-        post = await posts.store.get_post(workspace_id, post_id, session=session)
-        if post is None:
-            raise PostNotFound(f"post {post_id} not found")
-        now = utcnow()
-        updated, failed = retried(post, by=by, now=now)
-        if not await posts.store.replace_post(
-            updated, expected_version=post.version, session=session
-        ):
-            raise PostLocked(f"post {post_id} changed meanwhile; reload and try again")
-        # A new occurrence per retry: the publisher's ledger sees a new delivery.
-        occurrence = f"{post.occurrence}#retry-{updated.retries}"
-        for target in failed:
-            event = PostScheduled.new(
-                workspace_id=workspace_id,
-                post_id=post.id,
-                account_id=target.account_id,
-                network=target.network,
-                occurrence=occurrence,
-                due_at=now,
-                text=post.text,
-                link=post.link,
-                media_ids=post.media_ids,
-            )
-            await posts.uow.outbox.add(event, session=session)
-        return updated
-
-    return await posts.uow.run(work)

@@ -7,8 +7,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo.asynchronous.client_session import AsyncClientSession
-
 from siar.connectors import Connector, MediaItem
 from siar.connectors.validation import Draft, validate
 from siar.contracts import PostFailed, PostPublished, utcnow
@@ -20,9 +18,7 @@ from siar_scheduler.domain import (
     PostStatus,
     ReviewEntry,
     Target,
-    TargetStatus,
     check_schedule,
-    status_after_outcome,
 )
 from siar_scheduler.errors import (
     BreaksNetworkRules,
@@ -32,6 +28,7 @@ from siar_scheduler.errors import (
     UnknownAccount,
 )
 from siar_scheduler.media_domain import UnknownMedia
+from siar_scheduler.outcomes import record_outcome
 from siar_scheduler.store import SchedulerStore
 
 AccountLookup = Callable[[str, str], Awaitable[dict[str, str] | None]]
@@ -43,8 +40,8 @@ MediaLookup = Callable[[str, list[str]], Awaitable[list[MediaItem]]]
 LabelCheck = Callable[[str, list[str]], Awaitable[None]]
 """Raises unless every label id exists in the workspace."""
 
-FailureHook = Callable[[PostFailed, Post, AsyncClientSession], Awaitable[None]]
-"""Records, in the outcome's transaction, that the workspace must hear of a failure."""
+FailureHook = Callable[[PostFailed, Post], Awaitable[None]]
+"""Records (idempotently, by event id) that the workspace must hear of a failure."""
 
 MAX_OPTIMISTIC_RETRIES = 20
 
@@ -131,6 +128,7 @@ class SchedulerService:
             text=text,
             link=link,
             media_ids=media_ids,
+            media_kinds=[m.kind.value for m in media],
             scheduled_at=scheduled_at,
             status=PostStatus.SCHEDULED if scheduled_at and not draft else PostStatus.DRAFT,
             targets=targets,
@@ -248,50 +246,8 @@ class SchedulerService:
             raise PostLocked(f"post {post_id} changed meanwhile; reload and try again")
 
     async def record_outcome(self, event: PostPublished | PostFailed, consumer: str) -> None:
-        """Record a delivery outcome on the post's target (once per event)."""
-
-        async def work(session: AsyncClientSession) -> None:
-            for _ in range(MAX_OPTIMISTIC_RETRIES):
-                post = await self.store.get_post(event.workspace_id, event.post_id, session=session)
-                if post is None:
-                    return
-                targets = [self._apply(t, event) for t in post.targets]
-                updated = post.model_copy(
-                    update={
-                        "targets": targets,
-                        "status": status_after_outcome(post, targets),
-                        "version": post.version + 1,
-                        "updated_at": utcnow(),
-                    }
-                )
-                if await self.store.replace_post(
-                    updated, expected_version=post.version, session=session
-                ):
-                    if isinstance(event, PostFailed) and self.on_failed is not None:
-                        await self.on_failed(event, updated, session)
-                    return
-
-        ran, _ = await self.uow.run_once(consumer, str(event.event_id), work)
-        if ran and isinstance(event, PostFailed) and self.after_failed is not None:
-            await self.after_failed()
-
-    @staticmethod
-    def _apply(target: Target, event: PostPublished | PostFailed) -> Target:
-        if target.account_id != event.account_id:
-            return target
-        if isinstance(event, PostPublished):
-            return target.model_copy(
-                update={
-                    "status": TargetStatus.PUBLISHED,
-                    "network_post_id": event.network_post_id,
-                    "permalink": event.permalink,
-                    "published_at": event.published_at,
-                    "error": None,
-                }
-            )
-        if target.status is TargetStatus.PUBLISHED:
-            return target  # a late failure never overrides a success
-        return target.model_copy(update={"status": TargetStatus.FAILED, "error": event.reason})
+        """Record a delivery outcome on the post's target (once per event, on any replica)."""
+        await record_outcome(self, event, consumer)
 
     async def account_connected(self, workspace_id: str, account: dict[str, str]) -> None:
         """Project a connected account."""

@@ -15,6 +15,8 @@ from siar_scheduler.domain import Post, PostStatus
 INDEXES = (
     IndexSpec("posts", [("workspace_id", ASCENDING), ("scheduled_at", ASCENDING)]),
     IndexSpec("posts", [("status", ASCENDING), ("scheduled_at", ASCENDING)], name="due"),
+    # Retries a crash cut off (retries.resume_retries): nearly every post has none.
+    IndexSpec("posts", [("retry_pending.occurrence", ASCENDING)], name="retry_pending"),
     IndexSpec("accounts", [("workspace_id", ASCENDING), ("account_id", ASCENDING)], unique=True),
 )
 

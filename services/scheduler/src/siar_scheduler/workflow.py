@@ -10,7 +10,7 @@ from siar_scheduler.approvals import ApprovalService
 from siar_scheduler.calendar_ops import CalendarService
 from siar_scheduler.csv_io import CsvImporter
 from siar_scheduler.errors import NotAllowed
-from siar_scheduler.failures import FailureNotifier
+from siar_scheduler.failures import FailureNotifier, resume_retries
 from siar_scheduler.labels import LabelService
 from siar_scheduler.service import SchedulerService
 from siar_scheduler.workflow_store import WorkflowStore
@@ -45,6 +45,7 @@ class Workflow:
         notifier = FailureNotifier(store, settings, http)
         posts.check_labels = labels.check
         posts.on_failed = notifier.record
+        notifier.resume = lambda: resume_retries(posts)
 
         async def after_failed() -> None:
             notifier.wake()

@@ -1,0 +1,36 @@
+"""What ``post.scheduled`` says of a post's shape on one target: format, media kinds, first comment.
+
+Pure: computed from the stored post alone, so firing a post, recovering its events after
+a crash and retrying a failed target all describe it the same way.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from siar_scheduler.domain import Post, Target
+
+
+class ScheduledFields(TypedDict):
+    """The optional ``PostScheduled`` fields, ready to pass as keyword arguments."""
+
+    format: str | None
+    media_kinds: list[str]
+    first_comment: str | None
+
+
+def scheduled_fields(post: Post, target: Target) -> ScheduledFields:
+    """The format, media kinds and first comment of ``post`` on ``target``'s network.
+
+    The format and first comment come from the post's variant for that network (None
+    when it has none: the network's default, a feed post). The media kinds are those
+    recorded when the media were attached, one per ``media_ids`` entry in order; a post
+    stored before kinds were recorded (lengths differ) gets none rather than a wrong list.
+    """
+    variant = post.variants.get(target.network)
+    aligned = len(post.media_kinds) == len(post.media_ids)
+    return {
+        "format": variant.format if variant else None,
+        "media_kinds": list(post.media_kinds) if aligned else [],
+        "first_comment": variant.first_comment if variant else None,
+    }
