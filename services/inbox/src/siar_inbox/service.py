@@ -118,7 +118,23 @@ class InboxService:
             return [m for found in single for m in found]
         for message in stored:
             MESSAGES_INGESTED.labels(network, message.kind).inc()
+        await self._link_published(workspace_id, stored, set(posts))
         return stored
+
+    async def _link_published(
+        self, workspace_id: str, stored: list[Message], known: set[str]
+    ) -> None:
+        """Thread new comments to a post whose ``post.published`` came while they were stored.
+
+        The two topics are not ordered: the handler links the threads it finds, and this
+        links those it could not find yet (one of the two always sees the other's write).
+        """
+        missing = {m.network_post_id for m in stored if m.network_post_id} - known
+        posts = await self.store.posts_by_network_id(workspace_id, missing)
+        for network_post_id, post in posts.items():
+            await self.store.link_threads_to_post(
+                workspace_id, network_post_id, str(post["post_id"])
+            )
 
     async def _normalised(
         self,

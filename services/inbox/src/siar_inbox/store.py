@@ -50,6 +50,8 @@ def folded(current: Document | None, message: Message, conversation: Conversatio
     )
     if latest == message.sent_at:
         current["last_message_text"] = message.text[:280]
+    if current.get("post_id") is None and conversation.post_id is not None:
+        current["post_id"] = conversation.post_id  # the post became known since the thread began
     fold_triage(current, conversation, newest=latest == message.sent_at)
     return current
 
