@@ -53,7 +53,7 @@ class LeasingVault:
 @pytest.fixture
 async def parts(
     mongo: AsyncMongoClient[Document], db: AsyncDatabase[Document], infra: Infra
-) -> tuple[CollectorSchedule, UnitOfWork, SandboxConnector, LeasingVault]:
+) -> Parts:
     await ensure_indexes(
         db, [*OUTBOX_INDEXES, *PROCESSED_INDEXES, *SERIES_INDEXES, *SCHEDULE_INDEXES]
     )
@@ -62,16 +62,48 @@ async def parts(
     return schedule, uow, SandboxConnector(mongo), LeasingVault()
 
 
+Parts = tuple[CollectorSchedule, UnitOfWork, SandboxConnector, LeasingVault]
+
+
 def collector(
-    parts: tuple[CollectorSchedule, UnitOfWork, SandboxConnector, LeasingVault],
+    parts: Parts, network: SandboxConnector | None = None, *, backfill_days: int = 60
 ) -> Collector:
+    """A replica's collector, on the sandbox or a variant of it standing for the network."""
     schedule, uow, sandbox, vault = parts
     return Collector(
         schedule=schedule,
         uow=uow,
         vault=vault,  # type: ignore[arg-type]
-        connectors={"sandbox": sandbox},
-        backfill_days=60,
+        connectors={"sandbox": network or sandbox},
+        backfill_days=backfill_days,
+    )
+
+
+async def connect_sandbox(parts: Parts, mongo: AsyncMongoClient[Document], account_id: str) -> None:
+    """Sign a new sandbox account in, let the vault lease it, and start collecting it."""
+    schedule, _, _, vault = parts
+    signed = await SandboxConnector(mongo).sign_in(f"{account_id[4:]}_{uuid.uuid4().hex[:8]}")
+    ref = AccountRef(
+        workspace_id=WS, account_id=account_id, network="sandbox", handle=signed.handle
+    )
+    vault.leases[account_id] = (ref, signed.credential)
+    await schedule.connected(
+        AccountConnected.new(
+            workspace_id=WS, account_id=account_id, network="sandbox", handle=signed.handle
+        )
+    )
+
+
+def published(account_id: str, post_id: str, network_post_id: str, at: datetime) -> PostPublished:
+    """post.published of one of the workspace's sandbox accounts."""
+    return PostPublished.new(
+        workspace_id=WS,
+        post_id=post_id,
+        account_id=account_id,
+        network="sandbox",
+        occurrence="0",
+        network_post_id=network_post_id,
+        published_at=at,
     )
 
 
@@ -81,7 +113,7 @@ async def outbox_events(db: AsyncDatabase[Document]) -> list[MetricsCollected]:
 
 
 async def test_an_account_is_backfilled_then_collected_with_its_posts_by_one_replica(
-    parts: tuple[CollectorSchedule, UnitOfWork, SandboxConnector, LeasingVault],
+    parts: Parts,
     db: AsyncDatabase[Document],
 ) -> None:
     schedule, uow, sandbox, vault = parts
@@ -103,28 +135,12 @@ async def test_an_account_is_backfilled_then_collected_with_its_posts_by_one_rep
         AccountConnected.new(workspace_id=WS, account_id="acc_c1", network="sandbox", handle=handle)
     )
     await ingest.post_published(
-        PostPublished.new(
-            workspace_id=WS,
-            post_id="pst_c1",
-            account_id="acc_c1",
-            network="sandbox",
-            occurrence="0",
-            network_post_id=post.network_post_id,
-            published_at=post.published_at,
-        )
+        published("acc_c1", "pst_c1", post.network_post_id, post.published_at)
     )
 
     # A post published before the window is neither collected nor kept.
     await ingest.post_published(
-        PostPublished.new(
-            workspace_id=WS,
-            post_id="pst_old",
-            account_id="acc_c1",
-            network="sandbox",
-            occurrence="0",
-            network_post_id="sbxpost_old",
-            published_at=post.published_at - timedelta(days=40),
-        )
+        published("acc_c1", "pst_old", "sbxpost_old", post.published_at - timedelta(days=40))
     )
 
     # Two replicas race for the one due account: only one collects it.
@@ -161,23 +177,14 @@ async def test_an_account_is_backfilled_then_collected_with_its_posts_by_one_rep
     assert hourly == []
 
     # A newly published post makes its account due soon after, whatever the pace.
-    later = PostPublished.new(
-        workspace_id=WS,
-        post_id="pst_c2",
-        account_id="acc_c1",
-        network="sandbox",
-        occurrence="0",
-        network_post_id="sbxpost_other",
-        published_at=now,
-    )
-    await ingest.post_published(later)
+    await ingest.post_published(published("acc_c1", "pst_c2", "sbxpost_other", now))
     target = await db["collect_targets"].find_one({"account_id": "acc_c1"})
     assert target is not None
     assert target["next_ts"] == pytest.approx(now.timestamp() + Pacing().after_publish_s)
 
 
 async def test_a_disconnected_account_is_not_collected(
-    parts: tuple[CollectorSchedule, UnitOfWork, SandboxConnector, LeasingVault],
+    parts: Parts,
 ) -> None:
     schedule, _, _, vault = parts
     connected = AccountConnected.new(
@@ -200,30 +207,20 @@ class Throttled(SandboxConnector):
 
 
 async def test_a_rate_limited_or_failed_round_is_retried_at_its_own_time(
-    parts: tuple[CollectorSchedule, UnitOfWork, SandboxConnector, LeasingVault],
+    parts: Parts,
     mongo: AsyncMongoClient[Document],
     db: AsyncDatabase[Document],
 ) -> None:
-    schedule, uow, _, vault = parts
-    for account_id in ("acc_slow", "acc_novault"):
-        await schedule.connected(
-            AccountConnected.new(
-                workspace_id=WS, account_id=account_id, network="sandbox", handle=account_id
-            )
+    schedule = parts[0]
+    await connect_sandbox(parts, mongo, "acc_slow")
+    # Not signed in: the vault says None.
+    await schedule.connected(
+        AccountConnected.new(
+            workspace_id=WS, account_id="acc_novault", network="sandbox", handle="novault"
         )
-    signed = await SandboxConnector(mongo).sign_in(f"slow_{uuid.uuid4().hex[:8]}")
-    ref = AccountRef(
-        workspace_id=WS, account_id="acc_slow", network="sandbox", handle=signed.handle
-    )
-    vault.leases["acc_slow"] = (ref, signed.credential)  # acc_novault: the vault says None
-    throttled = Collector(
-        schedule=schedule,
-        uow=uow,
-        vault=vault,
-        connectors={"sandbox": Throttled(mongo)},  # type: ignore[arg-type]
     )
     before = time.time()
-    assert await throttled.run_round() == 2
+    assert await collector(parts, Throttled(mongo), backfill_days=0).run_round() == 2
     targets = {d["account_id"]: d async for d in db["collect_targets"].find({})}
     slow, unknown = targets["acc_slow"], targets["acc_novault"]
     assert slow["last_error"] == "slow down"
@@ -234,21 +231,12 @@ async def test_a_rate_limited_or_failed_round_is_retried_at_its_own_time(
 
 
 async def test_a_post_published_during_its_accounts_round_keeps_its_first_look(
-    parts: tuple[CollectorSchedule, UnitOfWork, SandboxConnector, LeasingVault],
+    parts: Parts,
     mongo: AsyncMongoClient[Document],
     db: AsyncDatabase[Document],
 ) -> None:
-    schedule, uow, _, vault = parts
-    signed = await SandboxConnector(mongo).sign_in(f"busy_{uuid.uuid4().hex[:8]}")
-    ref = AccountRef(
-        workspace_id=WS, account_id="acc_busy", network="sandbox", handle=signed.handle
-    )
-    vault.leases["acc_busy"] = (ref, signed.credential)
-    await schedule.connected(
-        AccountConnected.new(
-            workspace_id=WS, account_id="acc_busy", network="sandbox", handle=signed.handle
-        )
-    )
+    schedule = parts[0]
+    await connect_sandbox(parts, mongo, "acc_busy")
     published_at = datetime.now(UTC)
 
     class PublishedMeanwhile(SandboxConnector):
@@ -256,25 +244,11 @@ async def test_a_post_published_during_its_accounts_round_keeps_its_first_look(
 
         async def account_metrics(self, account: AccountRef, cred: Credential) -> MetricsSnapshot:
             await schedule.published(
-                PostPublished.new(
-                    workspace_id=WS,
-                    post_id="pst_busy",
-                    account_id="acc_busy",
-                    network="sandbox",
-                    occurrence="0",
-                    network_post_id="sbxpost_busy",
-                    published_at=published_at,
-                )
+                published("acc_busy", "pst_busy", "sbxpost_busy", published_at)
             )
             return await super().account_metrics(account, cred)
 
-    busy = Collector(
-        schedule=schedule,
-        uow=uow,
-        vault=vault,  # type: ignore[arg-type]
-        connectors={"sandbox": PublishedMeanwhile(mongo)},
-    )
-    assert await busy.run_round() == 1
+    assert await collector(parts, PublishedMeanwhile(mongo), backfill_days=0).run_round() == 1
     target = await db["collect_targets"].find_one({"account_id": "acc_busy"})
     assert target is not None
     first_look = published_at.timestamp() + Pacing().after_publish_s
@@ -291,38 +265,16 @@ class PostsThrottled(SandboxConnector):
 
 
 async def test_a_round_cut_short_by_a_rate_limit_keeps_what_it_collected(
-    parts: tuple[CollectorSchedule, UnitOfWork, SandboxConnector, LeasingVault],
+    parts: Parts,
     mongo: AsyncMongoClient[Document],
     db: AsyncDatabase[Document],
 ) -> None:
-    schedule, uow, _, vault = parts
-    signed = await SandboxConnector(mongo).sign_in(f"cut_{uuid.uuid4().hex[:8]}")
-    ref = AccountRef(workspace_id=WS, account_id="acc_cut", network="sandbox", handle=signed.handle)
-    vault.leases["acc_cut"] = (ref, signed.credential)
-    await schedule.connected(
-        AccountConnected.new(
-            workspace_id=WS, account_id="acc_cut", network="sandbox", handle=signed.handle
-        )
-    )
-    await schedule.published(
-        PostPublished.new(
-            workspace_id=WS,
-            post_id="pst_cut",
-            account_id="acc_cut",
-            network="sandbox",
-            occurrence="0",
-            network_post_id="sbxpost_cut",
-            published_at=datetime.now(UTC) - timedelta(hours=2),
-        )
-    )
-    cut = Collector(
-        schedule=schedule,
-        uow=uow,
-        vault=vault,  # type: ignore[arg-type]
-        connectors={"sandbox": PostsThrottled(mongo)},
-    )
+    schedule = parts[0]
+    await connect_sandbox(parts, mongo, "acc_cut")
+    two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
+    await schedule.published(published("acc_cut", "pst_cut", "sbxpost_cut", two_hours_ago))
     before = time.time()
-    assert await cut.run_round() == 1
+    assert await collector(parts, PostsThrottled(mongo), backfill_days=0).run_round() == 1
     events = await outbox_events(db)
     assert [(e.account_id, e.scope) for e in events] == [("acc_cut", "account")]
     target = await db["collect_targets"].find_one({"account_id": "acc_cut"})

@@ -18,15 +18,12 @@ from pymongo import AsyncMongoClient
 from siar.devstack import Infra, free_port
 from siar.runtime import webhooks
 from siar.runtime.mongo import Document
-from siar.runtime.settings import PlatformSettings
 from siar_vault.cli import rotate_kek, rotate_signing_key, verify_audit
 from siar_vault.kek import FileKeks
-from siar_vault.main import create_app
 from siar_vault.settings import Settings
 from siar_vault.workspace_webhook import webhook_target
 from tests.integration.conftest import unique
-
-PASSWORD = "a long enough passphrase 42"
+from tests.integration.vault_app import new_owner, platform_settings, vault_client
 
 
 @pytest.fixture
@@ -39,19 +36,10 @@ async def vault(infra: Infra, tmp_path: Path) -> AsyncIterator[tuple[httpx.Async
         consumer_group=unique("it-vault"),
         kek_file=key_file,
         service_clients={"publisher": "publisher-secret"},
-        platform=PlatformSettings(
-            env="test",
-            kafka_bootstrap=infra.kafka_bootstrap,
-            mongodb_url=infra.mongodb_url,
-            kafka_idempotent_producer=infra.idempotent_producer,
-            mongo_serialize_transactions=infra.kind == "embedded",
-        ),
+        platform=platform_settings(infra),
     )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://vault") as client:
-            yield client, settings
+    async with vault_client(settings) as client:
+        yield client, settings
 
 
 _OWNER_TOKENS: dict[str, dict[str, str]] = {}
@@ -62,23 +50,14 @@ async def _owner_token_for(client: httpx.AsyncClient, ws: str) -> dict[str, str]
 
 
 async def _owner_with_accounts(client: httpx.AsyncClient, n: int) -> tuple[str, list[str]]:
-    email = f"{unique('owner')}@example.com"
-    r = await client.post("/v1/users", json={"email": email, "password": PASSWORD, "name": "O"})
-    assert r.status_code == 201, r.text
-    form = {"grant_type": "password", "username": email, "password": PASSWORD}
-    token = (await client.post("/v1/auth/token", data=form)).json()["access_token"]
-    r = await client.post(
-        "/v1/workspaces", json={"name": "W"}, headers={"authorization": f"Bearer {token}"}
-    )
-    ws = r.json()["id"]
-    token = (await client.post("/v1/auth/token", data=form)).json()["access_token"]
-    _OWNER_TOKENS[ws] = {"authorization": f"Bearer {token}"}
+    ws, auth = await new_owner(client)
+    _OWNER_TOKENS[ws] = auth
     accounts = []
     for _ in range(n):
         r = await client.post(
             f"/v1/workspaces/{ws}/accounts",
             json={"network": "sandbox", "handle": unique("brand")},
-            headers={"authorization": f"Bearer {token}"},
+            headers=auth,
         )
         assert r.status_code == 201, r.text
         accounts.append(r.json()["id"])

@@ -13,12 +13,10 @@ import pytest
 import respx
 
 from siar.devstack import Infra
-from siar.runtime.settings import PlatformSettings
-from siar_vault.main import create_app
 from siar_vault.settings import Settings
 from tests.integration.conftest import unique
+from tests.integration.vault_app import new_owner, platform_settings, vault_client
 
-PASSWORD = "a long enough passphrase 42"
 X_API = "https://api.x.com"
 REDIRECT = "https://console.siar.example/oauth/return"
 
@@ -30,32 +28,10 @@ async def vault(infra: Infra) -> AsyncIterator[httpx.AsyncClient]:
         consumer_group=unique("it-oauth"),
         kek_keys={1: base64.b64encode(b"k" * 32).decode()},
         apps={"x": {"client_id": "siar-x-client", "client_secret": "siar-x-secret"}},
-        platform=PlatformSettings(
-            env="test",
-            kafka_bootstrap=infra.kafka_bootstrap,
-            mongodb_url=infra.mongodb_url,
-            kafka_idempotent_producer=infra.idempotent_producer,
-            mongo_serialize_transactions=infra.kind == "embedded",
-        ),
+        platform=platform_settings(infra),
     )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://vault") as client:
-            yield client
-
-
-async def _owner(client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
-    email = f"{unique('owner')}@example.com"
-    await client.post("/v1/users", json={"email": email, "password": PASSWORD, "name": "O"})
-    form = {"grant_type": "password", "username": email, "password": PASSWORD}
-    token = (await client.post("/v1/auth/token", data=form)).json()["access_token"]
-    r = await client.post(
-        "/v1/workspaces", json={"name": "W"}, headers={"authorization": f"Bearer {token}"}
-    )
-    ws = r.json()["id"]
-    token = (await client.post("/v1/auth/token", data=form)).json()["access_token"]
-    return ws, {"authorization": f"Bearer {token}"}
+    async with vault_client(settings) as client:
+        yield client
 
 
 async def _start(client: httpx.AsyncClient, ws: str, auth: dict[str, str]) -> dict[str, str]:
@@ -73,7 +49,7 @@ async def _start(client: httpx.AsyncClient, ws: str, auth: dict[str, str]) -> di
 async def test_the_consent_flow_connects_an_x_account_with_pkce_and_a_single_use_state(
     vault: httpx.AsyncClient,
 ) -> None:
-    ws, auth = await _owner(vault)
+    ws, auth = await new_owner(vault)
     params = await _start(vault, ws, auth)
     assert params["client_id"] == "siar-x-client"
     assert params["redirect_uri"] == REDIRECT
@@ -132,7 +108,7 @@ async def test_the_consent_flow_connects_an_x_account_with_pkce_and_a_single_use
 async def test_a_refusal_at_the_network_is_reported_and_spends_the_state(
     vault: httpx.AsyncClient,
 ) -> None:
-    ws, auth = await _owner(vault)
+    ws, auth = await new_owner(vault)
     params = await _start(vault, ws, auth)
     query: dict[str, Any] = {
         "state": params["state"],
@@ -153,7 +129,7 @@ async def test_a_refusal_at_the_network_is_reported_and_spends_the_state(
 
 
 async def test_a_network_without_siars_app_cannot_be_started(vault: httpx.AsyncClient) -> None:
-    ws, auth = await _owner(vault)
+    ws, auth = await new_owner(vault)
     r = await vault.post(
         f"/v1/workspaces/{ws}/accounts:authorize",
         json={"network": "linkedin", "redirect_uri": REDIRECT},
@@ -185,19 +161,10 @@ async def vault_all(infra: Infra) -> AsyncIterator[httpx.AsyncClient]:
         consumer_group=unique("it-oauth-all"),
         kek_keys={1: base64.b64encode(b"k" * 32).decode()},
         apps=apps,
-        platform=PlatformSettings(
-            env="test",
-            kafka_bootstrap=infra.kafka_bootstrap,
-            mongodb_url=infra.mongodb_url,
-            kafka_idempotent_producer=infra.idempotent_producer,
-            mongo_serialize_transactions=infra.kind == "embedded",
-        ),
+        platform=platform_settings(infra),
     )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://vault") as client:
-            yield client
+    async with vault_client(settings) as client:
+        yield client
 
 
 async def test_every_oauth_network_gets_an_authorize_url_with_state_and_its_pkce(
@@ -205,7 +172,7 @@ async def test_every_oauth_network_gets_an_authorize_url_with_state_and_its_pkce
 ) -> None:
     app: Any = vault_all._transport.app  # type: ignore[attr-defined]
     connectors = app.state.service.connectors
-    ws, auth = await _owner(vault_all)
+    ws, auth = await new_owner(vault_all)
     states = set()
     for network in OAUTH_NETWORKS:
         r = await vault_all.post(
