@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -14,6 +15,7 @@ import pytest
 
 from siar.devstack import DevSecrets, Platform, free_port, start_infra
 from siar.devstack.infra import Infra
+from tests.e2e.fake_mastodon import FakeMastodon
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 E2E_META_APP_SECRET = "e2e-meta-app-secret"
@@ -26,6 +28,8 @@ class Stack:
     infra: Infra
     platform: Platform
     urls: dict[str, str]
+    mastodon: FakeMastodon
+    """A Mastodon instance (OAuth server and account API) where Siar's app is registered."""
 
 
 @contextlib.contextmanager
@@ -36,6 +40,7 @@ def launch_stack(
     log_dir.mkdir(parents=True, exist_ok=True)
     infra = start_infra(root / "data", log_dir=log_dir)
     run = uuid.uuid4().hex[:8]
+    mastodon = FakeMastodon().start()
     names = ("vault", "scheduler", "publisher", "inbox", "analytics")
     ports = {n: free_port() for n in names}
     extra = {
@@ -57,6 +62,12 @@ def launch_stack(
         "SIAR_ANALYTICS_RESEARCH_TICK_S": "1",
         "SIAR_ANALYTICS_MONTHLY_TICK_S": "1",
         "SIAR_LOG_LEVEL": os.environ.get("SIAR_LOG_LEVEL", "INFO"),
+        # Siar's app on a local Mastodon instance: accounts connect through its consent
+        # screen (tests/e2e/test_oauth_connect.py, tests/browser/test_accounts_oauth.py).
+        "SIAR_VAULT_MASTODON_INSTANCE": mastodon.base,
+        "SIAR_VAULT_APPS": json.dumps(
+            {"mastodon": {"client_id": mastodon.client_id, "client_secret": mastodon.client_secret}}
+        ),
         **(overrides or {}),
     }
     try:
@@ -71,11 +82,12 @@ def launch_stack(
             platform.start()
             platform.wait_ready(timeout=90)
             started = {name: platform.urls[name] for name in platform.services}
-            yield Stack(infra=infra, platform=platform, urls=started)
+            yield Stack(infra=infra, platform=platform, urls=started, mastodon=mastodon)
         finally:
             platform.stop()
     finally:
         infra.stop()
+        mastodon.stop()
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from siar.connectors.mastodon import MastodonConnector
 from siar.runtime.app import Runtime, create_service_app, serve
 from siar.runtime.leases import Leases
 from siar.runtime.settings import SettingError
@@ -50,12 +51,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.invitations = Invitations(runtime.db["invitations"])
         await issuer.load(store.signing_keys)
         app.state.token_verifier.jwks.set_keys(issuer.jwks())
+        connectors = runtime.connectors()
+        if settings.mastodon_instance:
+            # Siar's Mastodon app is registered on one instance; its consent screen is there.
+            connectors["mastodon"] = MastodonConnector(
+                runtime.http, instance=settings.mastodon_instance
+            )
         app.state.service = VaultService(
             store=store,
             uow=runtime.uow,
             keyring=keyring,
             issuer=issuer,
-            connectors=runtime.connectors(),
+            connectors=connectors,
             service_clients=dict(settings.service_clients),
             apps=dict(settings.apps),
             refresh_tokens=RefreshTokens(runtime.db, ttl_s=settings.refresh_token_ttl_s),

@@ -36,6 +36,12 @@ class Settings(ServiceSettings):
         description="Siar's OAuth app per network, e.g. "
         '{"x": {"client_id": "...", "client_secret": "..."}} (JSON).',
     )
+    mastodon_instance: str | None = Field(
+        default=None,
+        description="The Mastodon instance (https://host) Siar's app in apps.mastodon is "
+        "registered on: Mastodon apps are per instance, so accounts connect there. "
+        "Unset: mastodon.social.",
+    )
     token_refresh_ahead_s: float = Field(
         default=24 * 3600.0,
         gt=0,
@@ -76,6 +82,13 @@ class Settings(ServiceSettings):
             if len(raw) != 32:
                 raise ValueError(f"kek_keys[{version}] must be 32 bytes, got {len(raw)}")
         return value
+
+    @field_validator("mastodon_instance")
+    @classmethod
+    def _instance_is_http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an https:// (or http://) URL")
+        return value.rstrip("/") if value else value
 
     def required_secrets(self) -> tuple[str, ...]:
         """The vault has no single secret field; KEKs are checked at start."""

@@ -110,6 +110,12 @@ export async function render(root, ctx) {
     table(columns, items, { caption: t("accounts.title"), empty: t("accounts.none") }),
     manage ? connectForm(ctx) : h("p", { class: "muted" }, t("accounts.read-only")),
   );
+  // Back from a network's consent screen (pages/oauth-return.js): say what was connected.
+  const connected = sessionStorage.getItem("siar.oauth.connected");
+  if (connected) {
+    sessionStorage.removeItem("siar.oauth.connected");
+    ctx.toast(t("accounts.added", { handle: connected }));
+  }
 }
 
 async function disconnect(ctx, account) {

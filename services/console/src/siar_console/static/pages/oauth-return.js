@@ -7,13 +7,11 @@ import { problemText } from "../forms.js";
 export const strings = {
   en: {
     "oauth.title": "Connecting your account…",
-    "oauth.done": "{handle} connected.",
     "oauth.failed": "The account could not be connected",
     "oauth.back": "Back to accounts",
   },
   id: {
     "oauth.title": "Menghubungkan akun Anda…",
-    "oauth.done": "{handle} terhubung.",
     "oauth.failed": "Akun tidak dapat dihubungkan",
     "oauth.back": "Kembali ke akun",
   },
@@ -29,8 +27,9 @@ export async function render(root, ctx) {
   try {
     const account = await ctx.api.get(`/v1/oauth/callback/${encodeURIComponent(network)}${location.search}`);
     sessionStorage.removeItem("siar.oauth.workspace");
-    ctx.toast(t("oauth.done", { handle: account.handle }));
-    // Leave the callback URL (its one-time state is spent) for the accounts page.
+    // Leaving the callback URL (its one-time state is spent) loads the app afresh, which
+    // would drop a toast shown here: the accounts page says it once it has loaded.
+    sessionStorage.setItem("siar.oauth.connected", account.handle);
     location.replace(back);
   } catch (err) {
     mount(root,
