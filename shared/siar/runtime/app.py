@@ -33,7 +33,8 @@ from siar.runtime.lag import SERVICE_READY, OpsSampler
 from siar.runtime.media_client import MediaClient
 from siar.runtime.metrics import install_http_metrics, metrics_response
 from siar.runtime.mongo import Document, IndexSpec, create_mongo_client, ensure_indexes
-from siar.runtime.outbox import OUTBOX_INDEXES, Outbox, OutboxRelay
+from siar.runtime.outbox import OUTBOX_INDEXES, Outbox
+from siar.runtime.outbox_relay import OutboxRelay
 from siar.runtime.problems import ErrorMap, install_domain_errors, install_problem_handlers
 from siar.runtime.settings import ServiceSettings, SettingError, refusal
 from siar.runtime.telemetry import create_tracer_provider

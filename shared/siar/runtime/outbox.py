@@ -5,20 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from opentelemetry.context import Context
 from prometheus_client import Counter
 from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError
 
 from siar.contracts import Event, utcnow
 from siar.runtime.mongo import Document, IndexSpec
@@ -40,8 +38,8 @@ OUTBOX_INDEXES = (
 )
 
 
-# What the relay reads of a pending row: not the bookkeeping fields.
-_RELAY_FIELDS = {"topic": 1, "key": 1, "payload": 1, "headers": 1, "seq": 1}
+TimedSent = Callable[[str, bytes, float], None]
+"""Told (topic, payload, lateness in seconds) of each timed row once it is handed to Kafka."""
 
 FRESH_LIMIT = 20_000
 """Most rows an outbox hands to its relay in memory; beyond, the relay reads them."""
@@ -51,6 +49,15 @@ OUTBOX_RELAYED = Counter(
     "Outbox events the relay handed to Kafka and the broker acknowledged, by topic.",
     ["service", "topic"],
 )
+
+
+def time_ns_of(moment: datetime) -> int:
+    """Nanoseconds since the epoch of an aware ``moment``, exactly (no float rounding)."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Publish(Protocol):
@@ -77,13 +84,18 @@ class Outbox:
         # Rows add_once just wrote, handed to this process's relay so that it need not
         # read them back (on nx-27017 the read costs more than the send).
         self._fresh: list[Document] = []
+        # Whether rows exist that only a read of the collection finds (written in a
+        # transaction, or too many to hand over); starts true for a restart's leftovers.
+        self._read_requested = True
+        self.on_timed_sent: TimedSent | None = None
 
-    def _document(self, event: Event, context: Context | None = None) -> Document:
+    def _document(
+        self, event: Event, context: Context | None = None, not_before: datetime | None = None
+    ) -> Document:
         # The trace travels with the event: the relay re-injects it when publishing.
         headers: dict[str, str] = {}
         propagate.inject(headers, context=context)
-        self._last_seq = max(time.time_ns(), self._last_seq + 1)
-        return {
+        doc: Document = {
             "_id": str(event.event_id),
             "topic": event.topic,
             "key": event.partition_key(),
@@ -91,10 +103,20 @@ class Outbox:
             "headers": headers,
             "workspace_id": event.workspace_id,
             "created_at": utcnow(),
-            "seq": self._last_seq,
             "published": False,
             "published_at": None,
         }
+        due_ns = time_ns_of(not_before) if not_before is not None else 0
+        if due_ns > time.time_ns():
+            # A future row sorts at its time, so the relay's "seq <= now" read skips it
+            # until then and never lets it hold back rows written after it.
+            doc["seq"] = due_ns
+        else:
+            self._last_seq = max(time.time_ns(), self._last_seq + 1)
+            doc["seq"] = self._last_seq
+        if not_before is not None:
+            doc["due_ts"] = due_ns / 1e9
+        return doc
 
     async def add(self, event: Event, *, session: AsyncClientSession | None) -> None:
         """Record ``event`` for publishing; commits or aborts with the caller's session."""
@@ -109,19 +131,29 @@ class Outbox:
             await self.collection.insert_many(docs, ordered=True, session=session)
 
     async def add_once(
-        self, events: Sequence[Event], *, contexts: Sequence[Context | None] = ()
+        self,
+        events: Sequence[Event],
+        *,
+        contexts: Sequence[Context | None] = (),
+        not_before: Sequence[datetime | None] = (),
     ) -> int:
         """Record events outside any transaction, each at most once; returns how many were new.
 
         The event id is the outbox ``_id``, so a caller that derives ids from a natural
         key (e.g. post, account, occurrence) gets exactly-once recording from the unique
         ``_id`` alone, across processes, without a multi-document transaction.
-        ``contexts`` gives each event its own trace (default: the current one).
+        ``contexts`` gives each event its own trace (default: the current one);
+        ``not_before`` a time before which the relay does not send it (a timed row:
+        written ahead, so that only the send is left for that instant).
         """
         if not events:
             return 0
         docs = [
-            self._document(e, contexts[i] if i < len(contexts) else None)
+            self._document(
+                e,
+                contexts[i] if i < len(contexts) else None,
+                not_before[i] if i < len(not_before) else None,
+            )
             for i, e in enumerate(events)
         ]
         try:
@@ -133,12 +165,13 @@ class Outbox:
             taken = {int(e["index"]) for e in errors}
             docs = [d for i, d in enumerate(docs) if i not in taken]
         self._hand_off(docs)
-        self.notify()
+        self._wake.set()
         return len(docs)
 
     def _hand_off(self, docs: list[Document]) -> None:
         if len(self._fresh) + len(docs) > FRESH_LIMIT:
-            self._fresh.clear()  # the relay reads them from the collection instead
+            self._fresh.clear()
+            self._read_requested = True  # the relay reads them from the collection instead
         else:
             self._fresh.extend(docs)
 
@@ -148,171 +181,17 @@ class Outbox:
         return fresh
 
     def notify(self) -> None:
-        """Wake the relay: call after a transaction that added events commits."""
+        """Wake the relay to read the collection: call after a transaction that added events."""
+        self._read_requested = True
         self._wake.set()
+
+    def take_read_request(self) -> bool:
+        """Whether :meth:`notify` asked for a read since the last call."""
+        requested, self._read_requested = self._read_requested, False
+        return requested
 
     async def wait(self, within_s: float) -> None:
         """Sleep until notified or ``within_s`` passes."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), within_s)
         self._wake.clear()
-
-
-class OutboxRelay:
-    """Publishes pending outbox documents in write order; one active relay per database.
-
-    Replicas compete for a short lease so that normally one relays; if two ever do,
-    consumers still deduplicate on ``event_id``.
-    """
-
-    def __init__(
-        self,
-        outbox: Outbox,
-        db: AsyncDatabase[Document],
-        publish: Publish,
-        *,
-        poll_s: float = 0.5,
-        batch: int = 500,
-        lease_s: float = 10.0,
-        service: str = "",
-    ) -> None:
-        self.outbox = outbox
-        self.service = service
-        self.leases = db[LEASES]
-        self.publish = publish
-        self.poll_s = poll_s
-        self.batch = batch
-        self.lease_s = lease_s
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
-        self._stopping = asyncio.Event()
-        self.published_total = 0
-        # Ids the collection read sent lately: a row read back before add_once handed
-        # it over must not be sent a second time from memory.
-        self._read_sent: dict[str, None] = {}
-
-    async def _hold_lease(self) -> bool:
-        # Epoch seconds, not a datetime: see TenantCollection.replace_one on nx-27017.
-        now = time.time()
-        # Create the lease document once, then take it only if it is ours or expired;
-        # no upsert, whose conflict handling differs between servers.
-        with contextlib.suppress(DuplicateKeyError):
-            await self.leases.insert_one({"_id": "relay", "owner": None, "expires_ts": 0.0})
-        taken = await self.leases.find_one_and_update(
-            {"_id": "relay", "$or": [{"owner": self.owner}, {"expires_ts": {"$lt": now}}]},
-            {"$set": {"owner": self.owner, "expires_ts": now + self.lease_s}},
-        )
-        return taken is not None
-
-    async def _pending(self) -> list[Document]:
-        cursor = self.outbox.collection.find(
-            {"published": False},
-            projection=_RELAY_FIELDS,
-            sort=[("seq", ASCENDING)],
-            limit=self.batch,
-        )
-        return await cursor.to_list()
-
-    async def _send(self, docs: list[Document]) -> tuple[list[Document], BaseException | None]:
-        """Hand every record to the producer, then await all deliveries together.
-
-        Returns the delivered prefix and the first failure: records after a failure
-        may have reached Kafka too, but stay pending so that order holds on the retry
-        (consumers deduplicate on ``event_id``).
-        """
-        deliveries: list[Awaitable[Any]] = []
-        for doc in docs:
-            token = otel_context.attach(propagate.extract(doc.get("headers") or {}))
-            try:
-                deliveries.append(
-                    await self.publish(
-                        topic=doc["topic"],
-                        payload=bytes(doc["payload"]),
-                        key=bytes(doc["key"]),
-                        headers=dict(doc.get("headers") or {}),
-                    )
-                )
-            finally:
-                otel_context.detach(token)
-        results = await asyncio.gather(*deliveries, return_exceptions=True)
-        failure = next((r for r in results if isinstance(r, BaseException)), None)
-        return (docs[: results.index(failure)] if failure is not None else docs), failure
-
-    async def _mark(self, delivered: list[Document]) -> None:
-        if not delivered:
-            return
-        await self.outbox.collection.update_many(
-            {"_id": {"$in": [d["_id"] for d in delivered]}},
-            {"$set": {"published": True, "published_at": utcnow()}},
-        )
-        self.published_total += len(delivered)
-        for doc in delivered:
-            OUTBOX_RELAYED.labels(self.service, doc["topic"]).inc()
-
-    async def relay_once(self) -> int:
-        """Publish one batch of pending events; returns how many were published."""
-        docs = await self._pending()
-        delivered, failure = await self._send(docs)
-        await self._mark(delivered)
-        self._read_sent.update(dict.fromkeys(d["_id"] for d in delivered))
-        if len(self._read_sent) > FRESH_LIMIT:
-            self._read_sent = dict.fromkeys(list(self._read_sent)[-FRESH_LIMIT // 2 :])
-        if failure is not None:
-            raise failure
-        return len(delivered)
-
-    async def drain(self) -> int:
-        """Publish every pending event; returns how many were published.
-
-        Rows this process's :meth:`Outbox.add_once` just wrote are sent from memory,
-        without reading them back, when no older row is pending (so write order
-        holds); everything else is read from the collection in ``seq`` order.
-        """
-        total = 0
-        # While the dispatch keeps writing (a spike), keep sending from memory: each
-        # round hands over what was written during the last one.
-        while (fresh := self.outbox.take_fresh()) and await self._hold_lease():
-            sent = await self._relay_fresh(fresh)
-            if sent is None:
-                break  # older rows are pending: read them and these in order
-            total += sent
-        while True:
-            published = await self.relay_once()
-            total += published
-            if published < self.batch or not await self._hold_lease():
-                return total
-
-    async def _relay_fresh(self, fresh: list[Document]) -> int | None:
-        """Send rows handed over in memory; None if older rows are pending first."""
-        older = await self.outbox.collection.find_one(
-            {"published": False, "seq": {"$lt": fresh[0]["seq"]}}, projection={"_id": 1}
-        )
-        if older is not None:
-            return None
-        fresh = [d for d in fresh if d["_id"] not in self._read_sent]
-        total = 0
-        for start in range(0, len(fresh), self.batch):
-            delivered, failure = await self._send(fresh[start : start + self.batch])
-            await self._mark(delivered)
-            total += len(delivered)
-            if failure is not None:
-                raise failure  # the rest are still pending: the next read finds them
-        return total
-
-    async def run(self) -> None:
-        """Relay until stopped; errors are logged and retried, never fatal."""
-        while not self._stopping.is_set():
-            try:
-                if await self._hold_lease():
-                    await self.drain()
-                else:
-                    self.outbox.take_fresh()  # the lease holder reads them
-            except (TimeoutError, PyMongoError, OSError) as err:
-                log.warning("outbox relay retrying after error: %s", err)
-            except Exception:
-                log.exception("outbox relay error; retrying")
-            await self.outbox.wait(self.poll_s)
-
-    def stop(self) -> None:
-        """Ask the loop to finish after its current batch."""
-        self._stopping.set()
-        self.outbox.notify()

@@ -1,18 +1,25 @@
-"""Precise dispatch: posts due soon wait in memory and fire at their second.
+"""Precise dispatch: posts due soon wait in memory and are fired just ahead of their time.
 
 The database is read ahead every ``scan_interval``; a post created or moved inside
 the window is added directly. Firing is a conditional write (status and version),
 so cancelling or editing first always wins and two replicas fire a post only once.
+
+Firing ("the gate") locks the post and writes its ``post.scheduled`` rows into the
+outbox with the due time as ``not_before``; the relay sends them at that instant, so
+the database writes are off the due second. Each gate starts ``lead_s`` before its
+post's time plus the time the posts due before it will take to gate (learned from
+the gates so far), so a spike of thousands at one second is gated in the seconds
+before it and only the Kafka sends are left for the second itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
 import logging
 import math
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from siar.contracts import utcnow
@@ -27,6 +34,30 @@ FireMany = Callable[[list[tuple[str, str, int, datetime]]], Awaitable[set[str]]]
 MAX_BATCH = 1000
 """Most posts fired in one bulk step, so a spike is pipelined rather than one long write."""
 
+FIRST_COST_S = 0.003
+"""Gate time per post assumed until this process has measured its own (nx-27017: ~2 ms)."""
+
+
+def plan_gates(
+    dues: Sequence[float], now: float, *, lead_s: float, per_post_s: float
+) -> tuple[int, float]:
+    """How many of the earliest posts to gate now, and when the gate must next start.
+
+    ``dues`` are epoch seconds in order. Post *k* must start by its time less
+    ``lead_s`` less the gate time of the *k + 1* posts up to it; every post whose
+    latest start falls within half a lead from now is taken too, so a spread-out
+    spike is gated in batches rather than one by one.
+    """
+    window = lead_s / 2
+    take, next_start = 0, math.inf
+    for k, due in enumerate(dues):
+        latest = due - lead_s - (k + 1) * per_post_s
+        if latest <= now + window:
+            take = k + 1
+        else:
+            next_start = min(next_start, latest - window)
+    return take, next_start
+
 
 class Dispatcher:
     """Holds the due-soon posts in a heap and fires each at its time."""
@@ -40,6 +71,7 @@ class Dispatcher:
         scan_interval_s: float,
         fire_many: FireMany | None = None,
         on_scan: Callable[[], Awaitable[object]] | None = None,
+        lead_s: float = 0.0,
     ) -> None:
         if (fire is None) == (fire_many is None):
             raise ValueError("give exactly one of fire and fire_many")
@@ -49,7 +81,11 @@ class Dispatcher:
         self.on_scan = on_scan
         self.lookahead = timedelta(seconds=lookahead_s)
         self.scan_interval_s = scan_interval_s
-        self._heap: list[tuple[datetime, str, str, int]] = []
+        self.lead_s = lead_s
+        # Learned seconds per post gated; without a lead posts gate at their time.
+        self.per_post_s = FIRST_COST_S if lead_s > 0 else 0.0
+        self._heap: list[tuple[datetime, str, str, int]] = []  # posts held, in no order
+        self._next_start = math.inf
         self._queued: set[tuple[str, int]] = set()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -59,7 +95,7 @@ class Dispatcher:
         """Queue a post if it is due within the window (called on create/edit)."""
         if due <= utcnow() + self.lookahead and (post_id, version) not in self._queued:
             self._queued.add((post_id, version))
-            heapq.heappush(self._heap, (due, post_id, workspace_id, version))
+            self._heap.append((due, post_id, workspace_id, version))  # sorted when taken
             DUE_SOON.set(len(self._heap))
             self._wake.set()
 
@@ -72,17 +108,29 @@ class Dispatcher:
             assert isinstance(due, datetime)  # noqa: S101 - from our own documents
             self.consider(str(doc["workspace_id"]), str(doc["_id"]), int(str(doc["version"])), due)
 
-    async def _fire_due(self) -> None:
-        now = utcnow()
-        batch: list[tuple[datetime, str, str, int]] = []
-        while self._heap and self._heap[0][0] <= now:
-            batch.append(heapq.heappop(self._heap))
+    def _take_due(self) -> list[tuple[datetime, str, str, int]]:
+        """Pop the posts whose gate must start now; remember when the next one must."""
+        self._heap.sort()
+        take, self._next_start = plan_gates(
+            [due.timestamp() for due, *_ in self._heap],
+            time.time(),
+            lead_s=self.lead_s,
+            per_post_s=self.per_post_s,
+        )
+        batch, self._heap = self._heap[:take], self._heap[take:]
         DUE_SOON.set(len(self._heap))
+        return batch
+
+    async def _fire_due(self) -> None:
+        batch = self._take_due()
         if not batch:
             return
         if self.fire_many is not None:
             for start in range(0, len(batch), MAX_BATCH):
-                await self._fire_chunk(self.fire_many, batch[start : start + MAX_BATCH])
+                chunk = batch[start : start + MAX_BATCH]
+                began = time.perf_counter()
+                await self._fire_chunk(self.fire_many, chunk)
+                self._learn(len(chunk), time.perf_counter() - began)
             return
         assert self.fire is not None  # noqa: S101 - checked in __init__
         results = await asyncio.gather(
@@ -109,6 +157,11 @@ class Dispatcher:
         for _, post_id, _, version in chunk:
             self._queued.discard((post_id, version))
         self.fired += len(won)
+
+    def _learn(self, posts: int, took_s: float) -> None:
+        # Small batches say more about round trips than about per-post cost.
+        if self.lead_s > 0 and posts >= 20:
+            self.per_post_s = 0.7 * self.per_post_s + 0.3 * min(0.05, took_s / posts)
 
     async def _scan_logged(self) -> None:
         try:
@@ -138,7 +191,7 @@ class Dispatcher:
                 # timeout already past would spin without ever letting the scan finish.
                 timeout = next_scan - loop.time() if idle else math.inf
                 if self._heap:
-                    timeout = min(timeout, (self._heap[0][0] - utcnow()).total_seconds())
+                    timeout = min(timeout, self._next_start - time.time())
                 self._wake.clear()
                 if timeout > 0 and not self._stopping:
                     with contextlib.suppress(TimeoutError):

@@ -15,6 +15,10 @@ processes are not isolated from each other. Two single-document guarantees carry
 After the events are recorded, ``emit_pending`` is cleared. A crash between the gate and
 that point leaves ``emit_pending`` set; :meth:`Firing.recover` (run on every read-ahead)
 records the same events again from the post document and clears it.
+
+The gate runs just ahead of the due time (see :mod:`siar_scheduler.dispatch`), so each
+event is recorded with its due time as the outbox ``not_before``: the relay sends it
+at that instant, and the post is locked from the gate on.
 """
 
 from __future__ import annotations
@@ -38,7 +42,6 @@ from siar.runtime.mongo import Document, IndexSpec
 from siar.runtime.outbox import Outbox
 from siar.runtime.tracing import start_continued_span
 from siar_scheduler.domain import DispatchRecord, Post, PostStatus, TargetStatus
-from siar_scheduler.metrics import observe_fired
 from siar_scheduler.recurrence import next_evergreen, next_recurrence
 
 log = logging.getLogger(__name__)
@@ -106,12 +109,14 @@ def fired(post: Post, *, now: datetime, token: str) -> Post:
     """The post after its current occurrence fires (pure): next occurrence or dispatched."""
     due = post.scheduled_at
     assert due is not None  # noqa: S101 - only scheduled posts reach the gate
+    # Gated ahead, the event goes out at the due time; gated late, at once.
     lateness_ms = max(0.0, (now - due).total_seconds() * 1000)
+    handed_at = max(now, due)
     nxt, skipped, changes = _repeat(post, due, now)
     record = DispatchRecord(
         occurrence=post.occurrence,
         due_at=due,
-        dispatched_at=now,
+        dispatched_at=handed_at,
         lateness_ms=lateness_ms,
         skipped=skipped,
     )
@@ -119,7 +124,7 @@ def fired(post: Post, *, now: datetime, token: str) -> Post:
         t.model_copy(
             update={
                 "status": TargetStatus.DISPATCHED,
-                "dispatched_at": now,
+                "dispatched_at": handed_at,
                 "lateness_ms": lateness_ms,
                 "error": None,
             }
@@ -139,6 +144,10 @@ def fired(post: Post, *, now: datetime, token: str) -> Post:
             "updated_at": now,
         }
     )
+
+
+def _due_times(events: Sequence[PostScheduled]) -> list[datetime | None]:
+    return [event.due_at for event in events]
 
 
 def _replacement(post: Post) -> Document:
@@ -198,7 +207,7 @@ class Firing:
         after, won = await self._gate(current, token)
         events, contexts, spans = _traced_events([p for p in current if p.id in won], after)
         try:
-            await self.outbox.add_once(events, contexts=contexts)
+            await self.outbox.add_once(events, contexts=contexts, not_before=_due_times(events))
         finally:
             for span in spans:
                 span.end()
@@ -207,12 +216,6 @@ class Firing:
         task = asyncio.create_task(self._settle_logged(won, token))
         self._settling.add(task)
         task.add_done_callback(self._settling.discard)
-        for post_id in won:
-            fired_post = after[post_id]
-            observe_fired(
-                (t.network for t in fired_post.targets),
-                fired_post.dispatches[-1].lateness_ms / 1000,
-            )
         DISPATCHED.inc(len(won))
         return won
 
@@ -272,9 +275,8 @@ class Firing:
         ).to_list()
         posts = [Post.model_validate(doc) for doc in docs]
         stranded = [p for p in posts if p.dispatches and p.dispatch_token]
-        recovered = await self.outbox.add_once(
-            [e for p in stranded for e in events_for(p, p.dispatches[-1])]
-        )
+        events = [e for p in stranded for e in events_for(p, p.dispatches[-1])]
+        recovered = await self.outbox.add_once(events, not_before=_due_times(events))
         by_token: dict[str, set[str]] = {}
         for post in stranded:
             by_token.setdefault(str(post.dispatch_token), set()).add(post.id)

@@ -23,6 +23,7 @@ from siar_scheduler.dispatch import Dispatcher
 from siar_scheduler.errors import SchedulerError
 from siar_scheduler.firing import FIRING_INDEXES, Firing
 from siar_scheduler.handlers import register_handlers
+from siar_scheduler.late_sends import LateSends
 from siar_scheduler.media import MediaError, MediaLibrary, UploadLimits
 from siar_scheduler.media_store import MEDIA_INDEXES, MediaStore
 from siar_scheduler.metrics import start_at_zero
@@ -71,12 +72,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service: SchedulerService = app.state.service
         start_at_zero(service.connectors)
         firing = Firing(runtime.db["posts"], runtime.outbox)
+        late_sends = LateSends(runtime.db["posts"])
+        runtime.outbox.on_timed_sent = late_sends.observe
+        runtime.spawn("late-sends", late_sends.run, late_sends.stop)
         dispatcher = Dispatcher(
             load_due=service.store.due_before,
             fire_many=firing.fire_many,
             on_scan=firing.recover,
             lookahead_s=settings.lookahead_s,
             scan_interval_s=settings.scan_interval_s,
+            lead_s=settings.gate_lead_s,
         )
         service.dispatcher = dispatcher
         runtime.spawn("dispatcher", dispatcher.run, dispatcher.stop)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from siar.contracts import PostScheduled
 from siar.runtime.webhooks import count_from_zero
 
 LATENESS = Histogram(
     "siar_scheduler_dispatch_lateness_seconds",
-    "From an occurrence's due time to the write that fires it, per target network.",
+    "From an occurrence's due time to its post.scheduled being handed to Kafka, per network.",
     ["network"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
@@ -33,8 +35,10 @@ def start_at_zero(networks: Iterable[str]) -> None:
     count_from_zero("post.failed")
 
 
-def observe_fired(networks: Iterable[str], lateness_s: float) -> None:
-    """One occurrence fired to these accounts' networks, ``lateness_s`` after its time."""
-    for network in networks:
-        LATENESS.labels(network).observe(lateness_s)
-        POSTS_DISPATCHED.labels(network).inc()
+def observe_sent(topic: str, payload: bytes, lateness_s: float) -> None:
+    """The outbox relay handed a timed event to Kafka ``lateness_s`` after its time."""
+    if topic != PostScheduled.topic:
+        return
+    network = str(json.loads(payload).get("network", "unknown"))
+    LATENESS.labels(network).observe(lateness_s)
+    POSTS_DISPATCHED.labels(network).inc()

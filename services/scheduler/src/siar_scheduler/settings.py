@@ -21,6 +21,13 @@ class Settings(ServiceSettings):
     scan_interval_s: float = Field(
         default=10.0, gt=0, description="How often the database is read ahead for due posts."
     )
+    gate_lead_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="Posts are locked and their events written this long before their time "
+        "(plus the time the posts due before them take), so that only the Kafka send is "
+        "left for the due instant; 0 fires at the instant.",
+    )
     min_lead_s: float = Field(
         default=1.0, ge=0, description="A scheduled time must be at least this far ahead."
     )

@@ -1,0 +1,250 @@
+"""The outbox relay: publishes pending outbox rows to Kafka, in write order, one relay per database.
+
+Rows :meth:`Outbox.add_once` just wrote are handed over in memory; timed rows (written
+ahead with a ``not_before``) are held until their time and then sent from memory, so
+only the Kafka send is left for that instant. Everything else is read from the
+collection in ``seq`` order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import time
+from collections.abc import Awaitable
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+
+from siar.contracts import utcnow
+from siar.runtime.leases import Leases, process_holder
+from siar.runtime.mongo import Document
+from siar.runtime.outbox import FRESH_LIMIT, LEASES, OUTBOX_RELAYED, Outbox, Publish
+
+log = logging.getLogger(__name__)
+
+RELAY_LEASE = "outbox-relay"
+
+# What the relay reads of a pending row: not the bookkeeping fields.
+_RELAY_FIELDS = {"topic": 1, "key": 1, "payload": 1, "headers": 1, "seq": 1, "due_ts": 1}
+
+
+class OutboxRelay:
+    """Publishes pending outbox documents in write order; one active relay per database.
+
+    Replicas compete for a short lease so that normally one relays; if two ever do,
+    consumers still deduplicate on ``event_id``.
+    """
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        db: AsyncDatabase[Document],
+        publish: Publish,
+        *,
+        poll_s: float = 0.5,
+        batch: int = 500,
+        lease_s: float = 10.0,
+        service: str = "",
+    ) -> None:
+        self.outbox = outbox
+        self.service = service
+        self.leases = Leases(db[LEASES], lease_s=lease_s, holder=process_holder())
+        self.publish = publish
+        self.poll_s = poll_s
+        self.batch = batch
+        self.lease_s = lease_s
+        self._stopping = asyncio.Event()
+        self.published_total = 0
+        # Ids the collection read sent lately: a row read back before add_once handed
+        # it over must not be sent a second time from memory.
+        self._read_sent: dict[str, None] = {}
+        self._lease_until = 0.0
+        # Timed rows handed over before their time, sent from memory when it comes;
+        # an id leaves _held_ids when sent, or when a collection read took it first.
+        self._held: list[tuple[int, str, Document]] = []
+        self._held_ids: set[str] = set()
+        # The collection is read when asked (notify), after a fallback, and every
+        # poll_s: not on every wake-up, since on nx-27017 each read scans the rows kept.
+        self._next_read = 0.0
+
+    async def _hold_lease(self) -> bool:
+        now = time.time()
+        if self._lease_until - now > self.lease_s / 2:
+            return True  # renewed lately, and nobody can take it before it expires
+        if not await self.leases.take(RELAY_LEASE, now):
+            self._lease_until = 0.0
+            self._held.clear()  # the lease holder reads them when they are due
+            self._held_ids.clear()
+            return False
+        self._lease_until = now + self.lease_s
+        return True
+
+    async def _pending(self) -> list[Document]:
+        cursor = self.outbox.collection.find(
+            {"published": False, "seq": {"$lte": time.time_ns()}},
+            projection=_RELAY_FIELDS,
+            sort=[("seq", ASCENDING)],
+            limit=self.batch,
+        )
+        return await cursor.to_list()
+
+    async def _send(self, docs: list[Document]) -> tuple[list[Document], BaseException | None]:
+        """Hand every record to the producer, then await all deliveries together.
+
+        Returns the delivered prefix and the first failure: records after a failure
+        may have reached Kafka too, but stay pending so that order holds on the retry
+        (consumers deduplicate on ``event_id``).
+        """
+        deliveries: list[Awaitable[Any]] = []
+        handed: list[float] = []
+        for doc in docs:
+            handed.append(time.time())
+            token = otel_context.attach(propagate.extract(doc.get("headers") or {}))
+            try:
+                deliveries.append(
+                    await self.publish(
+                        topic=doc["topic"],
+                        payload=bytes(doc["payload"]),
+                        key=bytes(doc["key"]),
+                        headers=dict(doc.get("headers") or {}),
+                    )
+                )
+            finally:
+                otel_context.detach(token)
+        results = await asyncio.gather(*deliveries, return_exceptions=True)
+        failure = next((r for r in results if isinstance(r, BaseException)), None)
+        delivered = docs[: results.index(failure)] if failure is not None else docs
+        self._observe_timed(delivered, handed)
+        return delivered, failure
+
+    def _observe_timed(self, delivered: list[Document], handed: list[float]) -> None:
+        hook = self.outbox.on_timed_sent
+        if hook is None:
+            return
+        for doc, at in zip(delivered, handed, strict=False):
+            if doc.get("due_ts") is not None:
+                hook(doc["topic"], bytes(doc["payload"]), max(0.0, at - float(doc["due_ts"])))
+
+    async def _mark(self, delivered: list[Document]) -> None:
+        if not delivered:
+            return
+        await self.outbox.collection.update_many(
+            {"_id": {"$in": [d["_id"] for d in delivered]}},
+            {"$set": {"published": True, "published_at": utcnow()}},
+        )
+        self.published_total += len(delivered)
+        for doc in delivered:
+            OUTBOX_RELAYED.labels(self.service, doc["topic"]).inc()
+
+    async def relay_once(self) -> int:
+        """Publish one batch of pending events; returns how many were published."""
+        docs = await self._pending()
+        self._held_ids.difference_update(d["_id"] for d in docs)
+        delivered, failure = await self._send(docs)
+        await self._mark(delivered)
+        self._read_sent.update(dict.fromkeys(d["_id"] for d in delivered))
+        if len(self._read_sent) > FRESH_LIMIT:
+            self._read_sent = dict.fromkeys(list(self._read_sent)[-FRESH_LIMIT // 2 :])
+        if failure is not None:
+            raise failure
+        return len(delivered)
+
+    async def drain(self, *, read: bool = True) -> int:
+        """Publish every pending event; returns how many were published.
+
+        Rows this process's :meth:`Outbox.add_once` just wrote are sent from memory,
+        without reading them back, when no older row is pending (so write order
+        holds); timed rows at their time. Everything else is read from the collection
+        in ``seq`` order, when ``read`` or when the rows in memory must wait for it.
+        """
+        total = 0
+        # While the dispatch keeps writing (a spike), keep sending from memory: each
+        # round hands over what was written during the last one.
+        while (ready := self._ready(self.outbox.take_fresh())) and await self._hold_lease():
+            sent = await self._relay_fresh(ready)
+            if sent is None:
+                read = True  # older rows are pending: read them and these in order
+                break
+            total += sent
+        if not read:
+            return total
+        self._next_read = time.monotonic() + self.poll_s
+        while True:
+            published = await self.relay_once()
+            total += published
+            if published < self.batch or not await self._hold_lease():
+                return total
+
+    def _ready(self, fresh: list[Document]) -> list[Document]:
+        """Fresh rows due now and held rows whose time came, in seq order; holds the rest."""
+        now_ns = time.time_ns()
+        ready = []
+        for doc in fresh:
+            if doc["seq"] <= now_ns:
+                ready.append(doc)
+            elif len(self._held) < FRESH_LIMIT:  # beyond, the collection read finds it
+                heapq.heappush(self._held, (doc["seq"], doc["_id"], doc))
+                self._held_ids.add(doc["_id"])
+        while self._held and self._held[0][0] <= now_ns:
+            _, doc_id, doc = heapq.heappop(self._held)
+            if doc_id in self._held_ids:
+                self._held_ids.discard(doc_id)
+                ready.append(doc)
+        ready.sort(key=lambda d: int(d["seq"]))
+        return ready
+
+    def _wait_s(self) -> float:
+        """Until the next read, or sooner if a held row falls due first."""
+        until = self._next_read - time.monotonic()
+        if self._held:
+            until = min(until, (self._held[0][0] - time.time_ns()) / 1e9)
+        return max(0.0, until)
+
+    async def _relay_fresh(self, fresh: list[Document]) -> int | None:
+        """Send rows handed over in memory; None if older rows are pending first.
+
+        Timed rows go at their time whatever is pending: only untimed rows keep write
+        order with the rows before them, and only they cost a read to check it.
+        """
+        untimed = next((d for d in fresh if d.get("due_ts") is None), None)
+        if untimed is not None:
+            older = await self.outbox.collection.find_one(
+                {"published": False, "seq": {"$lt": untimed["seq"]}}, projection={"_id": 1}
+            )
+            if older is not None:
+                return None
+        fresh = [d for d in fresh if d["_id"] not in self._read_sent]
+        total = 0
+        for start in range(0, len(fresh), self.batch):
+            delivered, failure = await self._send(fresh[start : start + self.batch])
+            await self._mark(delivered)
+            total += len(delivered)
+            if failure is not None:
+                raise failure  # the rest are still pending: the next read finds them
+        return total
+
+    async def run(self) -> None:
+        """Relay until stopped; errors are logged and retried, never fatal."""
+        while not self._stopping.is_set():
+            try:
+                if await self._hold_lease():
+                    read = self.outbox.take_read_request() or time.monotonic() >= self._next_read
+                    await self.drain(read=read)
+                else:
+                    self.outbox.take_fresh()  # the lease holder reads them
+            except (TimeoutError, PyMongoError, OSError) as err:
+                log.warning("outbox relay retrying after error: %s", err)
+            except Exception:
+                log.exception("outbox relay error; retrying")
+            await self.outbox.wait(self._wait_s())
+
+    def stop(self) -> None:
+        """Ask the loop to finish after its current batch."""
+        self._stopping.set()
+        self.outbox.notify()
