@@ -7,14 +7,21 @@ shape, and a rejected token (401) surfaces as AuthExpiredError so the vault can 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
 import respx
 from pydantic import SecretStr
 
-from siar.connectors import AccountRef, AuthExpiredError, Credential, Identity, PermanentError
+from siar.connectors import (
+    AccountRef,
+    AuthExpiredError,
+    Connector,
+    Credential,
+    Identity,
+    PermanentError,
+)
 from siar.connectors.linkedin import LinkedInConnector
 from siar.connectors.mastodon import MastodonConnector
 from siar.connectors.pinterest import PinterestConnector
@@ -24,18 +31,6 @@ from siar.connectors.youtube import YouTubeConnector
 
 TOKEN = "fresh-token-123"
 CREDENTIAL = Credential(access_token=SecretStr(TOKEN))
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=True) as router:
-        yield router
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
 
 
 def bearer(request: httpx.Request, token: str = TOKEN) -> None:
@@ -58,16 +53,6 @@ async def test_x_identifies_the_user_from_users_me(
     assert who == Identity(
         network_account_id="2244994945", handle="XDevelopers", display_name="X Developers"
     )
-
-
-async def test_x_rejected_token_is_auth_expired(
-    api: respx.MockRouter, http: httpx.AsyncClient
-) -> None:
-    api.get("https://api.x.com/2/users/me").respond(
-        401, json={"title": "Unauthorized", "type": "about:blank", "status": 401}
-    )
-    with pytest.raises(AuthExpiredError, match="Unauthorized"):
-        await XConnector(http).identify(CREDENTIAL)
 
 
 # -- LinkedIn ----------------------------------------------------------------------------
@@ -115,17 +100,6 @@ async def test_linkedin_identity_is_an_author_the_connector_accepts(
     assert connector.author(account) == "urn:li:person:782bbtaQ"
 
 
-async def test_linkedin_rejected_token_is_auth_expired(
-    api: respx.MockRouter, http: httpx.AsyncClient
-) -> None:
-    api.get("https://api.linkedin.com/v2/userinfo").respond(
-        401,
-        json={"serviceErrorCode": 65600, "message": "Invalid access token", "status": 401},
-    )
-    with pytest.raises(AuthExpiredError, match="Invalid access token"):
-        await LinkedInConnector(http).identify(CREDENTIAL)
-
-
 # -- Mastodon ----------------------------------------------------------------------------
 VERIFIED = {
     "id": "109302",
@@ -169,17 +143,6 @@ async def test_mastodon_without_an_instance_uses_the_connectors_own(
     assert who.handle == "siar@mastodon.social"
     assert who.display_name is None
     assert who.extra == {"instance": "https://mastodon.social"}
-
-
-async def test_mastodon_rejected_token_is_auth_expired(
-    api: respx.MockRouter, http: httpx.AsyncClient
-) -> None:
-    api.get("https://fosstodon.org/api/v1/accounts/verify_credentials").respond(
-        401, json={"error": "The access token is invalid"}
-    )
-    credential = Credential(access_token=SecretStr(TOKEN), extra={"instance": "fosstodon.org"})
-    with pytest.raises(AuthExpiredError, match="The access token is invalid"):
-        await MastodonConnector(http).identify(credential)
 
 
 # -- YouTube -----------------------------------------------------------------------------
@@ -236,24 +199,6 @@ async def test_youtube_account_without_a_channel_is_refused(
         await YouTubeConnector(http).identify(CREDENTIAL)
 
 
-async def test_youtube_rejected_token_is_auth_expired(
-    api: respx.MockRouter, http: httpx.AsyncClient
-) -> None:
-    api.get("https://www.googleapis.com/youtube/v3/channels").respond(
-        401,
-        json={
-            "error": {
-                "code": 401,
-                "message": "Request had invalid authentication credentials.",
-                "errors": [{"reason": "authError", "domain": "global"}],
-                "status": "UNAUTHENTICATED",
-            }
-        },
-    )
-    with pytest.raises(AuthExpiredError, match="invalid authentication credentials"):
-        await YouTubeConnector(http).identify(CREDENTIAL)
-
-
 # -- Pinterest ---------------------------------------------------------------------------
 async def test_pinterest_identifies_the_user_account(
     api: respx.MockRouter, http: httpx.AsyncClient
@@ -280,16 +225,6 @@ async def test_pinterest_identifies_the_user_account(
     assert who == Identity(
         network_account_id="549755885175", handle="siardemo", display_name="Siar Demo"
     )
-
-
-async def test_pinterest_rejected_token_is_auth_expired(
-    api: respx.MockRouter, http: httpx.AsyncClient
-) -> None:
-    api.get("https://api.pinterest.com/v5/user_account").respond(
-        401, json={"code": 2, "message": "Authentication failed."}
-    )
-    with pytest.raises(AuthExpiredError, match="Authentication failed"):
-        await PinterestConnector(http).identify(CREDENTIAL)
 
 
 # -- TikTok ------------------------------------------------------------------------------
@@ -338,19 +273,73 @@ async def test_tiktok_identifies_the_user_and_its_username(
     )
 
 
-async def test_tiktok_rejected_token_is_auth_expired(
-    api: respx.MockRouter, http: httpx.AsyncClient
-) -> None:
-    api.get("https://open.tiktokapis.com/v2/user/info/").respond(
-        401,
-        json={
-            "data": {},
-            "error": {
-                "code": "access_token_invalid",
-                "message": "The access token is invalid or not found in the request.",
-                "log_id": "20240101000001",
+# -- a rejected token, on every network ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("make", "url", "body", "reason"),
+    [
+        (
+            XConnector,
+            "https://api.x.com/2/users/me",
+            {"title": "Unauthorized", "type": "about:blank", "status": 401},
+            "Unauthorized",
+        ),
+        (
+            LinkedInConnector,
+            "https://api.linkedin.com/v2/userinfo",
+            {"serviceErrorCode": 65600, "message": "Invalid access token", "status": 401},
+            "Invalid access token",
+        ),
+        (
+            MastodonConnector,
+            "https://fosstodon.org/api/v1/accounts/verify_credentials",
+            {"error": "The access token is invalid"},
+            "The access token is invalid",
+        ),
+        (
+            YouTubeConnector,
+            "https://www.googleapis.com/youtube/v3/channels",
+            {
+                "error": {
+                    "code": 401,
+                    "message": "Request had invalid authentication credentials.",
+                    "errors": [{"reason": "authError", "domain": "global"}],
+                    "status": "UNAUTHENTICATED",
+                }
             },
-        },
-    )
-    with pytest.raises(AuthExpiredError, match="access token is invalid"):
-        await TikTokConnector(http).identify(CREDENTIAL)
+            "invalid authentication credentials",
+        ),
+        (
+            PinterestConnector,
+            "https://api.pinterest.com/v5/user_account",
+            {"code": 2, "message": "Authentication failed."},
+            "Authentication failed",
+        ),
+        (
+            TikTokConnector,
+            "https://open.tiktokapis.com/v2/user/info/",
+            {
+                "data": {},
+                "error": {
+                    "code": "access_token_invalid",
+                    "message": "The access token is invalid or not found in the request.",
+                    "log_id": "20240101000001",
+                },
+            },
+            "access token is invalid",
+        ),
+    ],
+    ids=["x", "linkedin", "mastodon", "youtube", "pinterest", "tiktok"],
+)
+async def test_a_rejected_token_is_auth_expired_with_the_networks_reason(
+    api: respx.MockRouter,
+    http: httpx.AsyncClient,
+    make: Callable[[httpx.AsyncClient], Connector],
+    url: str,
+    body: dict[str, object],
+    reason: str,
+) -> None:
+    api.get(url).respond(401, json=body)
+    # Mastodon reads the instance from the credential; the others ignore it.
+    credential = Credential(access_token=SecretStr(TOKEN), extra={"instance": "fosstodon.org"})
+    with pytest.raises(AuthExpiredError, match=reason):
+        await make(http).identify(credential)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -24,18 +23,6 @@ TOKEN = "EAAG-user-token"
 APP_SECRET = "app-secret"
 PROOF = hmac.new(APP_SECRET.encode(), TOKEN.encode(), hashlib.sha256).hexdigest()
 CREDENTIAL = Credential(access_token=SecretStr(TOKEN))
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=True) as router:
-        yield router
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
 
 
 def sent(route: respx.Route) -> httpx.Request:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -19,18 +18,6 @@ from tests.unit.connectors import mastodon_fakes as masto
 from tests.unit.connectors import x_fakes as xf
 
 SINCE = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=True) as router:
-        yield router
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
 
 
 def bsky_post(rkey: str, text: str, at: str, likes: int) -> dict[str, object]:
