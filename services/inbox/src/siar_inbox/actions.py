@@ -208,6 +208,8 @@ class Actions:
                 await self._moderate(
                     ws, record, "hidden" if event.action == "hide" else "deleted", session
                 )
+            # Only the record and a message changed: announce it on the thread's stream.
+            await self.store.touch_conversation(ws, str(record["conversation_id"]), session)
 
         await self.uow.run_once(consumer, str(event.event_id), work)
 

@@ -257,6 +257,7 @@ class InboxService:
 
         async def work(session: AsyncClientSession) -> None:
             await self.store.save_message(done, session)
+            await self.store.touch_conversation(done.workspace_id, done.conversation_id, session)
 
         await self.uow.run_once(consumer, str(event.event_id), work)
 

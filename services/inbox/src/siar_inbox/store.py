@@ -163,6 +163,19 @@ class InboxStore:
             message.workspace_id, {"_id": message.id}, message.model_dump(), session=session
         )
 
+    async def touch_conversation(
+        self, workspace_id: str, conversation_id: str, session: AsyncClientSession
+    ) -> None:
+        """Mark a thread changed when only one of its messages or actions did.
+
+        The live stream watches conversations, not messages: bumping ``version`` in the
+        same unit of work is what makes it announce a delivery or an action's outcome.
+        ``$inc`` of a number is safe on nx-27017 (only datetimes are not).
+        """
+        await self.conversations.update_one(
+            workspace_id, {"_id": conversation_id}, {"$inc": {"version": 1}}, session=session
+        )
+
     async def record_post(self, workspace_id: str, post: dict[str, Any]) -> None:
         """Remember a published post, to thread its comments to it."""
         await self.posts.update_one(

@@ -29,7 +29,7 @@ export async function openThread(box, ctx, id, opts) {
   const { api, t } = ctx;
   const base = ctx.wsPath(`/conversations/${encodeURIComponent(id)}`);
   const alert = h("p", { class: "form-error", role: "alert", tabindex: "-1", hidden: true });
-  const state = { conv: null, messages: [], actions: [], saved: [], polls: 0, poll: null, closed: false };
+  const state = { conv: null, messages: [], actions: [], saved: [], closed: false };
   const messagesBox = h("ol", { class: "messages", "aria-label": t("inbox.messages") });
   const head = h("div", { class: "thread-head" });
   const controlsBox = h("div", {});
@@ -43,7 +43,6 @@ export async function openThread(box, ctx, id, opts) {
     state.conv = conv;
     state.messages = messages.items ?? messages;
     state.actions = actions;
-    watch();
     drawHead();
     drawMessages();
     // The controls are rebuilt only when what they show changed, so a live update of the
@@ -53,18 +52,6 @@ export async function openThread(box, ctx, id, opts) {
       state.controlsKey = key;
       mount(controlsBox, controls(conv));
     }
-  }
-
-  // A delivery or a like/hide outcome changes a message, not the conversation, so the live
-  // stream does not announce it: while something is on its way, look again every 2 s (for
-  // at most 3 minutes: a publisher that is down shows "requested" until the next visit).
-  function watch() {
-    clearTimeout(state.poll);
-    const waiting = state.messages.some((m) => m.delivery === "sending")
-      || state.actions.some((a) => a.state === "requested");
-    if (state.closed || !waiting || state.polls >= 90) return;
-    state.polls += 1;
-    state.poll = setTimeout(() => reload().catch(() => {}), 2000);
   }
 
   function fail(err) {
@@ -78,7 +65,6 @@ export async function openThread(box, ctx, id, opts) {
     try {
       await api.post(`${base}/actions`, body);
       ctx.toast(done);
-      state.polls = 0;
       await reload();
     } catch (err) {
       fail(err);
@@ -218,7 +204,6 @@ export async function openThread(box, ctx, id, opts) {
       done: async () => {
         form.elements.text.value = "";
         saved.value = "";
-        state.polls = 0;
         ctx.toast(t("inbox.sent"));
         await reload();
       },
@@ -252,14 +237,13 @@ export async function openThread(box, ctx, id, opts) {
     h("section", { class: "panel", "aria-labelledby": `notes-${id}` }, notesBox));
   await drawNotes();
   return {
-    // A live change of this thread (a new message, a teammate's change): read it again.
+    // A live change of this thread (a new message, a teammate's change, or a delivery or
+    // like/hide outcome, which the inbox announces on its conversation): read it again.
     update: () => {
-      state.polls = 0;
       reload().catch(() => {});
     },
     close: () => {
       state.closed = true;
-      clearTimeout(state.poll);
     },
   };
 }
