@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
+from aiokafka import AIOKafkaConsumer
 
 T = TypeVar("T")
 
@@ -175,3 +177,24 @@ async def first_conversation(
         return items[0] if items else None
 
     return await eventually(probe, within_s=within_s)
+
+
+async def event_on(bootstrap: str, topic: str, **match: str) -> dict[str, Any] | None:
+    """The first event on ``topic`` whose fields equal ``match``, if it is there yet.
+
+    Reads the topic from the start without a consumer group, so it sees every event
+    whoever consumed it; ``None`` when none matches within one fetch (poll again).
+    """
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        for records in (await consumer.getmany(timeout_ms=3000)).values():
+            for record in records:
+                payload = json.loads(record.value or b"{}")
+                if all(payload.get(k) == v for k, v in match.items()):
+                    return dict(payload)
+    finally:
+        await consumer.stop()
+    return None

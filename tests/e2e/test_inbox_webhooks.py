@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from siar.contracts import AccountConnected, AccountDisconnected, Event, utcnow
 from tests.e2e.conftest import E2E_META_APP_SECRET, Stack
-from tests.e2e.flows import add_member, eventually, new_tenant
+from tests.e2e.flows import add_member, event_on, eventually, new_tenant
 from tests.unit.connectors.webhook_fakes import meta_call, meta_signed, page_comment
 
 
@@ -46,22 +45,7 @@ async def connect_page(bootstrap: str, workspace_id: str) -> tuple[str, str]:
 
 
 async def received(bootstrap: str, network_message_id: str) -> dict[str, Any] | None:
-    consumer = AIOKafkaConsumer(
-        "message.received",
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
-    try:
-        for records in (await consumer.getmany(timeout_ms=3000)).values():
-            for record in records:
-                payload = json.loads(record.value or b"{}")
-                if payload.get("network_message_id") == network_message_id:
-                    return dict(payload)
-    finally:
-        await consumer.stop()
-    return None
+    return await event_on(bootstrap, "message.received", network_message_id=network_message_id)
 
 
 async def test_a_signed_comment_is_routed_stored_triaged_and_announced(

@@ -11,19 +11,17 @@ any answer or log.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from aiokafka import AIOKafkaConsumer
 from pymongo import AsyncMongoClient
 
 from tests.e2e.conftest import Stack
 from tests.e2e.fake_mastodon import FakeMastodon, s256
-from tests.e2e.flows import Tenant, eventually, new_tenant
+from tests.e2e.flows import Tenant, event_on, eventually, new_tenant
 
 REDIRECT = "https://console.siar.example/oauth/callback/mastodon"
 
@@ -60,26 +58,6 @@ async def consent(
     back = _query(location)
     assert back["state"] == asked["state"]
     return back
-
-
-async def announced(bootstrap: str, account_id: str) -> dict[str, Any] | None:
-    """The ``account.connected`` event for ``account_id``, if it is on the topic yet."""
-    consumer = AIOKafkaConsumer(
-        "account.connected",
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
-    try:
-        for records in (await consumer.getmany(timeout_ms=3000)).values():
-            for record in records:
-                payload = json.loads(record.value or b"{}")
-                if payload.get("account_id") == account_id:
-                    return dict(payload)
-    finally:
-        await consumer.stop()
-    return None
 
 
 async def test_a_mastodon_account_connects_through_the_consent_screen(
@@ -133,7 +111,10 @@ async def test_a_mastodon_account_connects_through_the_consent_screen(
     assert (shown["status"], shown["token_expires_at"]) == ("healthy", None)
 
     event = await eventually(
-        lambda: announced(stack.infra.kafka_bootstrap, account["id"]), within_s=60
+        lambda: event_on(
+            stack.infra.kafka_bootstrap, "account.connected", account_id=account["id"]
+        ),
+        within_s=60,
     )
     assert (event["network"], event["handle"]) == ("mastodon", account["handle"])
     assert event["network_account_id"] == mastodon.account["id"]
