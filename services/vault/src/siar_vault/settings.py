@@ -40,7 +40,7 @@ class Settings(ServiceSettings):
         default=None,
         description="The Mastodon instance (https://host) Siar's app in apps.mastodon is "
         "registered on: Mastodon apps are per instance, so accounts connect there. "
-        "Unset: mastodon.social.",
+        "Unset or empty: mastodon.social.",
     )
     token_refresh_ahead_s: float = Field(
         default=24 * 3600.0,
@@ -86,9 +86,12 @@ class Settings(ServiceSettings):
     @field_validator("mastodon_instance")
     @classmethod
     def _instance_is_http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("https://", "http://")):
+        # Empty counts as unset, so compose can pass the variable through when it is not set.
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://")):
             raise ValueError("must be an https:// (or http://) URL")
-        return value.rstrip("/") if value else value
+        return value.rstrip("/")
 
     def required_secrets(self) -> tuple[str, ...]:
         """The vault has no single secret field; KEKs are checked at start."""
