@@ -6,7 +6,6 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from siar.contracts import AccountDisconnected
 from siar_vault.domain import Account
-from siar_vault.errors import NotFound
 from siar_vault.service import VaultService
 
 
@@ -19,11 +18,7 @@ async def update_settings(
     actor: str,
 ) -> Account:
     """Change an account's per-network settings (e.g. a Pinterest board), kept encrypted."""
-    account = await service.account(workspace_id, account_id)
-    envelope = await service.store.credential_envelope(workspace_id, account_id)
-    if envelope is None:
-        raise NotFound("credential")
-    current = service.open_credential(workspace_id, account_id, envelope)
+    account, current = await service.stored_credential(workspace_id, account_id)
     updated = current.model_copy(update={"extra": {**current.extra, **settings}})
     await service.store.replace_credential(
         workspace_id,

@@ -147,15 +147,21 @@ class AccountUseCases:
             raise NotFound("account")
         return account
 
-    async def lease(
-        self, *, workspace_id: str, account_id: str, service: str, purpose: str
-    ) -> Lease:
-        """Decrypt an account's credential for a service; every lease is audited."""
+    async def stored_credential(
+        self, workspace_id: str, account_id: str
+    ) -> tuple[Account, Credential]:
+        """An account and its credential decrypted, or :class:`NotFound` (not audited)."""
         account = await self.account(workspace_id, account_id)
         envelope = await self.store.credential_envelope(workspace_id, account_id)
         if envelope is None:
             raise NotFound("credential")
-        credential = self.open_credential(workspace_id, account_id, envelope)
+        return account, self.open_credential(workspace_id, account_id, envelope)
+
+    async def lease(
+        self, *, workspace_id: str, account_id: str, service: str, purpose: str
+    ) -> Lease:
+        """Decrypt an account's credential for a service; every lease is audited."""
+        account, credential = await self.stored_credential(workspace_id, account_id)
         await self.audit_trail.append(
             workspace_id, service, "credential.leased", account_id, {"purpose": purpose}
         )
@@ -166,12 +172,10 @@ class AccountUseCases:
 
         An account whose credential cannot be refreshed is marked ``needs_reconnect``.
         """
-        account = await self.account(workspace_id, account_id)
-        envelope = await self.store.credential_envelope(workspace_id, account_id)
+        account, current = await self.stored_credential(workspace_id, account_id)
         connector = self.connectors.get(account.network)
-        if envelope is None or connector is None:
+        if connector is None:
             raise NotFound("credential")
-        current = self.open_credential(workspace_id, account_id, envelope)
         try:
             fresh = await connector.refresh_credential(current, self.apps.get(account.network))
         except ConnectorError as err:
