@@ -42,6 +42,11 @@ from siar_inbox.snooze import INDEXES as SNOOZE_INDEXES
 from siar_inbox.store import INDEXES, InboxStore
 
 ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.bench.benchkit import percentile  # noqa: E402  (repo root on sys.path)
+
 LOG_DIR = ROOT / "test-artifacts" / "bench" / "inbox_query"
 WS = "ws_bench"
 ME = "usr_0"
@@ -83,15 +88,6 @@ WORDS = [
     "dibantu",
     "admin",
 ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Linear-interpolated percentile (q in 0..100) of a non-empty list."""
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
 def conversation(i: int, workspace_id: str, now: datetime, rng: random.Random) -> Document:
