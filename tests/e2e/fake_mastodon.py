@@ -25,6 +25,7 @@ import base64
 import hashlib
 import html
 import json
+import re
 import secrets
 import threading
 import time
@@ -32,6 +33,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import httpx
 
 SCOPES = frozenset(
     {
@@ -118,6 +121,20 @@ class FakeMastodon:
         """The requests received for ``path`` so far."""
         with self.lock:
             return [s for s in self.seen if s.path == path]
+
+    async def decide(
+        self, http: httpx.AsyncClient, authorize_url: str, decision: str = "approve"
+    ) -> str:
+        """What a person's browser does on the consent page: where it is sent back to."""
+        page = await http.get(authorize_url)
+        assert page.status_code == 200, page.text
+        assert "Authorization required" in page.text
+        form = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', page.text))
+        answer = await http.post(
+            f"{self.base}/oauth/authorize", data={**form, "decision": decision}
+        )
+        assert answer.status_code == 302, answer.text
+        return answer.headers["location"]
 
     def start(self) -> FakeMastodon:
         """Listen on a free local port in a daemon thread."""

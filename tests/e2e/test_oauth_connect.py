@@ -11,7 +11,6 @@ any answer or log.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -45,15 +44,7 @@ async def consent(
     asked = _query(authorize_url)
     assert asked["client_id"] == mastodon.client_id
     assert asked["code_challenge_method"] == "S256"
-    page = await http.get(authorize_url)
-    assert page.status_code == 200, page.text
-    assert "Authorization required" in page.text
-    form = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', page.text))
-    decided = await http.post(
-        f"{mastodon.base}/oauth/authorize", data={**form, "decision": "approve"}
-    )
-    assert decided.status_code == 302
-    location = decided.headers["location"]
+    location = await mastodon.decide(http, authorize_url)
     assert location.startswith(f"{REDIRECT}?")
     back = _query(location)
     assert back["state"] == asked["state"]
@@ -144,10 +135,7 @@ async def test_a_refusal_on_the_consent_screen_connects_nothing(
         json={"network": "mastodon", "redirect_uri": REDIRECT},
         headers=tenant.auth,
     )
-    page = await http.get(r.json()["authorize_url"])
-    form = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', page.text))
-    denied = await http.post(f"{mastodon.base}/oauth/authorize", data={**form, "decision": "deny"})
-    back = _query(denied.headers["location"])
+    back = _query(await mastodon.decide(http, r.json()["authorize_url"], "deny"))
     assert back["error"] == "access_denied"
     r = await http.get(f"{vault}/v1/oauth/callback/mastodon", params=back)
     assert r.status_code == 400
