@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
 from jwt.algorithms import ECAlgorithm
@@ -34,6 +33,7 @@ from siar.runtime.mongo import Document
 from siar.runtime.problems import install_problem_handlers
 from siar_inbox.api.act_routes import router as act_router
 from siar_inbox.stream import ConversationFeed
+from tests.integration.conftest import serving
 
 from .inbox_ingest_app import Inbox, make_inbox, outcome
 
@@ -62,18 +62,8 @@ async def live(inbox: Inbox) -> AsyncIterator[str]:
         public: dict[str, Any] = ECAlgorithm.to_jwk(KEY.public_key(), as_dict=True)
         jwks.set_keys({"keys": [{**public, "kid": "k1", "use": "sig", "alg": "ES256"}]})
         app.state.token_verifier = TokenVerifier(jwks, issuer=ISSUER, audience=AUDIENCE)
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-        task = asyncio.create_task(server.serve())
-        for _ in range(200):  # uvicorn offers no event for "listening"
-            if server.started:
-                break
-            await asyncio.sleep(0.05)
-        try:
-            yield f"http://127.0.0.1:{port}/v1/workspaces/{WS}/conversations:stream"
-        finally:
-            server.should_exit = True
-            await task
+        async with serving(app, free_port()) as url:
+            yield f"{url}/v1/workspaces/{WS}/conversations:stream"
 
 
 def bearer() -> dict[str, str]:

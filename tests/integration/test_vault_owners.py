@@ -93,11 +93,13 @@ async def person(client: httpx.AsyncClient) -> Person:
     return await Person(client, email, r.json()["id"]).sign_in()
 
 
-async def workspace_of(owner: Person) -> str:
-    r = await owner.client.post("/v1/workspaces", json={"name": "W"}, headers=owner.auth)
+async def owned_workspace(client: httpx.AsyncClient) -> tuple[Person, str]:
+    """A new person and the workspace they just made (so they are its one owner)."""
+    owner = await person(client)
+    r = await client.post("/v1/workspaces", json={"name": "W"}, headers=owner.auth)
     assert r.status_code == 201, r.text
     await owner.sign_in()
-    return str(r.json()["id"])
+    return owner, str(r.json()["id"])
 
 
 async def roles(client: httpx.AsyncClient, ws: str, reader: Person) -> dict[str, str]:
@@ -124,8 +126,7 @@ async def test_an_admin_can_neither_grant_nor_revoke_ownership(
     vaults: list[httpx.AsyncClient],
 ) -> None:
     client = vaults[0]
-    owner = await person(client)
-    ws = await workspace_of(owner)
+    owner, ws = await owned_workspace(client)
     admin = await member(owner, ws, "admin")
     other = await person(client)
     rule = "only an owner can grant or revoke the owner role"
@@ -156,8 +157,7 @@ async def test_the_last_owner_can_be_neither_demoted_nor_removed(
     vaults: list[httpx.AsyncClient], mongo: AsyncMongoClient[Document]
 ) -> None:
     client = vaults[0]
-    owner = await person(client)
-    ws = await workspace_of(owner)
+    owner, ws = await owned_workspace(client)
     rule = "a workspace must keep at least one owner"
     problem(await owner.set_role(ws, owner, "admin"), 409, "last-owner", rule)
     problem(await owner.remove(ws, owner), 409, "last-owner", rule)
@@ -175,8 +175,7 @@ async def test_a_workspace_from_before_the_count_gets_one_from_its_members(
     vaults: list[httpx.AsyncClient], mongo: AsyncMongoClient[Document]
 ) -> None:
     client = vaults[0]
-    owner = await person(client)
-    ws = await workspace_of(owner)
+    owner, ws = await owned_workspace(client)
     second = await member(owner, ws, "owner")
     db = DATABASES[id(client)]
     deleted = await mongo[db]["owner_counts"].delete_one({"_id": ws})
@@ -191,8 +190,7 @@ async def test_owner_invitations_come_only_from_owners_who_still_are(
     vaults: list[httpx.AsyncClient],
 ) -> None:
     client = vaults[0]
-    owner = await person(client)
-    ws = await workspace_of(owner)
+    owner, ws = await owned_workspace(client)
     co_owner = await member(owner, ws, "owner")
 
     async def invite(by: Person) -> str:
@@ -228,8 +226,7 @@ async def test_concurrent_demotions_of_the_last_two_owners_do_not_both_pass(
 ) -> None:
     first_app, second_app = vaults
     for _ in range(ROUNDS):
-        one = await person(first_app)
-        ws = await workspace_of(one)
+        one, ws = await owned_workspace(first_app)
         two = await member(one, ws, "owner")
         two.client = second_app  # each owner's request goes to another vault replica
 
@@ -248,8 +245,7 @@ async def test_concurrent_cross_demotions_leave_one_owner(
 ) -> None:
     first_app, second_app = vaults
     for _ in range(ROUNDS):
-        one = await person(first_app)
-        ws = await workspace_of(one)
+        one, ws = await owned_workspace(first_app)
         two = await member(one, ws, "owner")
         two.client = second_app
         answers = await asyncio.gather(
