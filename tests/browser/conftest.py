@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    Page,
+    Playwright,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 
 from siar.devstack import CONSOLE, DevSecrets, Platform, free_port
 from tests.browser.tenants import Person, new_person
@@ -35,8 +42,8 @@ CHROMIUM_ARGS = [
 # The machine is shared and slow at times: generous waits that can still fail.
 expect.set_options(timeout=20_000)
 SHOTS = ARTIFACTS / "browser"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+DESKTOP = ViewportSize(width=1280, height=800)
+PHONE = ViewportSize(width=390, height=844)
 
 
 @dataclass

@@ -8,6 +8,7 @@ import uuid
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -55,6 +56,23 @@ def get_post(console: Console, person: Person, ws: str, post_id: str) -> dict[st
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
     return body
+
+
+def schedule_post(console: Console, person: Person, ws: str, text: str, at: datetime) -> str:
+    """A post of ``text`` on the workspace's first account at ``at``, made through the API."""
+    with api(console, person) as (http, auth):
+        accounts = http.get(f"{console.vault}/v1/workspaces/{ws}/accounts", headers=auth).json()
+        r = http.post(
+            f"{console.stack.urls['scheduler']}/v1/workspaces/{ws}/posts",
+            json={
+                "text": text,
+                "account_ids": [accounts["items"][0]["id"]],
+                "scheduled_at": at.isoformat(),
+            },
+            headers=auth,
+        )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
 
 
 def png(width: int = 40, height: int = 30) -> bytes:

@@ -23,6 +23,7 @@ from tests.browser.posting import (
     api,
     get_post,
     png,
+    schedule_post,
     workspace_of,
 )
 from tests.browser.tenants import Person
@@ -60,50 +61,41 @@ def test_compose_schedule_and_see_it_published(signed_in: Page, person: Person) 
     page.set_viewport_size(DESKTOP)
 
 
-def _schedule_via_api(console: Console, person: Person, ws: str, text: str, at: datetime) -> str:
-    with api(console, person) as (http, auth):
-        accounts = http.get(f"{console.vault}/v1/workspaces/{ws}/accounts", headers=auth).json()
-        r = http.post(
-            f"{console.stack.urls['scheduler']}/v1/workspaces/{ws}/posts",
-            json={
-                "text": text,
-                "account_ids": [accounts["items"][0]["id"]],
-                "scheduled_at": at.isoformat(),
-            },
-            headers=auth,
-        )
-    assert r.status_code == 201, r.text
-    return str(r.json()["id"])
-
-
 def test_drag_a_post_to_another_day_and_move_it_by_keyboard(
     signed_in: Page, console: Console, person: Person
 ) -> None:
     page = signed_in
     ws = workspace_of(page)
-    # Next week's Monday at 10:00 in the browser's zone: Tuesday is on the same week view.
+    # Next week's Monday at 10:00 in the browser's zone: Tuesday and Wednesday are in the
+    # same row of the month grid. (Moving by hour in the week view: test_calendar_week.py.)
     monday = page.evaluate("""() => {
       const d = new Date(); d.setHours(10, 0, 0, 0);
       d.setDate(d.getDate() + 7 - ((d.getDay() + 6) % 7));
       return d.toISOString();
     }""")
     at = datetime.fromisoformat(monday.replace("Z", "+00:00"))
-    post_id = _schedule_via_api(console, person, ws, "Batik workshop this weekend", at)
+    post_id = schedule_post(console, person, ws, "Batik workshop this weekend", at)
     day = page.evaluate(LOCAL_DAY, monday)
-    page.goto(page.url.split("#")[0] + f"#/w/{ws}/calendar?view=week&date={day}")
+    page.goto(page.url.split("#")[0] + f"#/w/{ws}/calendar?view=month&date={day}")
     chip = page.locator(f'[data-post-id="{post_id}"]')
     expect(chip).to_be_visible()
-    tuesday = page.locator(".day").nth(1)
+    days = page.evaluate(
+        "(iso) => [1, 2].map((n) => { const d = new Date(iso); d.setDate(d.getDate() + n);"
+        " return d; }).map((d) => d.toLocaleDateString('sv'))",
+        monday,
+    )
+    tuesday = page.locator(f'.day[data-day="{days[0]}"]')
     chip.drag_to(tuesday)
     expect(page.get_by_role("status").filter(has_text="Moved to")).to_be_visible()
     expect(tuesday.locator(f'[data-post-id="{post_id}"]')).to_be_visible()
     moved = datetime.fromisoformat(get_post(console, person, ws, post_id)["scheduled_at"])
     assert moved == at + timedelta(days=1)
-    shot(page, "calendar-week-dragged")
+    shot(page, "calendar-month-dragged")
     # The keyboard way: Alt+→ moves it one more day, focus stays on the post.
     page.locator(f'[data-post-id="{post_id}"]').focus()
     page.keyboard.press("Alt+ArrowRight")
-    expect(page.locator(".day").nth(2).locator(f'[data-post-id="{post_id}"]')).to_be_focused()
+    wednesday = page.locator(f'.day[data-day="{days[1]}"]')
+    expect(wednesday.locator(f'[data-post-id="{post_id}"]')).to_be_focused()
     moved = datetime.fromisoformat(get_post(console, person, ws, post_id)["scheduled_at"])
     assert moved == at + timedelta(days=2)
     assert moved.astimezone(UTC).time() == at.astimezone(UTC).time()

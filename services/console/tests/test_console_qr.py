@@ -32,8 +32,9 @@ def _svg(content: bytes) -> ET.Element:
 
 
 def _modules(svg: ET.Element) -> int:
-    width, height = int(svg.attrib["width"]), int(svg.attrib["height"])
+    width, height = int(svg.attrib["width"].removesuffix("px")), int(svg.attrib["height"][:-2])
     assert width == height
+    assert svg.attrib["viewBox"] == f"0 0 {width} {height}"  # scalable without cropping
     assert width % SCALE == 0
     return width // SCALE - 2 * BORDER
 

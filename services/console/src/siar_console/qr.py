@@ -26,10 +26,23 @@ BORDER = 4
 
 
 def qr_svg(data: str, *, title: str | None = None) -> bytes:
-    """``data`` as a standalone SVG QR code (``SCALE`` px per module, quiet zone ``BORDER``)."""
+    """``data`` as a standalone SVG QR code (``SCALE`` px per module, quiet zone ``BORDER``).
+
+    Width and height in px plus a viewBox: shown at its own size it is crisp, and a page
+    may still scale it (an SVG without a viewBox would be cropped instead).
+    """
     symbol = segno.make(data, error=ERROR, micro=False, boost_error=False)
     out = io.BytesIO()
-    symbol.save(out, kind="svg", scale=SCALE, border=BORDER, title=title, dark="#000", light="#fff")
+    symbol.save(
+        out,
+        kind="svg",
+        scale=SCALE,
+        border=BORDER,
+        unit="px",
+        title=title,
+        dark="#000",
+        light="#fff",
+    )
     return out.getvalue()
 
 

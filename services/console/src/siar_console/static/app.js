@@ -16,7 +16,8 @@
 //     config,          // /console/config.json: {networks: [{network, display_name, connect}]}
 //     query,           // URLSearchParams of the route (#/w/<ws>/<page>?a=b)
 //     navigate(page, query?), // go to another page of the same workspace
-//     setQuery(query), // replace this page's query without re-rendering (filters, views)
+//     setQuery(query), // replace this page's query without re-rendering (filters, views);
+//                      // ignored once the user has left the page (no guard needed)
 //     wsPath(rest),    // "/v1/workspaces/<ws>" + rest
 //     toast(text), refresh(), // announce something (aria-live); re-render this page
 //     listen,          // sse.js listen(path, {onEvent, onState}) for live updates
@@ -27,10 +28,11 @@
 import { api, configure } from "./api.js";
 import { h, mount, focusFirst } from "./dom.js";
 import { lang, locale, register, setLang, t } from "./i18n.js";
-import { renderShell, setBanner, toast } from "./layout.js";
+import { renderShell, setBanner } from "./layout.js";
 import { HOME_ORDER, ROUTES } from "./routes.js";
 import { onSessionChange, signedIn } from "./session.js";
 import { listen } from "./sse.js";
+import { toast } from "./widgets.js";
 
 const state = { permissions: {}, config: { networks: [] }, workspaces: null, cleanup: null, renderId: 0 };
 const OAUTH_RETURN = { module: "./pages/oauth-return.js", name: "oauth-return" };
@@ -153,7 +155,19 @@ async function show(route, entry, workspace, workspaces) {
   state.focusMain = true;
 }
 
+/**
+ * Whether the page of render `renderId` is still the one shown. A page's late answer (a
+ * load begun before the user left) must not rewrite the next page's address: the render
+ * has moved on, or the address already names another page whose hashchange is on its way.
+ */
+function isCurrent(renderId, workspace, route) {
+  if (renderId !== state.renderId) return false;
+  const now = parseRoute(location.hash);
+  return now.ws === (workspace?.id ?? route.ws) && now.page === route.page;
+}
+
 function makeContext(route, workspace, workspaces) {
+  const renderId = state.renderId;
   const role = workspace?.role ?? null;
   return {
     api,
@@ -167,7 +181,9 @@ function makeContext(route, workspace, workspaces) {
     can: (permission) => can(role, permission),
     query: route.query,
     navigate: (page, query) => go(workspace?.id ?? null, page, query),
-    setQuery: (query) => history.replaceState(null, "", routeHash(workspace?.id, route.page, query)),
+    setQuery: (query) => {
+      if (isCurrent(renderId, workspace, route)) history.replaceState(null, "", routeHash(workspace?.id, route.page, query));
+    },
     wsPath: (rest = "") => `/v1/workspaces/${encodeURIComponent(workspace.id)}${rest}`,
     toast,
     refresh: () => render(),

@@ -1,5 +1,5 @@
 // The frame around every page: header with the workspace switcher, language and account
-// menu, the navigation, the connection banner and the toast region (both aria-live).
+// menu, the navigation and the connection banner (aria-live). Toasts: widgets.js.
 
 import { h, mount, nextId } from "./dom.js";
 import { LANGUAGES, lang, t } from "./i18n.js";
@@ -106,12 +106,4 @@ export function setBanner(lost) {
       banner.textContent = "";
     }, 1500);
   }
-}
-
-/** Announce `text` in a toast that screen readers read out too. */
-export function toast(text) {
-  const region = document.getElementById("toasts");
-  const item = h("p", { class: "toast" }, text);
-  region.append(item);
-  setTimeout(() => item.remove(), 5000);
 }

@@ -129,7 +129,7 @@ export async function render(root, ctx) {
   mount(root, h("h1", { id: "page-title" }, t("analytics.title")), tabs, form, status,
     research ? research.node : [report, team?.panel, exportPanel(ctx, () => params), agency?.panel]);
   const draft = keepDraft(form, `analytics-range-${ctx.workspace.id}`);
-  let left = false; // set when the user leaves: a late answer must not touch the route
+  let left = false; // set when the user leaves: a late answer is not drawn, starts no more loads
 
   async function load(next) {
     if (research) {

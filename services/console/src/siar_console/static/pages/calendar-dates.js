@@ -67,9 +67,19 @@ export function step(view, anchor, direction) {
 
 /** `when` moved to local day `day`, keeping its wall-clock time (drag to another day). */
 export function onDay(when, day) {
+  return atHour(when, day, when.getHours());
+}
+
+/** `when` moved to `hour` of local day `day`, keeping its minutes (drag to an hour cell). */
+export function atHour(when, day, hour) {
   const d = new Date(day);
-  d.setHours(when.getHours(), when.getMinutes(), when.getSeconds(), 0);
+  d.setHours(hour, when.getMinutes(), when.getSeconds(), 0);
   return d;
+}
+
+/** `when` moved by `hours` real hours (Alt+↑/↓ in the week view). */
+export function addHours(when, hours) {
+  return new Date(when.getTime() + hours * 3_600_000);
 }
 
 /** A Date as the value of <input type="datetime-local"> (local time, seconds kept). */

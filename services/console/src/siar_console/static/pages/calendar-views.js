@@ -1,9 +1,9 @@
-// The calendar's three views (month, week, list) and the post chip they share. Pure
-// rendering: the page (calendar.js) loads the data and passes `env` with what to do when a
-// post is dropped on a day or moved with the keyboard.
+// The calendar's month and list views and the post chip every view shares (the week view,
+// with its hour rows, is calendar-week.js). Pure rendering: the page (calendar.js) loads the
+// data and passes `env` with what to do when a post is dropped or moved with the keyboard.
 //
 // env = {t, locale, labels: Map(id → {name, colour}), accounts: Map(id → account),
-//        postHref(post), editable(post), onDrop(postId, day), onKeyMove(post, key, chipEl),
+//        postHref(post), editable(post), onDrop(postId, day, hour?), onKeyMove(post, key, chipEl),
 //        onReschedule(post, isoString)}
 
 import { h } from "../dom.js";
@@ -88,7 +88,8 @@ export function byDay(posts) {
   return days;
 }
 
-function dropTarget(el, day, env) {
+/** Make `el` take dropped posts: env.onDrop(id, day) — with `hour`, that hour of the day. */
+export function dropTarget(el, day, env, hour) {
   el.addEventListener("dragover", (event) => {
     if (!event.dataTransfer.types.includes("text/x-siar-post")) return;
     event.preventDefault();
@@ -100,23 +101,21 @@ function dropTarget(el, day, env) {
     event.preventDefault();
     el.classList.remove("drop-over");
     const id = event.dataTransfer.getData("text/x-siar-post");
-    if (id) env.onDrop(id, day);
+    if (id) env.onDrop(id, day, hour);
   });
   return el;
 }
 
-function dayCell(day, posts, env, { inMonth = true, long = false } = {}) {
+function dayCell(day, posts, env, { inMonth = true } = {}) {
   const today = sameDay(day, new Date());
-  const heading = long
-    ? day.toLocaleDateString(env.locale, { weekday: "long", day: "numeric", month: "long" })
-    : day.toLocaleDateString(env.locale, { day: "numeric" });
+  const heading = day.toLocaleDateString(env.locale, { day: "numeric" });
   const full = day.toLocaleDateString(env.locale, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
   const cell = h(
     "li",
     { class: `day${inMonth ? "" : " other-month"}${today ? " today" : ""}`, dataset: { day: isoDay(day) } },
     h("p", { class: "day-head" },
-      h("span", { class: long ? null : "day-num", "aria-hidden": long ? null : "true" }, heading),
-      long ? null : h("span", { class: "day-full" }, full),
+      h("span", { class: "day-num", "aria-hidden": "true" }, heading),
+      h("span", { class: "day-full" }, full),
       today ? h("span", { class: "visually-hidden" }, ` (${env.t("calendar.today")})`) : null),
     posts.length ? h("ul", { class: "day-posts" }, posts.map((p) => h("li", {}, chip(p, env)))) : null,
   );
@@ -137,14 +136,6 @@ export function monthView(range, anchor, posts, env) {
     h("ol", { class: "month-grid", "aria-label": env.t("calendar.view.month") },
       daysBetween(range.start, range.end).map((d) =>
         dayCell(d, days.get(isoDay(d)) || [], env, { inMonth: d.getMonth() === anchor.getMonth() }))));
-}
-
-/** Seven days, Monday first, each listing its posts in time order. */
-export function weekView(range, posts, env) {
-  const days = byDay(posts);
-  return h("div", { class: "cal cal-week" },
-    h("ol", { class: "week-grid", "aria-label": env.t("calendar.view.week") },
-      daysBetween(range.start, range.end).map((d) => dayCell(d, days.get(isoDay(d)) || [], env, { long: true }))));
 }
 
 function rescheduleForm(post, env) {

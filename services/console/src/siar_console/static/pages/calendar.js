@@ -1,13 +1,15 @@
-// Calendar: the workspace's posts by month, week or as a list, filtered by account,
-// network, status, campaign label and author, coloured by campaign. Posts that have not
-// gone out yet can be dragged to another day — or moved with Alt+arrow keys (a day left or
-// right, a week up or down), or given a new time in the list view — keeping their time of day.
+// Calendar: the workspace's posts by month, week (hour rows) or as a list, filtered by
+// account, network, status, campaign label and author, coloured by campaign. Posts that have
+// not gone out yet can be dragged to another day (month: keeping their time of day) or hour
+// (week: keeping their minutes), moved with Alt+arrow keys (a day left or right; a week —
+// in the week view an hour — up or down), or given a new time in the list view.
 
 import { h, mount } from "../dom.js";
 import { field, problemText } from "../forms.js";
-import { addDays, isoDay, onDay, parseDay, rangeFor, step } from "./calendar-dates.js";
+import { addDays, addHours, atHour, isoDay, onDay, parseDay, rangeFor, step } from "./calendar-dates.js";
 import { LABEL_STRINGS, labelManager } from "./calendar-labels.js";
-import { listView, monthView, weekView } from "./calendar-views.js";
+import { listView, monthView } from "./calendar-views.js";
+import { placeNowLine, scrollWeek, weekScroll, weekView } from "./calendar-week.js";
 import { EDITABLE, STATUSES, loadBasics, who, withPostStrings } from "./posts-common.js";
 
 const OWN_STRINGS = {
@@ -35,6 +37,10 @@ const OWN_STRINGS = {
     "calendar.no-time": "no time",
     "calendar.empty": "No posts in these days.",
     "calendar.move-hint": "Drag a post to another day, or press Alt with an arrow key: a day left or right, a week up or down.",
+    "calendar.move-hint-week": "Drag a post to another hour, or press Alt with an arrow key: a day left or right, an hour up or down.",
+    "calendar.week-caption": "Posts of the week by day and hour ({zone} time)",
+    "calendar.time-zone": "Times in {zone}.",
+    "calendar.hour": "Hour",
     "calendar.moved": "Moved to {when}.",
     "calendar.not-moved": "Not moved: {reason}",
     "calendar.new-time": "New time",
@@ -71,6 +77,10 @@ const OWN_STRINGS = {
     "calendar.no-time": "tanpa waktu",
     "calendar.empty": "Tidak ada postingan pada hari-hari ini.",
     "calendar.move-hint": "Seret postingan ke hari lain, atau tekan Alt dengan tombol panah: sehari ke kiri atau kanan, seminggu ke atas atau bawah.",
+    "calendar.move-hint-week": "Seret postingan ke jam lain, atau tekan Alt dengan tombol panah: sehari ke kiri atau kanan, sejam ke atas atau bawah.",
+    "calendar.week-caption": "Postingan minggu ini per hari dan jam (waktu {zone})",
+    "calendar.time-zone": "Waktu dalam zona {zone}.",
+    "calendar.hour": "Jam",
     "calendar.moved": "Dipindahkan ke {when}.",
     "calendar.not-moved": "Tidak dipindahkan: {reason}",
     "calendar.new-time": "Waktu baru",
@@ -143,13 +153,21 @@ function environment(ctx, state, basics, move) {
     t: ctx.t, locale: ctx.locale, labels: basics.labelsById, accounts: basics.accountsById,
     postHref: (post) => `#/w/${encodeURIComponent(ctx.workspace.id)}/composer?post=${encodeURIComponent(post.id)}`,
     editable: (post) => ctx.can("posts.write") && EDITABLE.has(post.status) && Boolean(post.scheduled_at),
-    onDrop: (id, day) => {
+    onDrop: (id, day, hour) => {
       const post = state.posts.find((p) => p.id === id);
-      if (post) move(post, onDay(new Date(post.scheduled_at), day));
+      if (!post) return;
+      const when = new Date(post.scheduled_at);
+      move(post, hour === undefined ? onDay(when, day) : atHour(when, day, hour));
     },
     onKeyMove: (post, key) => {
-      const days = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7 }[key];
-      if (days) move(post, addDays(new Date(post.scheduled_at), days), { refocus: true });
+      const when = new Date(post.scheduled_at);
+      const vertical = { ArrowUp: -1, ArrowDown: 1 }[key];
+      const days = { ArrowLeft: -1, ArrowRight: 1 }[key];
+      // Up and down are an hour in the week's hour rows, a week in the month's grid.
+      const next = days ? addDays(when, days)
+        : vertical && state.view === "week" ? addHours(when, vertical)
+          : vertical ? addDays(when, vertical * 7) : null;
+      if (next) move(post, next, { refocus: true });
     },
     onReschedule: (post, iso) => move(post, new Date(iso)),
   };
@@ -179,22 +197,16 @@ function toolbar(ctx, state, reload) {
       ? h("a", { class: "button primary", href: `#/w/${encodeURIComponent(ctx.workspace.id)}/composer` }, t("calendar.new-post")) : null);
 }
 
-/** Whether the address still shows this workspace's calendar. */
-function stillHere(ctx) {
-  return location.hash.split("?")[0] === `#/w/${encodeURIComponent(ctx.workspace.id)}/calendar`;
-}
-
 /** The loader: fetch the range's posts and re-render the view when anything changed. */
-function loader(ctx, state, { root, period, body, env }) {
+function loader(ctx, state, { root, period, hint, body, env }) {
   return async ({ force = false } = {}) => {
     const range = rangeFor(state.view, state.anchor);
     const params = { from: range.start.toISOString(), to: range.end.toISOString() };
     for (const [name, param] of Object.entries(FILTERS)) if (state.filters[name]) params[param] = state.filters[name];
-    // A load still running after the user left (or while the next page is on its way)
-    // must not rewrite the new page's address.
-    if (!root.isConnected || !stillHere(ctx)) return;
+    if (!root.isConnected) return;
     ctx.setQuery(query(state));
     period.textContent = periodText(state, range, ctx.locale);
+    hint.textContent = ctx.t(state.view === "week" ? "calendar.move-hint-week" : "calendar.move-hint");
     body.setAttribute("aria-busy", "true");
     const posts = (await ctx.api.get(ctx.wsPath("/posts"), params)).items;
     body.removeAttribute("aria-busy");
@@ -206,7 +218,11 @@ function loader(ctx, state, { root, period, body, env }) {
     const view = state.view === "week" ? weekView(range, posts, env)
       : state.view === "list" ? listView(posts, env) : monthView(range, state.anchor, posts, env);
     const count = posts.length === 1 ? ctx.t("calendar.count-one") : ctx.t("calendar.count", { count: posts.length });
+    // The same week drawn again (a poll, a move) stays where it was scrolled to.
+    const kept = state.view === "week" && state.drawn === signatureOfPeriod(state) ? weekScroll(body) : null;
     mount(body, h("p", { class: "muted count" }, count), view);
+    state.drawn = signatureOfPeriod(state);
+    if (state.view === "week") scrollWeek(body, kept);
   };
 }
 
@@ -236,20 +252,27 @@ export async function render(root, ctx) {
     await load({ force: true });
     if (refocus) body.querySelector(`[data-post-id="${CSS.escape(post.id)}"]`)?.focus();
   });
-  const load = loader(ctx, state, { root, period, body, env });
+  const hint = h("p", { class: "hint", id: "calendar-move-hint" });
+  const load = loader(ctx, state, { root, period, hint, body, env });
   const reload = () => load({ force: true });
   mount(root, h("h1", { id: "page-title" }, t("calendar.title")), toolbar(ctx, state, reload),
     filterForm(ctx, basics, members, state, reload), legend(ctx, basics.labels),
     ctx.can("posts.write") ? labelManager(ctx, basics.labels, () => ctx.refresh()) : null, period,
-    h("p", { class: "hint", id: "calendar-move-hint" }, t("calendar.move-hint")), body);
+    hint, body);
   await reload();
   // Published posts appear without a reload: poll while the page is open (unchanged data
   // is not re-rendered, so focus and a half-typed new time stay where they are).
   const timer = setInterval(() => {
-    if (document.hidden || root.querySelector(".dragging, .reschedule input:focus")) return;
+    if (document.hidden) return;
+    placeNowLine(body);
+    if (root.querySelector(".dragging, .reschedule input:focus")) return;
     load().catch(() => {});
   }, POLL_MS);
   return () => clearInterval(timer);
+}
+
+function signatureOfPeriod(state) {
+  return `${state.view}:${isoDay(state.anchor)}`;
 }
 
 function periodText(state, range, locale) {

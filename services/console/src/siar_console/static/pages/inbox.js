@@ -70,8 +70,7 @@ export async function render(root, ctx) {
   const frame = h("div", { class: "inbox" });
   const { form, showFacets } = filterForm(ctx, state.filters, { apply, clear: () => ctx.navigate("inbox") });
   let thread = null;
-  let left = false; // set when the user leaves: a late answer must not touch the route
-  const setQuery = (query) => !left && ctx.setQuery(query);
+  let left = false; // set when the user leaves: a late answer is not shown
   const chosen = new Set();
   const bulk = ctx.can("inbox.reply") ? bulkBar(ctx, chosen, { me, done: () => load(false) }) : null;
 
@@ -95,7 +94,7 @@ export async function render(root, ctx) {
 
   async function apply(filters) {
     state.filters = filters;
-    setQuery(routeQuery());
+    ctx.setQuery(routeQuery());
     await load(false);
   }
 
@@ -175,7 +174,7 @@ export async function render(root, ctx) {
     thread?.close();
     thread = null;
     state.selected = id;
-    setQuery(routeQuery());
+    ctx.setQuery(routeQuery());
     frame.classList.toggle("has-selection", Boolean(id));
     for (const b of list.querySelectorAll("button.conv")) b.setAttribute("aria-current", String(b.dataset.id === id));
     if (!id) {
