@@ -1,9 +1,9 @@
 """Per-key leases in MongoDB, so one replica at a time works on a key.
 
-Background loops that run in every replica (the inbox poller, the vault's token
-refresher, analytics' collectors, the publisher's delivery attempts) claim what they
-work on before touching it: a conditional findAndModify on a lease document takes it
-only when it is free, expired or already ours. A replica that dies simply stops
+Background loops that run in every replica (the outbox relay, the inbox poller, the
+vault's token refresher, analytics' collectors, the publisher's delivery attempts)
+claim what they work on before touching it: a conditional findAndModify on a lease
+document takes it only when it is free, expired or already ours. A replica that dies simply stops
 renewing and its leases run out, so another takes over.
 
 The lease may live in a document of its own (``{_id: key, holder, lease_until}``) or
@@ -13,7 +13,7 @@ document nobody holds, in one round trip.
 
 Times are epoch seconds (floats), not datetimes: nx-27017 stores a ``$set`` datetime
 on an existing document as a string (docs/embedded-stack.md), and floats compare the
-same on every server. The outbox relay still keeps a lease of its own (``outbox.py``).
+same on every server.
 """
 
 from __future__ import annotations
