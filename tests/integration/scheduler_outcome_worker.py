@@ -5,7 +5,8 @@ tests.integration.scheduler_outcome_worker '<job json>'``. It builds the schedul
 service objects on the real MongoDB, reads every outcome event of the job's topic from
 the real Kafka (partitions assigned, no group, so each replica sees every event, as two
 replicas do around a rebalance), and at a shared start time handles them all
-concurrently with an edit of each ``edit`` post and retries of each ``retry`` post.
+concurrently with an edit and a fire (the firing gate, as the dispatcher calls it) of
+each ``edit`` post and retries of each ``retry`` post.
 Prints a JSON summary on stdout.
 """
 
@@ -25,8 +26,10 @@ from siar.contracts import PostFailed, PostPublished
 from siar.runtime.mongo import create_mongo_client
 from siar.runtime.outbox import Outbox
 from siar.runtime.uow import UnitOfWork
+from siar_scheduler.domain import Post
 from siar_scheduler.errors import NothingToRetry
 from siar_scheduler.failures import retry_failed
+from siar_scheduler.firing import Firing
 from siar_scheduler.service import SchedulerService
 from siar_scheduler.store import SchedulerStore
 from siar_scheduler.workflow import Workflow
@@ -74,6 +77,23 @@ async def retry_until_done(service: SchedulerService, ws: str, post_id: str) -> 
     raise TimeoutError(f"post {post_id} never had a failed target to retry")
 
 
+async def fire_until_done(firing: Firing, ws: str, post_id: str) -> int:
+    """Fire the post's next occurrence: 1 if this process won the gate, 0 if another did.
+
+    An edit or outcome that lands first changes the version, and the gate misses; like
+    the dispatcher's next read-ahead, this reads the post again and retries.
+    """
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        post = Post.model_validate(await firing.posts.find_one({"_id": post_id}))
+        if post.dispatches:
+            return 0
+        assert post.scheduled_at is not None
+        if post_id in await firing.fire_many([(ws, post_id, post.version, post.scheduled_at)]):
+            return 1
+    raise TimeoutError(f"post {post_id} never fired")
+
+
 async def main(job: dict[str, Any]) -> dict[str, Any]:
     """Handle the job's events, edits and retries at once; summarise what happened here."""
     events = await read_events(job["kafka"], job["topic"], job["count"])
@@ -94,13 +114,18 @@ async def main(job: dict[str, Any]) -> dict[str, Any]:
         service.edit_post(workspace_id=ws, post_id=p, text=f"{job['tag']} {p}", scheduled_at=None)
         for p in job["edit"]
     ]
+    firing = Firing(db["posts"], service.uow.outbox)
+    fires = [fire_until_done(firing, ws, p) for p in job["edit"]]
     retries = [retry_until_done(service, ws, p) for p in job["retry"]]
-    results = await asyncio.gather(*outcomes, *edits, *retries, return_exceptions=True)
-    errors = [repr(r) for r in results if isinstance(r, BaseException)]
-    won = dict(zip(job["retry"], results[len(outcomes) + len(edits) :], strict=True))
+    gathered = await asyncio.gather(*outcomes, *edits, *fires, *retries, return_exceptions=True)
+    errors = [repr(r) for r in gathered if isinstance(r, BaseException)]
+    results = [repr(r) if isinstance(r, BaseException) else r for r in gathered]
+    fired = dict(zip(job["edit"], results[len(outcomes) + len(edits) :], strict=False))
+    won = dict(zip(job["retry"], results[-len(retries) :], strict=True))
+    await asyncio.gather(*firing._settling)  # its flag clearing runs in the background
     await client.close()
     await http.aclose()
-    return {"events": len(events), "errors": errors, "retries_won": won}
+    return {"events": len(events), "errors": errors, "fires_won": fired, "retries_won": won}
 
 
 if __name__ == "__main__":

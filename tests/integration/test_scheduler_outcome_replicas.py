@@ -3,7 +3,7 @@
 Two OS processes (``scheduler_outcome_worker.py``) each run the scheduler's service on the
 session's real MongoDB and read the same outcome events from the real Kafka, so every
 event is handled twice at once, as two replicas do around a rebalance. Meanwhile each
-edits the repeating posts and retries the failed ones. On the embedded nx-27017,
+edits and fires the repeating posts and retries the failed ones. On the embedded nx-27017,
 transactions of two processes are not isolated, so this holds only if none is relied on.
 """
 
@@ -55,9 +55,10 @@ def dispatched(ws: str) -> Post:
 
 
 def repeating(ws: str) -> Post:
-    """A weekly post waiting for its next occurrence (still editable) after one fired."""
-    rule = Recurrence(rrule="FREQ=WEEKLY;COUNT=5", timezone="UTC", dtstart=utcnow())
-    post = new_post(ws, utcnow() + timedelta(days=7), ["acc_a", "acc_b"], recurrence=rule)
+    """A weekly post waiting for its next occurrence (still editable) after one went out."""
+    start = utcnow().replace(microsecond=0) + timedelta(days=7)
+    rule = Recurrence(rrule="FREQ=WEEKLY;COUNT=5", timezone="UTC", dtstart=start)
+    post = new_post(ws, start, ["acc_a", "acc_b"], recurrence=rule)
     targets = [t.model_copy(update={"status": TargetStatus.DISPATCHED}) for t in post.targets]
     return post.model_copy(update={"targets": targets})
 
@@ -161,7 +162,8 @@ async def test_two_processes_lose_no_outcome_and_retry_once(
     for summary in summaries:
         assert summary["events"] == len(events)
         assert summary["errors"] == []
-    # Each failed target was retried by exactly one of the two processes.
+    # Each occurrence fired, and each failed target was retried, by exactly one process.
+    assert all(sum(s["fires_won"][p.id] for s in summaries) == 1 for p in edited)
     assert all(sum(s["retries_won"][p.id] for s in summaries) == 1 for p in to_retry)
     await check_edited(db, edited, [published_event(e) for e in events[:POSTS]])
     await check_retried(db, to_retry)
@@ -174,16 +176,26 @@ async def test_two_processes_lose_no_outcome_and_retry_once(
 async def check_edited(
     db: AsyncDatabase[Document], posts: list[Post], outcomes: list[PostPublished]
 ) -> None:
-    """Both edits and the outcome landed on every repeating post, each once."""
+    """The outcome, both edits and one fire landed on every repeating post, each once.
+
+    Every write is conditional on the version it read and adds one to it, so a version
+    grown by exactly four means none was lost or applied twice.
+    """
     for post, event in zip(posts, outcomes, strict=True):
         stored = Post.model_validate(await db["posts"].find_one({"_id": post.id}))
         assert stored.status is PostStatus.SCHEDULED
-        assert stored.targets[0].status is TargetStatus.PUBLISHED
-        assert stored.targets[0].network_post_id == event.network_post_id
-        assert stored.targets[1].status is TargetStatus.DISPATCHED
         assert stored.applied_events == [str(event.event_id)]
         assert stored.text in {f"replica-1 {post.id}", f"replica-2 {post.id}"}
-        assert stored.version == post.version + 3  # one outcome and two edits, none lost
+        assert [d.occurrence for d in stored.dispatches] == [post.occurrence]
+        assert stored.recurrence is not None
+        assert stored.recurrence.fired == 1
+        assert stored.version == post.version + 4  # an outcome, two edits and a fire
+        # The fire resets the targets for the new occurrence; an outcome applied after
+        # it shows on its target.
+        published = [t for t in stored.targets if t.status is TargetStatus.PUBLISHED]
+        assert published in ([], [stored.targets[0]])
+        if published:
+            assert published[0].network_post_id == event.network_post_id
 
 
 async def check_retried(db: AsyncDatabase[Document], posts: list[Post]) -> None:
