@@ -90,6 +90,25 @@ def test_drag_to_another_hour_and_move_by_keyboard(
     assert _scheduled_at(console, person, ws, post_id) == at.replace(hour=14)
 
 
+def test_a_keyboard_move_past_sunday_night_follows_the_post(
+    jakarta: Page, console: Console, person: Person
+) -> None:
+    page = jakarta
+    ws = workspace_of(page)
+    sunday = _next_monday(23, 40) + timedelta(days=6)
+    post_id = schedule_post(console, person, ws, "Late-night batik live", sunday)
+    page.goto(page.url.split("#")[0] + f"#/w/{ws}/calendar?view=week&date={sunday:%Y-%m-%d}")
+    chip = page.locator(f'[data-post-id="{post_id}"]')
+    expect(page.locator(_slot(sunday, 23)).locator(chip)).to_be_visible()
+    chip.focus()
+    page.keyboard.press("Alt+ArrowDown")
+    # Monday 00:40 is in the next week: the calendar opens it, focus still on the post.
+    monday = sunday + timedelta(hours=1)
+    expect(page.locator(_slot(monday, 0)).locator(chip)).to_be_focused()
+    expect(page).to_have_url(re.compile(rf"date={monday:%Y-%m-%d}"))
+    assert _scheduled_at(console, person, ws, post_id) == monday
+
+
 def test_today_has_the_current_time_line(jakarta: Page) -> None:
     page = jakarta
     page.get_by_role("link", name="Calendar").click()
@@ -99,8 +118,12 @@ def test_today_has_the_current_time_line(jakarta: Page) -> None:
     hour = int(line.locator("xpath=..").get_attribute("data-hour") or "-1")
     now = page.evaluate("new Date().getHours()")
     assert hour in (now, (now - 1) % 24)  # the hour may turn between the two reads
+    # Opened where the line shows (08:00, unless that would hide it).
+    page.locator(".week-scroll").scroll_into_view_if_needed()
+    expect(line).to_be_in_viewport()
     assert page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone") == "Asia/Jakarta"
     expect(page).to_have_url(re.compile(r"view=week"))
+    shot(page, "calendar-week-today")
 
 
 def test_the_week_fits_a_phone(jakarta: Page, console: Console, person: Person) -> None:

@@ -85,7 +85,8 @@ export function placeNowLine(root) {
 
 /**
  * Scroll a freshly drawn week: where the previous drawing was (`kept`), else to
- * OPENING_HOUR and, when the days do not all fit (a phone), to today's column.
+ * OPENING_HOUR — or, when that would hide today's current-time line, to a third above it —
+ * and, when the days do not all fit (a phone), to today's column.
  */
 export function scrollWeek(root, kept) {
   const scroller = root.querySelector(".week-scroll");
@@ -98,6 +99,11 @@ export function scrollWeek(root, kept) {
   const head = scroller.querySelector("thead");
   const row = scroller.querySelector(`tbody tr[data-hour="${OPENING_HOUR}"]`);
   scroller.scrollTop = row.offsetTop - head.offsetHeight;
+  const now = scroller.querySelector(".now-line")?.closest("tr");
+  const shown = scroller.clientHeight - head.offsetHeight;
+  if (now && (now.offsetTop < row.offsetTop || now.offsetTop + now.offsetHeight > row.offsetTop + shown)) {
+    scroller.scrollTop = now.offsetTop - head.offsetHeight - shown / 3;
+  }
   const today = scroller.querySelector("thead th.today");
   const hourCol = scroller.querySelector("thead th.hour-col");
   if (today && scroller.scrollWidth > scroller.clientWidth) scroller.scrollLeft = today.offsetLeft - hourCol.offsetWidth;

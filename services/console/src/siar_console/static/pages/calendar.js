@@ -6,7 +6,7 @@
 
 import { h, mount } from "../dom.js";
 import { field, problemText } from "../forms.js";
-import { addDays, addHours, atHour, isoDay, onDay, parseDay, rangeFor, step } from "./calendar-dates.js";
+import { addDays, addHours, atHour, isoDay, onDay, parseDay, rangeFor, startOfDay, step } from "./calendar-dates.js";
 import { LABEL_STRINGS, labelManager } from "./calendar-labels.js";
 import { listView, monthView } from "./calendar-views.js";
 import { placeNowLine, scrollWeek, weekScroll, weekView } from "./calendar-week.js";
@@ -245,6 +245,10 @@ export async function render(root, ctx) {
     try {
       await api.patch(ctx.wsPath(`/posts/${encodeURIComponent(post.id)}`), { scheduled_at: when.toISOString() });
       ctx.toast(t("calendar.moved", { when: when.toLocaleString(ctx.locale, { dateStyle: "full", timeStyle: "short" }) }));
+      // A keyboard move past the edge of the shown days: the calendar follows the post, so
+      // focus stays on it (Alt+→ on a Sunday opens the next week).
+      const range = rangeFor(state.view, state.anchor);
+      if (refocus && (when < range.start || when >= range.end)) state.anchor = startOfDay(when);
     } catch (err) {
       if (err.status === undefined) throw err;
       ctx.toast(t("calendar.not-moved", { reason: problemText(err) }));
