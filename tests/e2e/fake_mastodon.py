@@ -13,8 +13,12 @@ Doorkeeper's error shapes:
   (``client_secret_post`` or Basic), spends the code once, checks ``redirect_uri`` and
   the PKCE ``code_verifier`` against the challenge, and answers
   ``{access_token, token_type, scope, created_at}`` — Mastodon tokens never expire.
-- ``GET /api/v1/accounts/verify_credentials`` and ``GET /api/v1/notifications`` want
-  the token as ``Authorization: Bearer``.
+- ``POST /oauth/revoke`` (the client's id and secret, the ``token``) revokes a token,
+  as a person does under Settings → Account → Authorized apps.
+- ``GET /api/v1/accounts/verify_credentials``, ``GET /api/v1/notifications``,
+  ``POST /api/v1/statuses`` (with ``Idempotency-Key``) and ``GET /api/v1/statuses/:id``
+  want the token as ``Authorization: Bearer``; a revoked or unknown one gets 401
+  ``{"error": "The access token is invalid"}``.
 
 Every request is recorded (method, path, query, form, authorization) for assertions.
 """
@@ -102,6 +106,7 @@ class FakeMastodon:
     )
     codes: dict[str, Grant] = field(default_factory=dict)
     tokens: set[str] = field(default_factory=set)
+    statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
@@ -205,6 +210,38 @@ class FakeMastodon:
         }
         return 200, body
 
+    def revoke(self, form: dict[str, str], basic: tuple[str, str] | None) -> tuple[int, Any]:
+        """The revoke endpoint: the app's own client, then the token forgotten."""
+        client_id, secret = basic or (form.get("client_id"), form.get("client_secret"))
+        if client_id != self.client_id or secret != self.client_secret:
+            return 403, {"error": "unauthorized_client", "error_description": INVALID_CLIENT}
+        with self.lock:
+            self.tokens.discard(form.get("token", ""))
+        return 200, {}
+
+    def post_status(self, body: dict[str, Any], key: str | None) -> dict[str, Any]:
+        """Create a status (or, for an Idempotency-Key seen before, return that one)."""
+        with self.lock:
+            for status in self.statuses.values():
+                if key and status["_key"] == key:
+                    return status
+            status_id = str(110_000_000_000_000 + len(self.statuses))
+            status = {
+                "id": status_id,
+                "_key": key,
+                "created_at": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+                "in_reply_to_id": body.get("in_reply_to_id"),
+                "visibility": body.get("visibility", "public"),
+                "content": f"<p>{html.escape(str(body.get('status', '')))}</p>",
+                "url": f"{self.base}/@{self.account['username']}/{status_id}",
+                "favourites_count": 0,
+                "reblogs_count": 0,
+                "replies_count": 0,
+                "account": self.account,
+            }
+            self.statuses[status_id] = status
+            return status
+
     def scopes_ok(self, scope: str) -> bool:
         """Whether every requested scope is one the app registered."""
         return set(scope.split()) <= SCOPES
@@ -268,13 +305,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("content-length") or 0)
-        form = dict(parse_qsl(self.rfile.read(length).decode()))
+        raw = self.rfile.read(length).decode()
+        is_json = (self.headers.get("content-type") or "").startswith("application/json")
+        form = {} if is_json else dict(parse_qsl(raw))
         path, _ = self._record(form)
+        basic = _basic(self.headers.get("authorization"))
         if path == "/oauth/authorize":
             self._decide(form)
         elif path == "/oauth/token":
-            status, body = self.fake.token(form, _basic(self.headers.get("authorization")))
+            status, body = self.fake.token(form, basic)
             self._send(status, body, {"cache-control": "no-store"})
+        elif path == "/oauth/revoke":
+            self._send(*self.fake.revoke(form, basic))
+        elif path.startswith("/api/"):
+            self._api(path, json.loads(raw) if is_json and raw else {})
         else:
             self._send(404, {"error": "Record not found"})
 
@@ -310,9 +354,10 @@ class _Handler(BaseHTTPRequestHandler):
                 params["state"] = query["state"]
             self._redirect(query["redirect_uri"], params)
 
-    def _api(self, path: str) -> None:
+    def _api(self, path: str, body: dict[str, Any] | None = None) -> None:
         header = self.headers.get("authorization") or ""
         token = header.removeprefix("Bearer ")
+        status_id = path.removeprefix("/api/v1/statuses/")
         if not header.startswith("Bearer ") or token not in self.fake.tokens:
             self._send(401, {"error": "The access token is invalid"})
         elif path == "/api/v1/accounts/verify_credentials":
@@ -320,6 +365,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, account)
         elif path == "/api/v1/notifications":
             self._send(200, [])
+        elif path == "/api/v1/statuses" and body is not None:
+            status = self.fake.post_status(body, self.headers.get("idempotency-key"))
+            self._send(200, {k: v for k, v in status.items() if k != "_key"})
+        elif status_id in self.fake.statuses:
+            status = self.fake.statuses[status_id]
+            self._send(200, {k: v for k, v in status.items() if k != "_key"})
         else:
             self._send(404, {"error": "Record not found"})
 

@@ -102,14 +102,20 @@ async def eventually(
 
 
 async def schedule_soon(
-    http: httpx.AsyncClient, scheduler: str, tenant: Tenant, text: str, *, in_s: float = 3.0
+    http: httpx.AsyncClient,
+    scheduler: str,
+    tenant: Tenant,
+    text: str,
+    *,
+    in_s: float = 3.0,
+    account_id: str | None = None,
 ) -> str:
-    """Schedule a post to the tenant's account ``in_s`` seconds from now; its id."""
+    """Schedule a post to the tenant's (or another) account ``in_s`` s from now; its id."""
     r = await http.post(
         f"{scheduler}/v1/workspaces/{tenant.workspace_id}/posts",
         json={
             "text": text,
-            "account_ids": [tenant.account_id],
+            "account_ids": [account_id or tenant.account_id],
             "scheduled_at": (datetime.now(UTC) + timedelta(seconds=in_s)).isoformat(),
         },
         headers=tenant.auth,

@@ -11,6 +11,7 @@ any answer or log.
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -19,8 +20,15 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from tests.e2e.conftest import Stack
-from tests.e2e.fake_mastodon import FakeMastodon, s256
-from tests.e2e.flows import Tenant, event_on, eventually, new_tenant
+from tests.e2e.fake_mastodon import FakeMastodon, Seen, s256
+from tests.e2e.flows import (
+    Tenant,
+    event_on,
+    eventually,
+    new_tenant,
+    schedule_soon,
+    wait_post_status,
+)
 
 REDIRECT = "https://console.siar.example/oauth/callback/mastodon"
 
@@ -51,12 +59,43 @@ async def consent(
     return back
 
 
+def _asked(mastodon: FakeMastodon, state: str) -> Seen:
+    """The authorize request (the consent page's GET) that carried ``state``."""
+    [asked] = [
+        s
+        for s in mastodon.requests("/oauth/authorize")
+        if s.method == "GET" and s.query.get("state") == state
+    ]
+    return asked
+
+
+async def connect(
+    http: httpx.AsyncClient, vault: str, tenant: Tenant, mastodon: FakeMastodon
+) -> tuple[dict[str, Any], str]:
+    """Connect (or reconnect) the instance's account: the account and its new token."""
+    before = set(mastodon.tokens)
+    back = await consent(http, vault, tenant, mastodon)
+    r = await http.get(f"{vault}/v1/oauth/callback/mastodon", params=back)
+    assert r.status_code == 201, r.text
+    [token] = set(mastodon.tokens) - before
+    return r.json(), token
+
+
+async def accounts_of(http: httpx.AsyncClient, vault: str, tenant: Tenant) -> dict[str, Any]:
+    """The workspace's accounts by id, as the vault lists them."""
+    r = await http.get(f"{vault}/v1/workspaces/{tenant.workspace_id}/accounts", headers=tenant.auth)
+    assert r.status_code == 200, r.text
+    return {a["id"]: a for a in r.json()["items"]}
+
+
 async def test_a_mastodon_account_connects_through_the_consent_screen(
     stack: Stack, http: httpx.AsyncClient
 ) -> None:
     vault, mastodon = stack.urls["vault"], stack.mastodon
     mastodon.allow_redirect(REDIRECT)
     tenant = await new_tenant(http, vault)
+    # The instance is the stack's, shared by the tests: look only at what comes after.
+    exchanges, tokens = len(mastodon.requests("/oauth/token")), set(mastodon.tokens)
     back = await consent(http, vault, tenant, mastodon)
     callback = f"{vault}/v1/oauth/callback/mastodon"
 
@@ -65,7 +104,7 @@ async def test_a_mastodon_account_connects_through_the_consent_screen(
     assert wrong.status_code == 400
     assert wrong.headers["content-type"].startswith("application/problem+json")
     assert wrong.json()["type"] == "urn:siar:problem:oauth-refused"
-    assert mastodon.requests("/oauth/token") == []
+    assert len(mastodon.requests("/oauth/token")) == exchanges
 
     r = await http.get(callback, params=back)
     assert r.status_code == 201, r.text
@@ -79,21 +118,21 @@ async def test_a_mastodon_account_connects_through_the_consent_screen(
 
     # The instance saw one exchange: the app's client, the code, the redirect, and the
     # PKCE verifier whose S256 matches the challenge it was shown (it checked it too).
-    [exchange] = mastodon.requests("/oauth/token")
-    [asked] = [s for s in mastodon.requests("/oauth/authorize") if s.method == "GET"]
+    [exchange] = mastodon.requests("/oauth/token")[exchanges:]
+    asked = _asked(mastodon, back["state"])
     assert exchange.form["client_id"] == mastodon.client_id
     assert exchange.form["code"] == back["code"]
     assert exchange.form["redirect_uri"] == REDIRECT
     assert s256(exchange.form["code_verifier"]) == asked.query["code_challenge"]
-    [token] = mastodon.tokens
-    [who] = mastodon.requests("/api/v1/accounts/verify_credentials")[:1]
-    assert who.authorization == f"Bearer {token}"
+    [token] = set(mastodon.tokens) - tokens
+    who = mastodon.requests("/api/v1/accounts/verify_credentials")
+    assert f"Bearer {token}" in {w.authorization for w in who}
 
     # The state works once: a replayed callback is refused before the instance is asked.
     replay = await http.get(callback, params=back)
     assert replay.status_code == 400
     assert replay.json()["type"] == "urn:siar:problem:oauth-refused"
-    assert len(mastodon.requests("/oauth/token")) == 1
+    assert len(mastodon.requests("/oauth/token")) == exchanges + 1
 
     listed = await http.get(
         f"{vault}/v1/workspaces/{tenant.workspace_id}/accounts", headers=tenant.auth
@@ -122,6 +161,49 @@ async def test_a_mastodon_account_connects_through_the_consent_screen(
     for response in (r, replay, wrong, listed):
         assert token not in response.text
     _not_in_logs(stack.platform.log_dir, token)
+
+
+async def test_a_revoked_token_asks_for_a_reconnect_which_the_consent_screen_gives(
+    stack: Stack, http: httpx.AsyncClient
+) -> None:
+    vault, scheduler, mastodon = stack.urls["vault"], stack.urls["scheduler"], stack.mastodon
+    mastodon.allow_redirect(REDIRECT)
+    tenant = await new_tenant(http, vault)
+    account, token = await connect(http, vault, tenant, mastodon)
+
+    async def post(text: str, status: str) -> dict[str, Any]:
+        post_id = await schedule_soon(http, scheduler, tenant, text, account_id=account["id"])
+        return await wait_post_status(http, scheduler, tenant, post_id, status, within_s=90)
+
+    # The publisher leases the sealed token from the vault and posts on the instance.
+    text = f"Halo dari Siar {uuid.uuid4().hex[:6]}"
+    await post(text, "published")
+    [made] = [s for s in mastodon.statuses.values() if s["content"] == f"<p>{text}</p>"]
+    assert made["account"]["id"] == mastodon.account["id"]
+
+    # The person takes Siar's access back on the instance (Authorized apps → Revoke).
+    r = await http.post(
+        f"{mastodon.base}/oauth/revoke",
+        data={
+            "client_id": mastodon.client_id,
+            "client_secret": mastodon.client_secret,
+            "token": token,
+        },
+    )
+    assert r.status_code == 200
+    # The next post meets 401; Mastodon tokens cannot be refreshed, so the vault marks
+    # the account for a reconnect and the post fails saying why.
+    failed = await post(f"Tidak sampai {uuid.uuid4().hex[:6]}", "failed")
+    [target] = failed["targets"]
+    assert target["error"] == "Mastodon rejected the account's token: The access token is invalid"
+    assert (await accounts_of(http, vault, tenant))[account["id"]]["status"] == "needs_reconnect"
+
+    # Through the consent screen again: the same account, a fresh token, healthy, posting.
+    again, fresh = await connect(http, vault, tenant, mastodon)
+    assert (again["id"], again["status"]) == (account["id"], "healthy")
+    assert fresh != token
+    assert (await accounts_of(http, vault, tenant))[account["id"]]["status"] == "healthy"
+    await post(f"Kembali lagi {uuid.uuid4().hex[:6]}", "published")
 
 
 async def test_a_refusal_on_the_consent_screen_connects_nothing(

@@ -83,7 +83,10 @@ class AccountUseCases:
                 workspace_id, account_id, envelope, connected.credential.expires_at
             )
             await self.audit_trail.append(workspace_id, actor, "account.reconnected", account_id)
-            return existing
+            # As stored now: replace_credential made it healthy with the new expiry.
+            return existing.model_copy(
+                update={"status": "healthy", "token_expires_at": connected.credential.expires_at}
+            )
         account = Account(
             id=account_id,
             workspace_id=workspace_id,
