@@ -24,7 +24,7 @@ from siar_scheduler.firing import event_id_for
 from siar_scheduler.outcomes import outcome_of
 from siar_scheduler.recurrence import Recurrence
 from siar_scheduler.retries import retried, retry_events
-from siar_scheduler.scheduled_fields import scheduled_fields
+from siar_scheduler.scheduled_fields import scheduled_event, scheduled_fields
 
 AT = datetime(2030, 5, 1, 9, 0, tzinfo=UTC)
 NOW = AT + timedelta(minutes=5)
@@ -236,3 +236,23 @@ def test_scheduled_fields_give_no_kinds_for_a_post_stored_without_them() -> None
         "media_kinds": [],
         "first_comment": None,
     }
+
+
+def test_scheduled_event_carries_the_post_and_its_shape_on_the_network() -> None:
+    shaped = post(
+        TargetStatus.SCHEDULED,
+        TargetStatus.SCHEDULED,
+        TargetStatus.SCHEDULED,
+        link="https://example.com",
+        media_ids=["med_1"],
+        media_kinds=["image"],
+        variants={"instagram": PostVariant(format="story")},
+    )
+    insta = shaped.targets[2]
+    event_id = event_id_for(shaped.id, insta.account_id, "occ")
+    event = scheduled_event(shaped, insta, event_id=event_id, occurrence="occ", due_at=AT)
+    assert event.event_id == event_id
+    assert (event.post_id, event.account_id, event.network) == ("pst_1", "acc_in", "instagram")
+    assert (event.occurrence, event.due_at, event.text) == ("occ", AT, "Launch")
+    assert (event.link, event.media_ids) == ("https://example.com", ["med_1"])
+    assert (event.format, event.media_kinds, event.first_comment) == ("story", ["image"], None)

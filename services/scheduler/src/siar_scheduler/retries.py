@@ -26,7 +26,7 @@ from siar_scheduler.domain import (
 )
 from siar_scheduler.errors import NothingToRetry, PostLocked, PostNotFound
 from siar_scheduler.firing import event_id_for
-from siar_scheduler.scheduled_fields import scheduled_fields
+from siar_scheduler.scheduled_fields import scheduled_event
 
 if TYPE_CHECKING:
     from siar_scheduler.service import SchedulerService
@@ -88,18 +88,12 @@ def retry_events(post: Post) -> list[PostScheduled]:
         return []
     targets: dict[str, Target] = {t.account_id: t for t in post.targets}
     return [
-        PostScheduled.new(
+        scheduled_event(
+            post,
+            targets[account_id],
             event_id=event_id_for(post.id, account_id, batch.occurrence),
-            workspace_id=post.workspace_id,
-            post_id=post.id,
-            account_id=account_id,
-            network=targets[account_id].network,
             occurrence=batch.occurrence,
             due_at=batch.due_at,
-            text=post.text,
-            link=post.link,
-            media_ids=post.media_ids,
-            **scheduled_fields(post, targets[account_id]),
         )
         for account_id in batch.account_ids
         if account_id in targets

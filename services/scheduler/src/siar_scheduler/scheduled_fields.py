@@ -1,4 +1,4 @@
-"""What ``post.scheduled`` says of a post's shape on one target: format, media kinds, first comment.
+"""``post.scheduled`` for one target of a post: its shape (format, media kinds, first comment).
 
 Pure: computed from the stored post alone, so firing a post, recovering its events after
 a crash and retrying a failed target all describe it the same way.
@@ -6,8 +6,11 @@ a crash and retrying a failed target all describe it the same way.
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import TypedDict
 
+from siar.contracts import PostScheduled
 from siar_scheduler.domain import Post, Target
 
 
@@ -34,3 +37,22 @@ def scheduled_fields(post: Post, target: Target) -> ScheduledFields:
         "media_kinds": list(post.media_kinds) if aligned else [],
         "first_comment": variant.first_comment if variant else None,
     }
+
+
+def scheduled_event(
+    post: Post, target: Target, *, event_id: uuid.UUID, occurrence: str, due_at: datetime
+) -> PostScheduled:
+    """The ``post.scheduled`` that delivers ``post`` to ``target`` for ``occurrence``."""
+    return PostScheduled.new(
+        event_id=event_id,
+        workspace_id=post.workspace_id,
+        post_id=post.id,
+        account_id=target.account_id,
+        network=target.network,
+        occurrence=occurrence,
+        due_at=due_at,
+        text=post.text,
+        link=post.link,
+        media_ids=post.media_ids,
+        **scheduled_fields(post, target),
+    )
