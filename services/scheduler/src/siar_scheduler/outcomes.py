@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from siar_scheduler.service import SchedulerService
 
 MAX_CONFLICTS = 20
-"""Version conflicts tolerated before the handler fails (and the event is redelivered)."""
+"""Version conflicts tolerated before the handler fails (and is run again by the consumer)."""
 
 
 def outcome_of(event: PostPublished | PostFailed) -> Outcome:
@@ -70,7 +70,8 @@ async def apply_to_post(
             # A repeating post waits for its next occurrence: the new version must fire.
             service.hand_to_dispatch(updated)
             return updated
-    raise PostLocked(f"post {event.post_id} kept changing; the outcome will be redelivered")
+    # The consumer's middleware runs the handler again, then dead-letters the event.
+    raise PostLocked(f"post {event.post_id} kept changing while its outcome was recorded")
 
 
 async def record_outcome(
