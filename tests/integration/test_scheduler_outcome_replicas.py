@@ -30,7 +30,7 @@ from siar.runtime.outbox import OUTBOX_INDEXES, Outbox
 from siar.runtime.uow import PROCESSED, PROCESSED_INDEXES, UnitOfWork
 from siar_scheduler.domain import Post, PostStatus, Target, TargetStatus
 from siar_scheduler.recurrence import Recurrence
-from siar_scheduler.retries import resume_retries, retried
+from siar_scheduler.retries import resume_retries, retried, retry_failed
 from siar_scheduler.scheduled_fields import scheduled_fields
 from siar_scheduler.service import SchedulerService
 from siar_scheduler.store import INDEXES, SchedulerStore
@@ -276,3 +276,28 @@ async def test_a_new_post_keeps_its_media_kinds_for_post_scheduled(
     stored = await service.get_post(ws, created.id)
     assert stored.media_kinds == ["video", "image"]
     assert scheduled_fields(stored, stored.targets[0])["media_kinds"] == ["video", "image"]
+
+
+async def test_a_new_retry_first_finishes_one_cut_off(db: AsyncDatabase[Document]) -> None:
+    """The earlier retry's events are recorded once, then the new retry's."""
+    await ensure_indexes(db, [*INDEXES, *OUTBOX_INDEXES])
+    service = service_on(db)
+    post = dispatched(unique("ws"))
+    failed_a = post.targets[0].model_copy(update={"status": TargetStatus.FAILED})
+    post = post.model_copy(update={"targets": [failed_a, post.targets[1]]})
+    await seed(db, [post])
+    cut_off = retried(post, by="usr_test", now=utcnow())  # its events never recorded
+    failed_b = cut_off.targets[1].model_copy(update={"status": TargetStatus.FAILED})
+    cut_off = cut_off.model_copy(update={"targets": [cut_off.targets[0], failed_b]})
+    assert await service.store.replace_post(cut_off, expected_version=post.version)
+    done = await retry_failed(service, post.workspace_id, post.id, by="usr_test")
+    assert done.retries == 2
+    assert done.retry_pending is None
+    rows = await db["outbox"].find({"topic": "post.scheduled"}).to_list()
+    events = [PostScheduled.model_validate_json(bytes(r["payload"])) for r in rows]
+    assert cut_off.retry_pending is not None
+    assert sorted((e.account_id, e.occurrence) for e in events) == [
+        ("acc_a", cut_off.retry_pending.occurrence),
+        ("acc_b", f"{done.occurrence}#retry-2"),
+    ]
+    assert await resume_retries(service, older_than_s=0) == 0

@@ -139,6 +139,7 @@ async def retry_failed(
             raise PostNotFound(f"post {post_id} not found")
         if post.retry_pending is not None:
             await _record(posts, post)  # an earlier retry cut short: finish it first
+            continue  # clearing it changed the version: read the post again
         updated = retried(post, by=by, now=utcnow())
         if await posts.store.replace_post(updated, expected_version=post.version):
             await _record(posts, updated)
