@@ -107,7 +107,7 @@ def test_each_count_ignores_its_own_filter_only() -> None:
     assert pipelines["status"][0] == {"$match": {**words, "kind": "dm"}}
     assert pipelines["kind"][0] == {"$match": {**words, "status": "open"}}
     assert pipelines["tags"][0] == {"$match": {**words, "status": "open", "kind": "dm"}}
-    rows = {
+    rows: dict[str, list[dict[str, Any]]] = {
         "status": [{"_id": "open", "n": 2}, {"_id": "closed", "n": 5}],
         "assignee": [{"_id": "u", "n": 1}, {"_id": None, "n": 3}, {"_id": "v", "n": 4}],
         "tags": [{"_id": ["a", "b"], "n": 2}, {"_id": '["b"]', "n": 1}, {"_id": [], "n": 9}],
