@@ -36,6 +36,7 @@ def wait_until(done: Callable[[], bool], *, within_s: float) -> None:
 def connect_in_browser(page: Page, console: Console, shots: str | None = None) -> str:
     """Accounts → Mastodon → consent → back: the account's handle, once it is listed."""
     mastodon = console.stack.mastodon
+    mastodon.allow_redirect(f"{console.url}/oauth/callback/mastodon")
     page.get_by_role("link", name="Accounts").click()
     form = page.get_by_role("region", name="Connect an account")
     form.get_by_label("Network").select_option("mastodon")
@@ -57,7 +58,6 @@ def test_a_mastodon_account_connects_through_its_consent_screen(
     signed_in: Page, console: Console
 ) -> None:
     page, mastodon = signed_in, console.stack.mastodon
-    mastodon.allow_redirect(f"{console.url}/oauth/callback/mastodon")
     before = set(mastodon.tokens)
     # Every answer about accounts or the OAuth flow that reaches the browser, in full.
     seen: list[str] = []
@@ -105,7 +105,6 @@ def test_a_revoked_account_asks_for_a_reconnect_until_connected_again(
     signed_in: Page, console: Console, person: Person
 ) -> None:
     page, mastodon = signed_in, console.stack.mastodon
-    mastodon.allow_redirect(f"{console.url}/oauth/callback/mastodon")
     before = set(mastodon.tokens)
     handle = connect_in_browser(page, console)
     [token] = set(mastodon.tokens) - before
@@ -114,14 +113,7 @@ def test_a_revoked_account_asks_for_a_reconnect_until_connected_again(
     ws = found.group(1)
     with httpx.Client(timeout=30.0) as http:
         # The person takes Siar's access back on the instance; the next post meets 401.
-        r = http.post(
-            f"{mastodon.base}/oauth/revoke",
-            data={
-                "client_id": mastodon.client_id,
-                "client_secret": mastodon.client_secret,
-                "token": token,
-            },
-        )
+        r = http.post(f"{mastodon.base}/oauth/revoke", data=mastodon.revoke_form(token))
         assert r.status_code == 200
         auth = {"authorization": f"Bearer {tenant_token(http, console.vault, person.email)}"}
         accounts = http.get(f"{console.vault}/v1/workspaces/{ws}/accounts", headers=auth)

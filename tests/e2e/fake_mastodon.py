@@ -40,16 +40,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 
-SCOPES = frozenset(
-    {
-        "read:accounts",
-        "read:statuses",
-        "read:notifications",
-        "write:statuses",
-        "write:media",
-        "write:favourites",
-    }
-)
+from siar.connectors.mastodon import SCOPES as MASTODON_SCOPES
+
+# The scopes Siar's app registers with (``POST /api/v1/apps``), so the ones it may ask for.
+SCOPES = frozenset(MASTODON_SCOPES)
 INVALID_GRANT = (
     "The provided authorization grant is invalid, expired, revoked, does not match the "
     "redirection URI used in the authorization request, or was issued to another client."
@@ -117,6 +111,10 @@ class FakeMastodon:
         assert self.server is not None
         host, port = self.server.server_address[:2]
         return f"http://{host!s}:{port}"
+
+    def revoke_form(self, token: str) -> dict[str, str]:
+        """The ``POST /oauth/revoke`` form that takes ``token`` back (the app's own call)."""
+        return {"client_id": self.client_id, "client_secret": self.client_secret, "token": token}
 
     def allow_redirect(self, uri: str) -> None:
         """Add a redirect URI to the app (as ``redirect_uris`` at registration)."""

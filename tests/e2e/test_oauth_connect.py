@@ -41,6 +41,7 @@ async def consent(
     http: httpx.AsyncClient, vault: str, tenant: Tenant, mastodon: FakeMastodon
 ) -> dict[str, str]:
     """Start at the vault, approve on the instance: the redirect's query (code, state)."""
+    mastodon.allow_redirect(REDIRECT)  # Siar's app lists its redirect URIs on the instance
     r = await http.post(
         f"{vault}/v1/workspaces/{tenant.workspace_id}/accounts:authorize",
         json={"network": "mastodon", "redirect_uri": REDIRECT},
@@ -92,7 +93,6 @@ async def test_a_mastodon_account_connects_through_the_consent_screen(
     stack: Stack, http: httpx.AsyncClient
 ) -> None:
     vault, mastodon = stack.urls["vault"], stack.mastodon
-    mastodon.allow_redirect(REDIRECT)
     tenant = await new_tenant(http, vault)
     # The instance is the stack's, shared by the tests: look only at what comes after.
     exchanges, tokens = len(mastodon.requests("/oauth/token")), set(mastodon.tokens)
@@ -167,7 +167,6 @@ async def test_a_revoked_token_asks_for_a_reconnect_which_the_consent_screen_giv
     stack: Stack, http: httpx.AsyncClient
 ) -> None:
     vault, scheduler, mastodon = stack.urls["vault"], stack.urls["scheduler"], stack.mastodon
-    mastodon.allow_redirect(REDIRECT)
     tenant = await new_tenant(http, vault)
     account, token = await connect(http, vault, tenant, mastodon)
 
@@ -182,14 +181,7 @@ async def test_a_revoked_token_asks_for_a_reconnect_which_the_consent_screen_giv
     assert made["account"]["id"] == mastodon.account["id"]
 
     # The person takes Siar's access back on the instance (Authorized apps → Revoke).
-    r = await http.post(
-        f"{mastodon.base}/oauth/revoke",
-        data={
-            "client_id": mastodon.client_id,
-            "client_secret": mastodon.client_secret,
-            "token": token,
-        },
-    )
+    r = await http.post(f"{mastodon.base}/oauth/revoke", data=mastodon.revoke_form(token))
     assert r.status_code == 200
     # The next post meets 401; Mastodon tokens cannot be refreshed, so the vault marks
     # the account for a reconnect and the post fails saying why.
@@ -210,8 +202,8 @@ async def test_a_refusal_on_the_consent_screen_connects_nothing(
     stack: Stack, http: httpx.AsyncClient
 ) -> None:
     vault, mastodon = stack.urls["vault"], stack.mastodon
-    mastodon.allow_redirect(REDIRECT)
     tenant = await new_tenant(http, vault)
+    mastodon.allow_redirect(REDIRECT)
     r = await http.post(
         f"{vault}/v1/workspaces/{tenant.workspace_id}/accounts:authorize",
         json={"network": "mastodon", "redirect_uri": REDIRECT},
