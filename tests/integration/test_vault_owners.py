@@ -21,7 +21,9 @@ from siar.runtime.mongo import Document
 from siar.runtime.settings import PlatformSettings
 from siar_vault.kek import FileKeks
 from siar_vault.main import create_app
+from siar_vault.members import check_owner_counts
 from siar_vault.settings import Settings
+from siar_vault.store import VaultStore
 from tests.integration.conftest import unique
 
 PASSWORD = "a long enough passphrase 42"
@@ -184,6 +186,25 @@ async def test_a_workspace_from_before_the_count_gets_one_from_its_members(
     assert (await second.set_role(ws, owner, "admin")).status_code == 201
     problem(await second.remove(ws, second), 409, "last-owner", "at least one owner")
     assert (await mongo[db]["owner_counts"].find_one({"_id": ws}) or {}).get("n") == 1
+
+
+async def test_a_count_left_low_refuses_until_check_owners_fixes_it(
+    vaults: list[httpx.AsyncClient], mongo: AsyncMongoClient[Document]
+) -> None:
+    client = vaults[0]
+    owner, ws = await owned_workspace(client)
+    second = await member(owner, ws, "owner")
+    db = mongo[DATABASES[id(client)]]
+    # As a vault that died between taking one from the count and writing the member.
+    await db["owner_counts"].update_one({"_id": ws}, {"$set": {"n": 1}})
+    problem(await owner.set_role(ws, owner, "admin"), 409, "last-owner", "at least one owner")
+
+    store = VaultStore(db)
+    assert await check_owner_counts(store, fix=False) == [f"{ws}: owner count 1, owners 2"]
+    assert await check_owner_counts(store, fix=True) == [f"{ws}: owner count 1, owners 2"]
+    assert await check_owner_counts(store, fix=False) == []
+    assert (await owner.set_role(ws, owner, "admin")).status_code == 201
+    assert (await roles(client, ws, second))[second.id] == "owner"
 
 
 async def test_owner_invitations_come_only_from_owners_who_still_are(

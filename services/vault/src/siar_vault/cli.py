@@ -8,6 +8,9 @@
   after a grace period, and retire keys no live token can still need.
 - ``siar vault verify-audit``: walk every workspace's hash chain and report any
   edited, deleted or truncated entry; exits 1 if the log was tampered with.
+- ``siar vault check-owners [--fix]``: report workspaces whose owner count (which
+  guards the last owner, docs/permissions.md) differs from their owners, and with
+  ``--fix`` set it right; exits 1 if any differed.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from siar_vault.accounts import credential_aad
 from siar_vault.audit import chain_problems
 from siar_vault.kek import FileKeks
 from siar_vault.main import keyring_for
+from siar_vault.members import check_owner_counts
 from siar_vault.settings import Settings
+from siar_vault.store import VaultStore
 from siar_vault.tokens import SIGNING_AAD, TokenIssuer
 
 
@@ -116,6 +121,15 @@ async def rotate_signing_key(settings: Settings, *, activate_after_s: float) -> 
     return kid, retired
 
 
+async def check_owners(settings: Settings, *, fix: bool) -> list[str]:
+    """Workspaces whose owner count differs from their owners (set right with ``fix``)."""
+    mongo = create_mongo_client(settings.platform.mongodb_url, app_name="siar-vault-cli")
+    try:
+        return await check_owner_counts(VaultStore(mongo[settings.database]), fix=fix)
+    finally:
+        await mongo.close()
+
+
 async def verify_audit(settings: Settings) -> list[str]:
     """Every break in every workspace's audit chain (empty when intact)."""
     mongo = create_mongo_client(settings.platform.mongodb_url, app_name="siar-vault-cli")
@@ -134,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     vault.add_parser("rotate-kek", help="add a KEK version and re-wrap every data key")
     vault.add_parser("verify-audit", help="check every workspace's audit hash chain")
+    owners = vault.add_parser("check-owners", help="compare owner counts with owners")
+    owners.add_argument("--fix", action="store_true", help="set differing counts right")
     signing = vault.add_parser("rotate-signing-key", help="add a JWT signing key")
     signing.add_argument(
         "--activate-after-s",
@@ -157,10 +173,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"added signing key {kid}; retired {retired} superseded key(s)")
         return 0
-    problems = asyncio.run(verify_audit(settings))
+    if args.command == "check-owners":
+        problems = asyncio.run(check_owners(settings, fix=args.fix))
+        intact = "every owner count matches"
+    else:
+        problems = asyncio.run(verify_audit(settings))
+        intact = "audit log intact"
     for problem in problems:
         print(problem)
-    print("audit log intact" if not problems else f"{len(problems)} problem(s) found")
+    print(intact if not problems else f"{len(problems)} problem(s) found")
     return 1 if problems else 0
 
 

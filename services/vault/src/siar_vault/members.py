@@ -14,7 +14,7 @@ a count of owners that is never above the real number of owners.
 So the count is at most the real number of owners at every moment, and at least one:
 two concurrent demotions of the last two owners cannot both pass. A process that dies
 between the two writes leaves the count low, which can only refuse a demotion that
-could have been allowed.
+could have been allowed (``siar vault check-owners --fix`` sets it right).
 
 Every membership write is conditional on the role read before it, so a change that
 raced another is retried on fresh data rather than applied over it.
@@ -153,3 +153,23 @@ class MemberChanges:
         # request created it first, and its count is as good.
         with contextlib.suppress(DuplicateKeyError):
             await self.counts.insert(workspace_id, {"_id": workspace_id, "n": owners})
+
+
+async def check_owner_counts(store: VaultStore, *, fix: bool) -> list[str]:
+    """Workspaces whose owner count differs from their owners; ``fix`` sets it to them.
+
+    A count is only ever left too low (a vault that died between its two writes), which
+    refuses demotions that could pass. Fix while nobody changes roles: a demotion in
+    flight has taken its one from the count but not yet written the member.
+    """
+    found = []
+    async for workspace in store.workspaces.find({}, projection={"_id": 1}):
+        ws = str(workspace["_id"])
+        owners = await store.members.count(ws, {"role": Role.OWNER.value})
+        doc = await store.owner_counts.find_one(ws, {"_id": ws})
+        if doc is None or doc["n"] == owners:
+            continue  # no count yet: its first change of ownership makes it from members
+        found.append(f"{ws}: owner count {doc['n']}, owners {owners}")
+        if fix:
+            await store.owner_counts.update_one(ws, {"_id": ws}, {"$set": {"n": owners}})
+    return found
