@@ -41,7 +41,8 @@ from siar.runtime.kafka import create_kafka_broker, kafka_publisher
 from siar.runtime.lag import OpsSampler
 from siar.runtime.metrics import metrics_response
 from siar.runtime.mongo import create_mongo_client
-from siar.runtime.outbox import Outbox, OutboxRelay
+from siar.runtime.outbox import Outbox
+from siar.runtime.outbox_relay import OutboxRelay
 from siar.runtime.settings import PlatformSettings, ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]

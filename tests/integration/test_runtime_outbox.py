@@ -17,7 +17,8 @@ from siar.contracts import PostScheduled, utcnow
 from siar.devstack import Infra
 from siar.runtime.kafka import kafka_publisher
 from siar.runtime.mongo import Document, ensure_indexes
-from siar.runtime.outbox import OUTBOX_INDEXES, Outbox, OutboxRelay
+from siar.runtime.outbox import OUTBOX_INDEXES, Outbox
+from siar.runtime.outbox_relay import RELAY_LEASE, OutboxRelay
 from siar.runtime.uow import UnitOfWork
 
 from .conftest import KafkaTools, unique
@@ -166,9 +167,9 @@ async def test_one_relay_holds_the_lease_until_it_expires(db: AsyncDatabase[Docu
 
     assert await second._hold_lease()
     assert not await first._hold_lease()
-    lease = await db["outbox_leases"].find_one({"_id": "relay"})
+    lease = await db["outbox_leases"].find_one({"_id": RELAY_LEASE})
     assert lease is not None
-    assert lease["owner"] == second.owner
+    assert lease["holder"] == second.leases.holder
 
 
 async def _relay_with_broker(

@@ -182,4 +182,6 @@ async def test_sigkill_mid_spike_then_restart_dispatches_each_post_once(
         expected = (record.dispatched_at - record.due_at).total_seconds() * 1000
         assert record.lateness_ms == pytest.approx(expected, abs=1.0)
         assert record.lateness_ms >= (restarted_at - record.due_at).total_seconds() * 1000
-        assert {t.lateness_ms for t in post.targets} == {record.lateness_ms}
+        # Each target has its own send's lateness; the record keeps the latest of them.
+        late_by = (restarted_at - record.due_at).total_seconds() * 1000
+        assert all(late_by <= (t.lateness_ms or 0) <= record.lateness_ms for t in post.targets)

@@ -9,6 +9,7 @@ collection in ``seq`` order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import logging
 import time
@@ -61,9 +62,10 @@ class OutboxRelay:
         self.lease_s = lease_s
         self._stopping = asyncio.Event()
         self.published_total = 0
-        # Ids the collection read sent lately: a row read back before add_once handed
-        # it over must not be sent a second time from memory.
-        self._read_sent: dict[str, None] = {}
+        # Ids sent lately, either way: a row read back before add_once handed it over
+        # must not go again from memory, nor one sent from memory again by a read
+        # that started before its "published" mark was written.
+        self._sent_lately: dict[str, None] = {}
         self._lease_until = 0.0
         # Timed rows handed over before their time, sent from memory when it comes;
         # an id leaves _held_ids when sent, or when a collection read took it first.
@@ -72,6 +74,13 @@ class OutboxRelay:
         # The collection is read when asked (notify), after a fallback, and every
         # poll_s: not on every wake-up, since on nx-27017 each read scans the rows kept.
         self._next_read = 0.0
+        # Rows sent from memory whose "published" mark is still being written: marking
+        # costs the database far more than sending, so it follows behind the sends.
+        self._marking: dict[str, Document] = {}
+        self._marker: asyncio.Task[None] | None = None
+        # Rows being handed to Kafka from memory right now: a read must not send them too.
+        self._inflight: set[str] = set()
+        self._held_changed = asyncio.Event()
 
     async def _hold_lease(self) -> bool:
         now = time.time()
@@ -144,13 +153,17 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish one batch of pending events; returns how many were published."""
-        docs = await self._pending()
+        docs = [
+            d
+            for d in await self._pending()
+            if d["_id"] not in self._sent_lately
+            and d["_id"] not in self._marking
+            and d["_id"] not in self._inflight
+        ]
         self._held_ids.difference_update(d["_id"] for d in docs)
         delivered, failure = await self._send(docs)
         await self._mark(delivered)
-        self._read_sent.update(dict.fromkeys(d["_id"] for d in delivered))
-        if len(self._read_sent) > FRESH_LIMIT:
-            self._read_sent = dict.fromkeys(list(self._read_sent)[-FRESH_LIMIT // 2 :])
+        self._remember_sent(delivered)
         if failure is not None:
             raise failure
         return len(delivered)
@@ -182,7 +195,7 @@ class OutboxRelay:
                 return total
 
     def _ready(self, fresh: list[Document]) -> list[Document]:
-        """Fresh rows due now and held rows whose time came, in seq order; holds the rest."""
+        """Fresh rows due now, in seq order; future (timed) ones go to the timed sender."""
         now_ns = time.time_ns()
         ready = []
         for doc in fresh:
@@ -191,20 +204,47 @@ class OutboxRelay:
             elif len(self._held) < FRESH_LIMIT:  # beyond, the collection read finds it
                 heapq.heappush(self._held, (doc["seq"], doc["_id"], doc))
                 self._held_ids.add(doc["_id"])
+                self._held_changed.set()
+        return ready
+
+    def _due_held(self) -> list[Document]:
+        """Pop the held rows whose time has come (those a read took already are skipped)."""
+        now_ns = time.time_ns()
+        due = []
         while self._held and self._held[0][0] <= now_ns:
             _, doc_id, doc = heapq.heappop(self._held)
             if doc_id in self._held_ids:
                 self._held_ids.discard(doc_id)
-                ready.append(doc)
-        ready.sort(key=lambda d: int(d["seq"]))
-        return ready
+                self._inflight.add(doc_id)  # from now on, only this sender sends it
+                due.append(doc)
+        return due
+
+    async def _send_timed(self) -> None:
+        """Send held rows at their time, beside the main loop: a read never delays them."""
+        while not self._stopping.is_set():
+            wait = self.poll_s
+            if self._held:
+                wait = max(0.0, (self._held[0][0] - time.time_ns()) / 1e9)
+            if wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._held_changed.wait(), wait)
+                self._held_changed.clear()
+            due = self._due_held()
+            if not due:
+                continue
+            try:
+                if await self._hold_lease():
+                    await self._send_from_memory(due)
+            except (TimeoutError, PyMongoError, OSError) as err:
+                log.warning("outbox relay: timed rows left to the next read: %s", err)
+            except Exception:
+                log.exception("outbox relay: timed rows left to the next read")
+            finally:
+                self._inflight.difference_update(d["_id"] for d in due)
 
     def _wait_s(self) -> float:
-        """Until the next read, or sooner if a held row falls due first."""
-        until = self._next_read - time.monotonic()
-        if self._held:
-            until = min(until, (self._held[0][0] - time.time_ns()) / 1e9)
-        return max(0.0, until)
+        """Until the next read of the collection."""
+        return max(0.0, self._next_read - time.monotonic())
 
     async def _relay_fresh(self, fresh: list[Document]) -> int | None:
         """Send rows handed over in memory; None if older rows are pending first.
@@ -219,18 +259,69 @@ class OutboxRelay:
             )
             if older is not None:
                 return None
-        fresh = [d for d in fresh if d["_id"] not in self._read_sent]
+        return await self._send_from_memory(fresh)
+
+    async def _send_from_memory(self, rows: list[Document]) -> int:
+        """Send rows handed over in memory and mark them behind; returns how many went."""
+        rows = [d for d in rows if d["_id"] not in self._sent_lately]
+        # All of them in flight from the start: a read meanwhile must not send the
+        # later chunks while the first ones are on their way.
+        self._inflight.update(d["_id"] for d in rows)
         total = 0
-        for start in range(0, len(fresh), self.batch):
-            delivered, failure = await self._send(fresh[start : start + self.batch])
-            await self._mark(delivered)
-            total += len(delivered)
-            if failure is not None:
-                raise failure  # the rest are still pending: the next read finds them
+        try:
+            for start in range(0, len(rows), self.batch):
+                chunk = rows[start : start + self.batch]
+                delivered, failure = await self._send(chunk)
+                self._remember_sent(delivered)
+                self._mark_behind(delivered)
+                self._inflight.difference_update(d["_id"] for d in chunk)
+                total += len(delivered)
+                if failure is not None:
+                    raise failure  # the rest are still pending: the next read finds them
+        finally:
+            self._inflight.difference_update(d["_id"] for d in rows)
         return total
+
+    def _remember_sent(self, delivered: list[Document]) -> None:
+        self._sent_lately.update(dict.fromkeys(d["_id"] for d in delivered))
+        if len(self._sent_lately) > 2 * FRESH_LIMIT:
+            self._sent_lately = dict.fromkeys(list(self._sent_lately)[-FRESH_LIMIT:])
+
+    def _mark_behind(self, delivered: list[Document]) -> None:
+        self._marking.update((d["_id"], d) for d in delivered)
+        if self._marking and (self._marker is None or self._marker.done()):
+            self._marker = asyncio.create_task(self._mark_all())
+
+    async def _mark_all(self) -> None:
+        """Mark the rows sent from memory, a batch at a time, until none is left."""
+        while self._marking:
+            batch = list(self._marking.values())[: self.batch * 4]
+            try:
+                await self._mark(batch)
+            except (PyMongoError, OSError) as err:
+                # Still listed, so no read of ours sends them again meanwhile.
+                log.warning("outbox relay could not mark %d rows yet: %s", len(batch), err)
+                await asyncio.sleep(min(self.poll_s, 1.0))
+                continue
+            for doc in batch:
+                self._marking.pop(doc["_id"], None)
+
+    async def flush_marks(self) -> None:
+        """Wait until every row sent from memory is marked published."""
+        if self._marker is not None:
+            await self._marker
 
     async def run(self) -> None:
         """Relay until stopped; errors are logged and retried, never fatal."""
+        timed = asyncio.create_task(self._send_timed())
+        try:
+            await self._relay_until_stopped()
+        finally:
+            self._held_changed.set()
+            await timed
+        await self.flush_marks()
+
+    async def _relay_until_stopped(self) -> None:
         while not self._stopping.is_set():
             try:
                 if await self._hold_lease():
@@ -247,4 +338,5 @@ class OutboxRelay:
     def stop(self) -> None:
         """Ask the loop to finish after its current batch."""
         self._stopping.set()
+        self._held_changed.set()
         self.outbox.notify()

@@ -52,6 +52,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # across restarts by accident; set one to keep them valid across replicas.
         secret = settings.media_url_secret.get_secret_value() or secrets.token_hex(32)
         app.state.public_media = (settings.public_base_url, secret)
+        # Before the relay starts: after a crash it sends the dead process's late rows first.
+        app.state.late_sends = LateSends(runtime.db["posts"])
+        runtime.outbox.on_timed_sent = app.state.late_sends.observe
         app.state.service = SchedulerService(
             store=SchedulerStore(runtime.db),
             uow=runtime.uow,
@@ -72,8 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service: SchedulerService = app.state.service
         start_at_zero(service.connectors)
         firing = Firing(runtime.db["posts"], runtime.outbox)
-        late_sends = LateSends(runtime.db["posts"])
-        runtime.outbox.on_timed_sent = late_sends.observe
+        late_sends: LateSends = app.state.late_sends
         runtime.spawn("late-sends", late_sends.run, late_sends.stop)
         dispatcher = Dispatcher(
             load_due=service.store.due_before,
