@@ -154,7 +154,7 @@ async def test_all_or_nothing_refuses_the_file_and_names_each_bad_row(app: Harne
             "not UTF-8",
         ),
         (
-            table([wall(3), "UTC", "acc_box", "a", "", "", "", "surplus"]),
+            table([wall(3), "UTC", "acc_box", "a", "", "", "", "", "surplus"]),
             400,
             "csv-encoding",
             "more fields",

@@ -212,18 +212,26 @@ def test_scheduled_fields_from_the_networks_variant_and_the_media_kinds() -> Non
         TargetStatus.SCHEDULED,
         media_ids=["med_1", "med_2"],
         media_kinds=["image", "video"],
-        variants={"instagram": PostVariant(format="reel", first_comment="#launch")},
+        variants={
+            "instagram": PostVariant(
+                text="Launch on Instagram", format="reel", first_comment="#launch", title="T"
+            )
+        },
     )
     sky, _, insta = shaped.targets
     assert scheduled_fields(shaped, insta) == {
+        "text": "Launch on Instagram",
         "format": "reel",
         "media_kinds": ["image", "video"],
         "first_comment": "#launch",
+        "title": "T",
     }
     assert scheduled_fields(shaped, sky) == {
+        "text": "Launch",
         "format": None,
         "media_kinds": ["image", "video"],
         "first_comment": None,
+        "title": None,
     }
 
 
@@ -232,9 +240,11 @@ def test_scheduled_fields_give_no_kinds_for_a_post_stored_without_them() -> None
     assert scheduled_fields(old, old.targets[0])["media_kinds"] == []
     bare = post(TargetStatus.SCHEDULED)
     assert scheduled_fields(bare, bare.targets[0]) == {
+        "text": "Launch",
         "format": None,
         "media_kinds": [],
         "first_comment": None,
+        "title": None,
     }
 
 

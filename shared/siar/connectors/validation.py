@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from siar.connectors.base import Connector
 from siar.connectors.models import MediaItem
-from siar.connectors.rules import MediaKind, MediaLimits, PostFormat
+from siar.connectors.rules import Capability, MediaKind, MediaLimits, PostFormat
 
 HASHTAG = re.compile(r"(?<![\w&])#(\w+)", re.UNICODE)
 MENTION = re.compile(r"(?<![\w@])@([\w.]+(?:@[\w.-]+)?)", re.UNICODE)
@@ -35,6 +35,7 @@ class Draft:
     format: PostFormat = PostFormat.FEED
     title: str | None = None
     thread: tuple[str, ...] = ()
+    first_comment: str | None = None
 
 
 def _media_violations(connector: Connector, item: MediaItem, n: int) -> list[Violation]:
@@ -164,4 +165,63 @@ def validate(connector: Connector, draft: Draft) -> list[Violation]:
                 f"this one has {len(title)}",
             )
         )
+    found.extend(_variant_violations(connector, draft))
+    return found
+
+
+_ONE_ITEM = {
+    PostFormat.STORY: "one image or video",
+    PostFormat.REEL: "one video",
+    PostFormat.VIDEO: "one video",
+}
+
+
+def _format_media(connector: Connector, draft: Draft) -> Violation | None:
+    """What a format needs of the media: one item for a story, reel or video, 2+ for a carousel."""
+    fmt, media, name = draft.format, draft.media, connector.display_name
+    if fmt not in connector.rules.formats:
+        return None  # already refused as "format"
+    if fmt in _ONE_ITEM:
+        videos_only = fmt is not PostFormat.STORY
+        fits = len(media) == 1 and (not videos_only or media[0].kind is MediaKind.VIDEO)
+        if not fits:
+            kinds = ", ".join(m.kind.value for m in media) or "no media"
+            return Violation(
+                connector.network,
+                f"format.{fmt.value}",
+                f"a {name} {fmt.value} carries exactly {_ONE_ITEM[fmt]}; this one has {kinds}",
+            )
+    if fmt is PostFormat.CAROUSEL and not 2 <= len(media) <= connector.rules.max_media:
+        return Violation(
+            connector.network,
+            "format.carousel",
+            f"a {name} carousel has 2 to {connector.rules.max_media} items; "
+            f"this one has {len(media)}",
+        )
+    return None
+
+
+def _variant_violations(connector: Connector, draft: Draft) -> list[Violation]:
+    """The format's media, a title where the network has none, and the first comment."""
+    net, name, rules = connector.network, connector.display_name, connector.rules
+    found = [v for v in [_format_media(connector, draft)] if v is not None]
+    if draft.title and rules.max_title_chars is None:
+        found.append(Violation(net, "title.unsupported", f"{name} posts have no title"))
+    comment = draft.first_comment
+    if comment:
+        if not connector.capabilities & {Capability.FIRST_COMMENT, Capability.REPLY}:
+            found.append(
+                Violation(net, "first_comment.unsupported", f"{name} takes no first comment")
+            )
+        elif draft.format is PostFormat.STORY:
+            found.append(Violation(net, "first_comment.story", f"{name} stories take no comments"))
+        elif connector.measure_text(comment) > rules.max_text_chars:
+            found.append(
+                Violation(
+                    net,
+                    "first_comment.length",
+                    f"{name} allows {rules.max_text_chars} characters; "
+                    f"the first comment has {connector.measure_text(comment)}",
+                )
+            )
     return found

@@ -32,6 +32,9 @@ class PostScheduled(Event):
     media_kinds: list[str] = Field(
         default_factory=list, description="Kind of each media item (image, video), in order."
     )
+    title: str | None = Field(
+        default=None, description="The title on networks that show one (YouTube, Pinterest...)."
+    )
 
 
 class PostPublished(Event):

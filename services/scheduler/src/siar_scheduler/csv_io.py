@@ -21,7 +21,14 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from siar.connectors import MediaItem
 from siar.contracts import utcnow
-from siar_scheduler.domain import Post, PostStatus, Target, check_schedule, resolve_local_time
+from siar_scheduler.domain import (
+    Post,
+    PostStatus,
+    PostVariant,
+    Target,
+    check_schedule,
+    resolve_local_time,
+)
 from siar_scheduler.errors import (
     CsvColumns,
     CsvRowsInvalid,
@@ -31,9 +38,20 @@ from siar_scheduler.errors import (
 )
 from siar_scheduler.labels import LabelService
 from siar_scheduler.service import SchedulerService
+from siar_scheduler.variants import variants_from_json, variants_to_json
 from siar_scheduler.workflow_store import WorkflowStore
 
-COLUMNS = ("scheduled_at", "timezone", "account_ids", "text", "link", "media_ids", "labels")
+COLUMNS = (
+    "scheduled_at",
+    "timezone",
+    "account_ids",
+    "text",
+    "link",
+    "media_ids",
+    "labels",
+    "variants",
+)
+"""``variants`` (optional) is a JSON object like the API's, e.g. {"x":{"text":"Short"}}."""
 REQUIRED = frozenset({"scheduled_at", "account_ids", "text"})
 LIST_SEPARATOR = ";"
 MAX_ROWS = 5000
@@ -118,6 +136,14 @@ def _split(value: str) -> list[str]:
     return list(dict.fromkeys(p.strip() for p in value.split(LIST_SEPARATOR) if p.strip()))
 
 
+def _variants(row: dict[str, str], errors: list[str]) -> dict[str, PostVariant]:
+    try:
+        return variants_from_json(row.get("variants", ""))
+    except ValueError as err:
+        errors.append(str(err))
+        return {}
+
+
 def write_csv(posts: Iterable[Post], label_names: dict[str, str]) -> str:
     """The posts as CSV with :data:`COLUMNS`; times in UTC with their offset."""
     out = io.StringIO()
@@ -133,6 +159,7 @@ def write_csv(posts: Iterable[Post], label_names: dict[str, str]) -> str:
                 post.link or "",
                 LIST_SEPARATOR.join(post.media_ids),
                 LIST_SEPARATOR.join(label_names[i] for i in post.label_ids if i in label_names),
+                variants_to_json(post.variants),
             ]
         )
     return out.getvalue()
@@ -207,9 +234,10 @@ class _RowChecker:
         targets = await self._targets(_split(row.get("account_ids", "")), errors)
         media = await self._media(_split(row.get("media_ids", "")), errors)
         label_ids = self._labels(_split(row.get("labels", "")), errors)
+        variants = _variants(row, errors)
         if text and targets and media is not None:
             try:
-                self.posts.check_rules(text, targets, media)
+                self.posts.check_rules(text, targets, media, variants)
             except SchedulerError as err:
                 extra: dict[str, Any] = getattr(err, "problem_extra", {})
                 violations = extra.get("violations") or [{"network": "", "message": str(err)}]
@@ -223,6 +251,7 @@ class _RowChecker:
             link=link,
             media_ids=_split(row.get("media_ids", "")),
             media_kinds=[m.kind.value for m in media or []],
+            variants=variants,
             scheduled_at=at,
             status=PostStatus.DRAFT if drafts else PostStatus.SCHEDULED,
             targets=targets,

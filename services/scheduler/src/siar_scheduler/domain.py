@@ -73,9 +73,15 @@ class RetryBatch(BaseModel):
 
 
 class PostVariant(BaseModel):
-    """What differs for one network: its format (feed, story, reel, ...), first comment."""
+    """What differs on one network: own caption, format (feed, story, reel...), title, comment.
 
+    Unset fields fall back on the post (its text) or the network's default (a feed post,
+    no title, no first comment).
+    """
+
+    text: str | None = None
     format: str | None = None
+    title: str | None = None
     first_comment: str | None = None
 
 

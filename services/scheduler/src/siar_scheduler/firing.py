@@ -43,6 +43,7 @@ from siar.runtime.outbox import Outbox
 from siar.runtime.tracing import start_continued_span
 from siar_scheduler.domain import DispatchRecord, Post, PostStatus, TargetStatus
 from siar_scheduler.recurrence import next_evergreen, next_recurrence
+from siar_scheduler.scheduled_fields import scheduled_event
 
 log = logging.getLogger(__name__)
 
@@ -69,18 +70,14 @@ def event_id_for(post_id: str, account_id: str, occurrence: str) -> uuid.UUID:
 
 def events_for(post: Post, record: DispatchRecord) -> list[PostScheduled]:
     """One ``post.scheduled`` per target for the occurrence ``record`` describes."""
+    # Each target gets its network's variant (caption, format, title, first comment).
     return [
-        PostScheduled.new(
+        scheduled_event(
+            post,
+            target,
             event_id=event_id_for(post.id, target.account_id, record.occurrence),
-            workspace_id=post.workspace_id,
-            post_id=post.id,
-            account_id=target.account_id,
-            network=target.network,
             occurrence=record.occurrence,
             due_at=record.due_at,
-            text=post.text,
-            link=post.link,
-            media_ids=post.media_ids,
         )
         for target in post.targets
     ]

@@ -1,4 +1,4 @@
-"""``post.scheduled`` for one target of a post: its shape (format, media kinds, first comment).
+"""``post.scheduled`` for one target of a post: its variant (caption, format, title, comment).
 
 Pure: computed from the stored post alone, so firing a post, recovering its events after
 a crash and retrying a failed target all describe it the same way.
@@ -15,27 +15,32 @@ from siar_scheduler.domain import Post, Target
 
 
 class ScheduledFields(TypedDict):
-    """The optional ``PostScheduled`` fields, ready to pass as keyword arguments."""
+    """The per-network ``PostScheduled`` fields, ready to pass as keyword arguments."""
 
+    text: str
     format: str | None
     media_kinds: list[str]
     first_comment: str | None
+    title: str | None
 
 
 def scheduled_fields(post: Post, target: Target) -> ScheduledFields:
-    """The format, media kinds and first comment of ``post`` on ``target``'s network.
+    """The text, format, title, media kinds and first comment of ``post`` on a network.
 
-    The format and first comment come from the post's variant for that network (None
-    when it has none: the network's default, a feed post). The media kinds are those
+    The caption is the variant's own text for ``target``'s network, else the post's;
+    format, title and first comment come from the variant (None when unset: the
+    network's default, a feed post). The media kinds are those
     recorded when the media were attached, one per ``media_ids`` entry in order; a post
     stored before kinds were recorded (lengths differ) gets none rather than a wrong list.
     """
     variant = post.variants.get(target.network)
     aligned = len(post.media_kinds) == len(post.media_ids)
     return {
+        "text": (variant.text if variant else None) or post.text,
         "format": variant.format if variant else None,
         "media_kinds": list(post.media_kinds) if aligned else [],
         "first_comment": variant.first_comment if variant else None,
+        "title": variant.title if variant else None,
     }
 
 
@@ -51,7 +56,6 @@ def scheduled_event(
         network=target.network,
         occurrence=occurrence,
         due_at=due_at,
-        text=post.text,
         link=post.link,
         media_ids=post.media_ids,
         **scheduled_fields(post, target),

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from siar.connectors import Connector, MediaItem
-from siar.connectors.validation import Draft, validate
 from siar.contracts import PostFailed, PostPublished, utcnow
 from siar.runtime.tracing import trace_headers
 from siar.runtime.uow import UnitOfWork
@@ -16,6 +15,7 @@ from siar_scheduler.dispatch import Dispatcher
 from siar_scheduler.domain import (
     Post,
     PostStatus,
+    PostVariant,
     ReviewEntry,
     Target,
     check_schedule,
@@ -30,6 +30,7 @@ from siar_scheduler.errors import (
 from siar_scheduler.media_domain import UnknownMedia
 from siar_scheduler.outcomes import record_outcome
 from siar_scheduler.store import SchedulerStore
+from siar_scheduler.variants import rule_violations
 
 AccountLookup = Callable[[str, str], Awaitable[dict[str, str] | None]]
 """Asks the vault about an account the projection does not know yet."""
@@ -107,11 +108,13 @@ class SchedulerService:
         label_ids: list[str] | None = None,
         repeat: Mapping[str, Any] | None = None,
         immediate: bool = False,
+        variants: Mapping[str, PostVariant] | None = None,
     ) -> Post:
         """Create a post: scheduled when it has a time (unless ``draft``), else a draft.
 
         ``repeat`` carries a recurrence or evergreen setting (see ``timing.py``);
-        ``immediate`` ("post now") skips the minimum lead time.
+        ``immediate`` ("post now") skips the minimum lead time; ``variants`` are the
+        per-network differences, keyed by a target's network.
         """
         media_ids = list(dict.fromkeys(media_ids or []))
         label_ids = list(dict.fromkeys(label_ids or []))
@@ -121,7 +124,8 @@ class SchedulerService:
         await self.check_labels(workspace_id, label_ids)
         targets = [await self._target(workspace_id, a) for a in dict.fromkeys(account_ids)]
         media = await self.describe_media(workspace_id, media_ids) if media_ids else []
-        self._check_rules(text, targets, media)
+        variants = dict(variants or {})
+        self._check_rules(text, targets, media, variants)
         post = Post(
             id=f"pst_{uuid.uuid4().hex[:20]}",
             workspace_id=workspace_id,
@@ -129,6 +133,7 @@ class SchedulerService:
             link=link,
             media_ids=media_ids,
             media_kinds=[m.kind.value for m in media],
+            variants=variants,
             scheduled_at=scheduled_at,
             status=PostStatus.SCHEDULED if scheduled_at and not draft else PostStatus.DRAFT,
             targets=targets,
@@ -148,21 +153,24 @@ class SchedulerService:
         return await self._target(workspace_id, account_id)
 
     def check_rules(
-        self, text: str, targets: list[Target], media: list[MediaItem] | None = None
+        self,
+        text: str,
+        targets: list[Target],
+        media: list[MediaItem] | None = None,
+        variants: Mapping[str, PostVariant] | None = None,
     ) -> None:
         """Refuse a post that breaks any target network's rules (:class:`BreaksNetworkRules`)."""
-        self._check_rules(text, targets, media)
+        self._check_rules(text, targets, media, variants)
 
     def _check_rules(
-        self, text: str, targets: list[Target], media: list[MediaItem] | None = None
+        self,
+        text: str,
+        targets: list[Target],
+        media: list[MediaItem] | None = None,
+        variants: Mapping[str, PostVariant] | None = None,
     ) -> None:
         """Refuse a post that breaks any target network's rules, naming each rule."""
-        violations = [
-            {"network": v.network, "rule": v.rule, "message": v.message}
-            for network in dict.fromkeys(t.network for t in targets)
-            if (connector := self.connectors.get(network)) is not None
-            for v in validate(connector, Draft(text=text, media=tuple(media or ())))
-        ]
+        violations = rule_violations(self.connectors, text, targets, media or (), variants)
         if violations:
             raise BreaksNetworkRules(violations)
 
@@ -197,8 +205,11 @@ class SchedulerService:
         label_ids: list[str] | None = None,
         may_schedule: bool = True,
         rereview_by: str | None = None,
+        variants: Mapping[str, PostVariant] | None = None,
     ) -> Post:
-        """Change text, time or labels before dispatch; afterwards the post is locked.
+        """Change text, time, labels or variants before dispatch; afterwards it is locked.
+
+        ``variants`` replaces the whole map (``{}`` removes them all; None keeps them).
 
         A new time schedules a draft only for a caller who ``may_schedule``; with
         ``rereview_by`` set (a contributor under required approval), editing a
@@ -212,14 +223,8 @@ class SchedulerService:
             if post.locked:
                 raise PostLocked(f"post {post_id} was already dispatched ({post.status.value})")
             changes: dict[str, object] = {"updated_at": utcnow(), "version": post.version + 1}
-            if text is not None:
-                media = (
-                    await self.describe_media(workspace_id, post.media_ids)
-                    if post.media_ids
-                    else []
-                )
-                self._check_rules(text, post.targets, media)
-                changes["text"] = text
+            if text is not None or variants is not None:
+                changes.update(await self._content(post, text, variants))
             if scheduled_at is not None:
                 check_schedule(scheduled_at, now=utcnow(), min_lead=self.min_lead)
                 changes["scheduled_at"] = scheduled_at
@@ -236,6 +241,18 @@ class SchedulerService:
                 self._consider(updated)
                 return updated
         raise PostLocked(f"post {post_id} is changing too often; try again")
+
+    async def _content(
+        self, post: Post, text: str | None, variants: Mapping[str, PostVariant] | None
+    ) -> dict[str, object]:
+        """The new text and variants of ``post``, once every target network accepts them."""
+        media = (
+            await self.describe_media(post.workspace_id, post.media_ids) if post.media_ids else []
+        )
+        new_text = post.text if text is None else text
+        new_variants = post.variants if variants is None else dict(variants)
+        self._check_rules(new_text, post.targets, media, new_variants)
+        return {"text": new_text, "variants": new_variants}
 
     async def delete_post(self, *, workspace_id: str, post_id: str) -> None:
         """Cancel a post before dispatch."""

@@ -17,6 +17,7 @@ from siar_scheduler.api.queue_routes import TimingDep
 from siar_scheduler.api.schemas import PostCreate, PostList, PostPublic, PostUpdate
 from siar_scheduler.api.workflow_deps import WorkflowDep, may_schedule, require_scheduling
 from siar_scheduler.domain import Post, resolve_local_time
+from siar_scheduler.variants import stored_variants
 
 router = APIRouter(prefix="/v1/workspaces/{ws}", tags=["posts"])
 
@@ -53,6 +54,7 @@ async def create_post(
         label_ids=body.label_ids,
         repeat=when.repeat,
         immediate=when.immediate,
+        variants=stored_variants(body.variants),
     )
     return _public(post)
 
@@ -121,6 +123,7 @@ async def edit_post(
         label_ids=body.label_ids,
         may_schedule=scheduling,
         rereview_by=None if scheduling else principal.subject,
+        variants=stored_variants(body.variants),
     )
     return _public(post)
 

@@ -6,9 +6,10 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from siar_scheduler.domain import DispatchRecord, PostStatus, ReviewEntry, Target
+from siar_scheduler.domain import DispatchRecord, PostStatus, PostVariant, ReviewEntry, Target
 from siar_scheduler.recurrence import Evergreen, Recurrence
 from siar_scheduler.timing import When
+from siar_scheduler.variants import MAX_VARIANTS, Variants
 
 
 class EvergreenIn(BaseModel):
@@ -49,6 +50,12 @@ class PostCreate(BaseModel):
         examples=["FREQ=WEEKLY;BYDAY=MO,WE,FR;COUNT=12"],
     )
     evergreen: EvergreenIn | None = None
+    variants: Variants = Field(
+        default_factory=dict,
+        max_length=MAX_VARIANTS,
+        description="Per-network differences, keyed by a target account's network.",
+        examples=[{"instagram": {"format": "reel", "first_comment": "#launch #spring"}}],
+    )
 
     def when(self, scheduled_at: datetime | None) -> When:
         """The timing choice, with the wall-clock time already read in its zone."""
@@ -75,6 +82,9 @@ class PostUpdate(BaseModel):
     text: str | None = Field(default=None, min_length=1, max_length=20_000)
     scheduled_at: AwareDatetime | None = None
     label_ids: list[str] | None = Field(default=None, max_length=20)
+    variants: Variants | None = Field(
+        default=None, max_length=MAX_VARIANTS, description="Replaces the whole map; {} clears it."
+    )
 
 
 class PostPublic(BaseModel):
@@ -99,6 +109,7 @@ class PostPublic(BaseModel):
     dispatches: list[DispatchRecord] = Field(
         default_factory=list, description="The latest occurrences fired, with their lateness."
     )
+    variants: dict[str, PostVariant] = Field(default_factory=dict)
 
 
 class PostList(BaseModel):
