@@ -35,6 +35,7 @@ from siar.connectors.bluesky_rules import APP_RATE_LIMIT, CAPABILITIES, RATE_LIM
 from siar.connectors.errors import (
     AuthExpiredError,
     ConnectorError,
+    PartiallyPublishedError,
     PermanentError,
     RateLimitedError,
     RetryableError,
@@ -273,19 +274,27 @@ class BlueskyConnector(HttpConnector):
             parent = await self.create_record(
                 credential, did, POST, await self.post_record(credential, part, reply=reply)
             )
-        if post.first_comment:
-            reply = {"root": root, "parent": root}
-            await self.create_record(
-                credential,
-                did,
-                POST,
-                await self.post_record(credential, post.first_comment, reply=reply),
-            )
-        return PublishedPost(
+        published = PublishedPost(
             network_post_id=root["uri"],
             permalink=self.permalink(root["uri"]),
             published_at=parse_time(record["createdAt"]) or datetime.now(UTC),
         )
+        if post.first_comment:
+            reply = {"root": root, "parent": root}
+            try:
+                await self.create_record(
+                    credential,
+                    did,
+                    POST,
+                    await self.post_record(credential, post.first_comment, reply=reply),
+                )
+            except ConnectorError as err:
+                # The post is live: retrying the delivery must not post it again.
+                raise PartiallyPublishedError(
+                    f"Bluesky published the post but not its first comment: {err.reason}",
+                    published=published,
+                ) from err
+        return published
 
     async def find_by_marker(
         self, account: AccountRef, credential: Credential, post: OutgoingPost, since: datetime

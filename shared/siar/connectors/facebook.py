@@ -21,7 +21,12 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from siar.connectors.errors import ConnectorError, PermanentError, RetryableError
+from siar.connectors.errors import (
+    ConnectorError,
+    PartiallyPublishedError,
+    PermanentError,
+    RetryableError,
+)
 from siar.connectors.facebook_identity import PAGE_FIELDS, page_identity
 from siar.connectors.facebook_media import upload_photo, upload_video
 from siar.connectors.facebook_rules import (
@@ -167,7 +172,7 @@ class FacebookPagesConnector(GraphConnector):
             post_id = await self._feed_post(page_id, credential, post, images)
         published = await self._receipt(post_id, credential)
         if post.first_comment:
-            await self._first_comment(post_id, credential, post.first_comment)
+            await self._first_comment(published, credential, post.first_comment)
         return published
 
     async def _feed_post(
@@ -197,11 +202,18 @@ class FacebookPagesConnector(GraphConnector):
             receipt = receipt.model_copy(update={"permalink": WEB + receipt.permalink})
         return receipt
 
-    async def _first_comment(self, post_id: str, credential: Credential, text: str) -> None:
+    async def _first_comment(
+        self, published: PublishedPost, credential: Credential, text: str
+    ) -> None:
+        post_id = published.network_post_id
         try:
             await self.graph("POST", f"/{post_id}/comments", credential, data={"message": text})
         except ConnectorError as err:
-            log.warning("facebook post %s: first comment not posted: %s", post_id, err.reason)
+            # The post is live: never a reason to post it again.
+            raise PartiallyPublishedError(
+                f"Facebook published the post but not its first comment: {err.reason}",
+                published=published,
+            ) from err
 
     async def find_by_marker(
         self, account: AccountRef, credential: Credential, post: OutgoingPost, since: datetime

@@ -22,6 +22,7 @@ import httpx
 
 from siar.connectors.errors import (
     ConnectorError,
+    PartiallyPublishedError,
     PermanentError,
     RateLimitedError,
     RetryableError,
@@ -178,9 +179,11 @@ class InstagramConnector(GraphConnector):
                     data={"message": post.first_comment},
                 )
             except ConnectorError as err:
-                log.warning(
-                    "instagram media %s: first comment not posted: %s", media_id, err.reason
-                )
+                # The media is live: never a reason to publish it again.
+                raise PartiallyPublishedError(
+                    f"Instagram published the post but not its first comment: {err.reason}",
+                    published=published,
+                ) from err
         return published
 
     async def find_by_marker(

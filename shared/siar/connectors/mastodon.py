@@ -23,6 +23,7 @@ from siar.connectors import mastodon_inbox, mastodon_media, public_search
 from siar.connectors.errors import (
     AuthExpiredError,
     ConnectorError,
+    PartiallyPublishedError,
     PermanentError,
     RateLimitedError,
     RetryableError,
@@ -266,18 +267,26 @@ class MastodonConnector(HttpConnector):
         for i, part in enumerate(post.thread, start=1):
             reply = {"status": part, "in_reply_to_id": parent["id"], "visibility": "public"}
             parent = await self.post_status(base, credential, reply, f"{post.marker}:{i}")
+        published = PublishedPost(
+            network_post_id=status["id"],
+            permalink=status.get("url") if isinstance(status.get("url"), str) else None,
+            published_at=parse_time(status.get("created_at")),
+        )
         if post.first_comment:
             comment = {
                 "status": post.first_comment,
                 "in_reply_to_id": status["id"],
                 "visibility": "public",
             }
-            await self.post_status(base, credential, comment, f"{post.marker}:comment")
-        return PublishedPost(
-            network_post_id=status["id"],
-            permalink=status.get("url") if isinstance(status.get("url"), str) else None,
-            published_at=parse_time(status.get("created_at")),
-        )
+            try:
+                await self.post_status(base, credential, comment, f"{post.marker}:comment")
+            except ConnectorError as err:
+                # The status is live: retrying the delivery must not post it again.
+                raise PartiallyPublishedError(
+                    f"Mastodon published the post but not its first comment: {err.reason}",
+                    published=published,
+                ) from err
+        return published
 
     async def find_by_marker(
         self, account: AccountRef, credential: Credential, post: OutgoingPost, since: datetime

@@ -23,6 +23,7 @@ import httpx
 
 from siar.connectors.errors import (
     ConnectorError,
+    PartiallyPublishedError,
     PermanentError,
     RateLimitedError,
     RetryableError,
@@ -255,8 +256,11 @@ class ThreadsConnector(GraphConnector):
                     self, user_id, credential, last if chained else root_id, text
                 )
             except ConnectorError as err:
-                log.warning("threads post %s: reply not published: %s", root_id, err.reason)
-                break
+                what = "thread part" if chained else "first comment"
+                raise PartiallyPublishedError(
+                    f"Threads published the post but not a {what} (nor what follows): {err.reason}",
+                    published=published,
+                ) from err
             last = reply_id if chained else last
         return published
 

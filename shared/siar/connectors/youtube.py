@@ -21,7 +21,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 
 from siar.connectors import youtube_comments, youtube_media
-from siar.connectors.errors import ConnectorError, PermanentError, RateLimitedError
+from siar.connectors.errors import (
+    ConnectorError,
+    PartiallyPublishedError,
+    PermanentError,
+    RateLimitedError,
+)
 from siar.connectors.http import HttpConnector, retry_after_s
 from siar.connectors.models import (
     AccountRef,
@@ -204,19 +209,23 @@ class YouTubeConnector(HttpConnector):
         resource = youtube_media.video_resource(post, credential.extra)
         video = await youtube_media.upload_video(self, credential, resource, videos[0])
         video_id = video["id"]
-        if post.first_comment:
-            await self._first_comment(credential, video_id, post.first_comment)
         snippet = video.get("snippet") if isinstance(video.get("snippet"), dict) else {}
         published = snippet.get("publishedAt") if isinstance(snippet, dict) else None
         path = f"shorts/{video_id}" if post.format is PostFormat.REEL else f"watch?v={video_id}"
-        return PublishedPost(
+        receipt = PublishedPost(
             network_post_id=video_id,
             permalink=f"https://www.youtube.com/{path}",
             published_at=_when(published) or datetime.now(UTC),
         )
+        if post.first_comment:
+            await self._first_comment(credential, receipt, post.first_comment)
+        return receipt
 
-    async def _first_comment(self, credential: Credential, video_id: str, text: str) -> None:
+    async def _first_comment(
+        self, credential: Credential, receipt: PublishedPost, text: str
+    ) -> None:
         # The video exists now: a failed comment must not make the caller upload again.
+        video_id = receipt.network_post_id
         try:
             await self.call(
                 "POST",
@@ -231,7 +240,10 @@ class YouTubeConnector(HttpConnector):
                 },
             )
         except ConnectorError as err:
-            log.warning("first comment on YouTube video %s failed: %s", video_id, err.reason)
+            raise PartiallyPublishedError(
+                f"YouTube published the video but not its first comment: {err.reason}",
+                published=receipt,
+            ) from err
 
     async def find_by_marker(
         self, account: AccountRef, credential: Credential, post: OutgoingPost, since: datetime

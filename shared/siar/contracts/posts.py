@@ -52,6 +52,10 @@ class PostPublished(Event):
     published_at: AwareDatetime
     due_at: AwareDatetime | None = None
     attempts: int = Field(default=1, ge=1)
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What failed once the post was live (e.g. its first comment), in words.",
+    )
 
 
 class PostFailed(Event):

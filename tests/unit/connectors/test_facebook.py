@@ -11,7 +11,7 @@ import httpx
 import pytest
 import respx
 
-from siar.connectors import PermanentError, PostFormat, facebook_media
+from siar.connectors import PartiallyPublishedError, PermanentError, PostFormat, facebook_media
 from siar.connectors.facebook import FacebookPagesConnector
 from tests.unit.connectors.facebook_fakes import (
     ACCOUNT,
@@ -183,8 +183,10 @@ async def test_first_comment_follows_and_its_failure_keeps_the_post(
     )
     await fb.publish(ACCOUNT, CREDENTIAL, post(first_comment="Order at siar.test"))
     assert form(comments.calls.last.request) == {"message": "Order at siar.test"}
-    published = await fb.publish(ACCOUNT, CREDENTIAL, post(first_comment="again"))
-    assert published.network_post_id == POST_ID
+    # The post is live: the failure carries its receipt, so it is never posted again.
+    with pytest.raises(PartiallyPublishedError, match="not its first comment") as caught:
+        await fb.publish(ACCOUNT, CREDENTIAL, post(first_comment="again"))
+    assert caught.value.published.network_post_id == POST_ID
 
 
 async def test_unreadable_permalink_does_not_fail_a_published_post(

@@ -10,7 +10,13 @@ import httpx
 import pytest
 import respx
 
-from siar.connectors import PermanentError, PostFormat, RateLimitedError, RetryableError
+from siar.connectors import (
+    PartiallyPublishedError,
+    PermanentError,
+    PostFormat,
+    RateLimitedError,
+    RetryableError,
+)
 from siar.connectors.instagram import InstagramConnector
 from tests.unit.connectors.instagram_fakes import (
     ACCOUNT,
@@ -166,8 +172,9 @@ async def test_failed_first_comment_keeps_the_post(
     api.post(f"{GRAPH}/{MEDIA_ID}/comments").respond(
         400, json=graph_error(100, "Comments are turned off")
     )
-    published = await ig.publish(ACCOUNT, CREDENTIAL, post(first_comment="hi"))
-    assert published.network_post_id == MEDIA_ID
+    with pytest.raises(PartiallyPublishedError, match="Comments are turned off") as caught:
+        await ig.publish(ACCOUNT, CREDENTIAL, post(first_comment="hi"))
+    assert caught.value.published.network_post_id == MEDIA_ID
 
 
 async def test_exhausted_quota_is_rate_limited_before_any_container(

@@ -10,7 +10,13 @@ import httpx
 import pytest
 import respx
 
-from siar.connectors import PermanentError, PostFormat, RateLimitedError, RetryableError
+from siar.connectors import (
+    PartiallyPublishedError,
+    PermanentError,
+    PostFormat,
+    RateLimitedError,
+    RetryableError,
+)
 from siar.connectors.threads import ThreadsConnector
 from tests.unit.connectors.meta_fakes import CDN, FakeHost, form, graph_error
 from tests.unit.connectors.threads_fakes import (
@@ -137,8 +143,9 @@ async def test_failed_reply_keeps_the_published_post(
     )
     api.post(f"{API}/{USER}/threads_publish").respond(200, json={"id": ROOT})
     api.get(f"{API}/{ROOT}").respond(200, json={"id": ROOT})
-    published = await threads.publish(ACCOUNT, CREDENTIAL, post(first_comment="later"))
-    assert published.network_post_id == ROOT
+    with pytest.raises(PartiallyPublishedError, match="Reply quota exceeded") as caught:
+        await threads.publish(ACCOUNT, CREDENTIAL, post(first_comment="later"))
+    assert caught.value.published.network_post_id == ROOT
 
 
 async def test_exhausted_quota_is_rate_limited(

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from siar.connectors import (
     Credential,
+    PartiallyPublishedError,
     PermanentError,
     PostFormat,
     RetryableError,
@@ -183,7 +184,7 @@ def test_range_header_gives_the_next_byte() -> None:
     assert next_offset(None) == 0
 
 
-async def test_short_gets_a_shorts_permalink_and_first_comment_failure_is_only_logged(
+async def test_short_gets_a_shorts_permalink_and_first_comment_failure_keeps_the_video(
     api: respx.MockRouter, youtube: YouTubeConnector
 ) -> None:
     session_route(api)
@@ -192,8 +193,9 @@ async def test_short_gets_a_shorts_permalink_and_first_comment_failure_is_only_l
         403, json=google_error(403, "commentsDisabled", "Comments are disabled")
     )
     short = post(media=[video(1000)], format=PostFormat.REEL, first_comment="hi")
-    published = await youtube.publish(ACCOUNT, CREDENTIAL, short)
-    assert published.permalink == "https://www.youtube.com/shorts/dQw4w9WgXcQ"
+    with pytest.raises(PartiallyPublishedError, match="Comments are disabled") as caught:
+        await youtube.publish(ACCOUNT, CREDENTIAL, short)
+    assert caught.value.published.permalink == "https://www.youtube.com/shorts/dQw4w9WgXcQ"
 
 
 async def test_text_is_adapted_and_checked_before_any_call(

@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -29,6 +30,17 @@ class Attempt(BaseModel):
     reason: str | None = None
 
 
+class FirstComment(BaseModel):
+    """What became of a delivery's first comment (never a reason to fail the post)."""
+
+    status: Literal["posted", "failed", "skipped"]
+    via: Literal["publish", "reply"] = Field(
+        description="Posted by the connector with the post, or by the publisher as a reply."
+    )
+    network_id: str | None = None
+    reason: str | None = None
+
+
 class Delivery(BaseModel):
     """One post on one account for one occurrence; written before the network call."""
 
@@ -46,6 +58,10 @@ class Delivery(BaseModel):
     updated_at: datetime
     due_at: datetime | None = None
     error: str | None = None
+    first_comment: FirstComment | None = None
+    warnings: list[str] = Field(
+        default_factory=list, description="What failed after the post went live."
+    )
     owner: str | None = Field(default=None, description="Process holding the pending claim.")
     lease_until: float = Field(default=0.0, description="Epoch seconds the claim is held to.")
 

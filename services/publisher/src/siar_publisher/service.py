@@ -20,7 +20,6 @@ from siar.connectors import (
     Connector,
     ConnectorError,
     Credential,
-    MediaItem,
     OutcomeUnknownError,
     OutgoingPost,
     PartiallyPublishedError,
@@ -43,6 +42,14 @@ from siar_publisher.domain import (
 )
 from siar_publisher.errors import OutcomeUnresolved
 from siar_publisher.ratelimit import RateLimiter
+from siar_publisher.variant import (
+    NONE,
+    CommentOutcome,
+    after_publish,
+    found_again,
+    outgoing,
+    partly,
+)
 
 if TYPE_CHECKING:
     from siar_publisher.engagement import EngagementService
@@ -152,21 +159,30 @@ class PublisherService:
                 delivery, event, PermanentError("the account is no longer connected in the vault")
             )
         account, credential = leased
+        try:
+            post = outgoing(event, delivery.id, connector)
+        except PermanentError as err:
+            return await self._fail(delivery, event, err)
         if seen_before:
             # A previous attempt's outcome is unknown: ask the network before posting.
-            found = await connector.find_by_marker(
-                account, credential, self._outgoing(delivery, event), delivery.created_at
-            )
+            found = await connector.find_by_marker(account, credential, post, delivery.created_at)
             if found is not None:
                 PUBLISH_OUTCOMES.labels(event.network, "reconciled").inc()
-                return await self._succeed(delivery, event, found)
+                return await self._succeed(delivery, event, found, found_again(event, connector))
         try:
             media = [await self.media.fetch(event.workspace_id, m) for m in event.media_ids]
         except MediaMissing as err:
             return await self._fail(
                 delivery, event, PermanentError(f"media {err} was deleted from the library")
             )
-        return await self._attempt(delivery, event, connector, account, credential, media)
+        post = post.model_copy(update={"media": media})
+        return await self._attempt(delivery, event, connector, account, credential, post)
+
+    async def _pace(self, event: PostScheduled, connector: Connector) -> None:
+        if self.limiter is not None:
+            await self.limiter.acquire(
+                event.network, event.account_id, connector.rate_limit, connector.app_rate_limit
+            )
 
     async def _attempt(
         self,
@@ -175,9 +191,8 @@ class PublisherService:
         connector: Connector,
         account: AccountRef,
         credential: Credential,
-        media: list[MediaItem],
+        post: OutgoingPost,
     ) -> Delivery:
-        post = self._outgoing(delivery, event).model_copy(update={"media": media})
         refreshed = False
         attempt = len(delivery.attempts)
         while True:
@@ -185,13 +200,7 @@ class PublisherService:
             started = utcnow()
             clock = time.perf_counter()
             try:
-                if self.limiter is not None:
-                    await self.limiter.acquire(
-                        event.network,
-                        event.account_id,
-                        connector.rate_limit,
-                        connector.app_rate_limit,
-                    )
+                await self._pace(event, connector)
                 published = await connector.publish(account, credential, post)
             except ConnectorError as err:
                 PUBLISH_LATENCY.labels(event.network).observe(time.perf_counter() - clock)
@@ -214,12 +223,14 @@ class PublisherService:
                         continue
                 if isinstance(err, PartiallyPublishedError):
                     # The post is live: a delivery, with the failed part noted, never a repost.
-                    return await self._succeed(delivery, event, err.published)
+                    noted = partly(event, connector, err)
+                    return await self._succeed(delivery, event, err.published, noted)
                 if isinstance(err, OutcomeUnknownError):
                     found = await self._reconcile(connector, account, credential, post, delivery)
                     if found is not None:
                         PUBLISH_OUTCOMES.labels(event.network, "reconciled").inc()
-                        return await self._succeed(delivery, event, found)
+                        noted = found_again(event, connector)
+                        return await self._succeed(delivery, event, found, noted)
                 if not err.retryable or attempt >= self.retry.max_attempts:
                     return await self._fail(delivery, event, err)
                 await asyncio.sleep(
@@ -236,7 +247,15 @@ class PublisherService:
             delivery.attempts.append(
                 Attempt(started_at=started, finished_at=utcnow(), outcome="published")
             )
-            return await self._succeed(delivery, event, published)
+            comment = await after_publish(
+                connector,
+                account,
+                credential,
+                event,
+                published,
+                lambda: self._pace(event, connector),
+            )
+            return await self._succeed(delivery, event, published, comment)
 
     @staticmethod
     async def _reconcile(
@@ -255,23 +274,21 @@ class PublisherService:
                 f"could not check whether delivery {delivery.id} landed: {err.reason}"
             ) from err
 
-    @staticmethod
-    def _outgoing(delivery: Delivery, event: PostScheduled) -> OutgoingPost:
-        return OutgoingPost(
-            text=event.text,
-            marker=delivery.id,
-            link=event.link,
-            first_comment=event.first_comment,
-        )
-
     async def _succeed(
-        self, delivery: Delivery, event: PostScheduled, published: PublishedPost
+        self,
+        delivery: Delivery,
+        event: PostScheduled,
+        published: PublishedPost,
+        comment: CommentOutcome = NONE,
     ) -> Delivery:
+        first_comment, warnings = comment
         done = delivery.model_copy(
             update={
                 "status": DeliveryStatus.PUBLISHED,
                 "network_post_id": published.network_post_id,
                 "permalink": published.permalink,
+                "first_comment": first_comment,
+                "warnings": warnings,
                 "updated_at": utcnow(),
             }
         )
@@ -286,6 +303,7 @@ class PublisherService:
             published_at=published.published_at,
             due_at=event.due_at,
             attempts=max(1, len(done.attempts)),
+            warnings=warnings,
         )
         await self._finish(done, outcome)
         PUBLISH_OUTCOMES.labels(event.network, "published").inc()
