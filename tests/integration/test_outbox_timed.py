@@ -18,12 +18,15 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord
+from opentelemetry.sdk.trace import TracerProvider
 from pymongo.asynchronous.database import AsyncDatabase
 
 from siar.contracts import PostScheduled, utcnow
+from siar.devstack import Infra
 from siar.runtime.mongo import Document, ensure_indexes
 from siar.runtime.outbox import OUTBOX, OUTBOX_INDEXES, Outbox
 from siar.runtime.outbox_relay import OutboxRelay
+from siar.runtime.timed_send import TimedProducer
 
 from .conftest import KafkaTools, unique
 
@@ -57,9 +60,12 @@ def kafka_publish(producer: AIOKafkaProducer) -> Any:
 
 @contextlib.asynccontextmanager
 async def relaying(
-    outbox: Outbox, db: AsyncDatabase[Document], producer: AIOKafkaProducer
+    outbox: Outbox,
+    db: AsyncDatabase[Document],
+    producer: AIOKafkaProducer,
+    timed: TimedProducer | None = None,
 ) -> AsyncIterator[OutboxRelay]:
-    relay = OutboxRelay(outbox, db, kafka_publish(producer), poll_s=0.2, lease_s=3.0)
+    relay = OutboxRelay(outbox, db, kafka_publish(producer), poll_s=0.2, lease_s=3.0, timed=timed)
     task = asyncio.create_task(relay.run())
     try:
         yield relay
@@ -73,12 +79,27 @@ async def records_of(kafka: KafkaTools, workspace_id: str) -> list[ConsumerRecor
     return [r for r in records if json.loads(r.value)["workspace_id"] == workspace_id]
 
 
+def timed_producer(infra: Infra) -> TimedProducer:
+    """The producer services give their relay for timed rows (spans recorded here)."""
+    return TimedProducer(
+        infra.kafka_bootstrap,
+        idempotent=infra.idempotent_producer,
+        client_id="test-timed",
+        tracer_provider=TracerProvider(),
+    )
+
+
 def ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+@pytest.mark.parametrize("through", ["broker publish", "timed producer"])
 async def test_timed_row_waits_for_its_time_without_holding_back_later_rows(
-    db: AsyncDatabase[Document], producer: AIOKafkaProducer, kafka: KafkaTools
+    db: AsyncDatabase[Document],
+    producer: AIOKafkaProducer,
+    kafka: KafkaTools,
+    infra: Infra,
+    through: str,
 ) -> None:
     await ensure_indexes(db, OUTBOX_INDEXES)
     await kafka.create_topics(PostScheduled.topic)
@@ -86,7 +107,8 @@ async def test_timed_row_waits_for_its_time_without_holding_back_later_rows(
     outbox = Outbox(db)
     lateness: list[float] = []
     outbox.on_timed_sent = lambda _topic, _payload, late: lateness.append(late)
-    async with relaying(outbox, db, producer):
+    timed_via = timed_producer(infra) if through == "timed producer" else None
+    async with relaying(outbox, db, producer, timed_via):
         due = utcnow() + LEAD
         timed = scheduled(ws, due)
         assert await outbox.add_once([timed], not_before=[due]) == 1
@@ -99,6 +121,11 @@ async def test_timed_row_waits_for_its_time_without_holding_back_later_rows(
     assert len(records) == 2
     assert by_id[str(timed.event_id)].timestamp >= ms(due)
     assert by_id[str(now.event_id)].timestamp < ms(due)
+    if timed_via is not None:
+        # The timed producer's record says what it is and carries its "create" span on.
+        headers = dict(by_id[str(timed.event_id)].headers)
+        assert headers["content-type"] == b"application/json"
+        assert "traceparent" in headers
     assert len(lateness) == 1
     assert lateness[0] >= 0.0
     row = await db[OUTBOX].find_one({"_id": str(timed.event_id)})
@@ -126,14 +153,17 @@ async def test_a_restarted_process_sends_the_timed_rows_a_dead_one_wrote(
 
 
 async def test_two_relays_send_each_timed_row_once_at_its_time(
-    db: AsyncDatabase[Document], producer: AIOKafkaProducer, kafka: KafkaTools
+    db: AsyncDatabase[Document], producer: AIOKafkaProducer, kafka: KafkaTools, infra: Infra
 ) -> None:
     await ensure_indexes(db, OUTBOX_INDEXES)
     await kafka.create_topics(PostScheduled.topic)
     ws = unique("ws")
     first, second = Outbox(db), Outbox(db)
     due = utcnow() + LEAD
-    async with relaying(first, db, producer), relaying(second, db, producer):
+    async with (
+        relaying(first, db, producer, timed_producer(infra)),
+        relaying(second, db, producer, timed_producer(infra)),
+    ):
         mine = [scheduled(ws, due) for _ in range(50)]
         theirs = [scheduled(ws, due) for _ in range(50)]
         await asyncio.gather(

@@ -38,6 +38,7 @@ from siar.runtime.outbox_relay import OutboxRelay
 from siar.runtime.problems import ErrorMap, install_domain_errors, install_problem_handlers
 from siar.runtime.settings import ServiceSettings, SettingError, refusal
 from siar.runtime.telemetry import create_tracer_provider
+from siar.runtime.timed_send import TimedProducer
 from siar.runtime.uow import PROCESSED_INDEXES, UnitOfWork
 from siar.runtime.vault_client import VaultClient
 
@@ -176,6 +177,12 @@ def create_service_app(
             kafka_publisher(lambda: broker),
             poll_s=settings.outbox_poll_s,
             service=name,
+            timed=TimedProducer(
+                settings.platform.kafka_bootstrap,
+                idempotent=settings.platform.kafka_idempotent_producer,
+                client_id=f"siar-{name}",
+                tracer_provider=provider,
+            ),
         )
         relay_task: asyncio.Task[None] | None = None
         try:

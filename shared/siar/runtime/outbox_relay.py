@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable
 from typing import Any
 
+from aiokafka.errors import KafkaError
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from pymongo import ASCENDING
@@ -26,6 +27,7 @@ from siar.contracts import utcnow
 from siar.runtime.leases import Leases, process_holder
 from siar.runtime.mongo import Document
 from siar.runtime.outbox import FRESH_LIMIT, LEASES, OUTBOX_RELAYED, Outbox, Publish
+from siar.runtime.timed_send import PREPARED, TimedProducer
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +54,11 @@ class OutboxRelay:
         batch: int = 500,
         lease_s: float = 10.0,
         service: str = "",
+        timed: TimedProducer | None = None,
     ) -> None:
         self.outbox = outbox
         self.service = service
+        self.timed = timed
         self.leases = Leases(db[LEASES], lease_s=lease_s, holder=process_holder())
         self.publish = publish
         self.poll_s = poll_s
@@ -202,6 +206,8 @@ class OutboxRelay:
             if doc["seq"] <= now_ns:
                 ready.append(doc)
             elif len(self._held) < FRESH_LIMIT:  # beyond, the collection read finds it
+                if self.timed is not None:
+                    self.timed.prepare(doc, int(doc["seq"]))
                 heapq.heappush(self._held, (doc["seq"], doc["_id"], doc))
                 self._held_ids.add(doc["_id"])
                 self._held_changed.set()
@@ -222,23 +228,26 @@ class OutboxRelay:
     async def _send_timed(self) -> None:
         """Send held rows at their time, beside the main loop: a read never delays them."""
         while not self._stopping.is_set():
-            wait = self.poll_s
-            if self._held:
-                wait = max(0.0, (self._held[0][0] - time.time_ns()) / 1e9)
-            if wait > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._held_changed.wait(), wait)
-                self._held_changed.clear()
-            due = self._due_held()
-            if not due:
-                continue
+            due: list[Document] = []
             try:
-                if await self._hold_lease():
+                if self._held and self.timed is not None:
+                    await self.timed.start()  # connected before the first due instant
+                wait = self.poll_s
+                if self._held:
+                    wait = max(0.0, (self._held[0][0] - time.time_ns()) / 1e9)
+                if wait > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._held_changed.wait(), wait)
+                    self._held_changed.clear()
+                due = self._due_held()
+                if due and await self._hold_lease():
                     await self._send_from_memory(due)
-            except (TimeoutError, PyMongoError, OSError) as err:
+            except (TimeoutError, PyMongoError, OSError, KafkaError) as err:
                 log.warning("outbox relay: timed rows left to the next read: %s", err)
+                await asyncio.sleep(min(self.poll_s, 1.0))
             except Exception:
                 log.exception("outbox relay: timed rows left to the next read")
+                await asyncio.sleep(min(self.poll_s, 1.0))
             finally:
                 self._inflight.difference_update(d["_id"] for d in due)
 
@@ -267,20 +276,30 @@ class OutboxRelay:
         # All of them in flight from the start: a read meanwhile must not send the
         # later chunks while the first ones are on their way.
         self._inflight.update(d["_id"] for d in rows)
+        prepared = [d for d in rows if PREPARED in d] if self.timed is not None else []
+        rest = [d for d in rows if PREPARED not in d] if prepared else rows
         total = 0
         try:
-            for start in range(0, len(rows), self.batch):
-                chunk = rows[start : start + self.batch]
+            if prepared and self.timed is not None:
+                # All at once: the producer batches them, and nothing waits per chunk.
+                delivered, failure, handed = await self.timed.send(prepared)
+                total += self._sent_from_memory(delivered, failure)
+                self._observe_timed(delivered, handed)
+            for start in range(0, len(rest), self.batch):
+                chunk = rest[start : start + self.batch]
                 delivered, failure = await self._send(chunk)
-                self._remember_sent(delivered)
-                self._mark_behind(delivered)
-                self._inflight.difference_update(d["_id"] for d in chunk)
-                total += len(delivered)
-                if failure is not None:
-                    raise failure  # the rest are still pending: the next read finds them
+                total += self._sent_from_memory(delivered, failure)
         finally:
             self._inflight.difference_update(d["_id"] for d in rows)
         return total
+
+    def _sent_from_memory(self, delivered: list[Document], failure: BaseException | None) -> int:
+        self._remember_sent(delivered)
+        self._mark_behind(delivered)
+        self._inflight.difference_update(d["_id"] for d in delivered)
+        if failure is not None:
+            raise failure  # the rest are still pending: the next read finds them
+        return len(delivered)
 
     def _remember_sent(self, delivered: list[Document]) -> None:
         self._sent_lately.update(dict.fromkeys(d["_id"] for d in delivered))
@@ -320,6 +339,8 @@ class OutboxRelay:
             self._held_changed.set()
             await timed
         await self.flush_marks()
+        if self.timed is not None:
+            await self.timed.stop()
 
     async def _relay_until_stopped(self) -> None:
         while not self._stopping.is_set():
