@@ -15,6 +15,7 @@ from siar.connectors.rules import MediaKind
 from siar.connectors.sandbox import SandboxConnector
 from siar.connectors.x import XConnector
 from siar.connectors.youtube import YouTubeConnector
+from siar_scheduler.api.network_routes import all_rules
 from siar_scheduler.domain import DispatchRecord, Post, PostStatus, PostVariant, Target
 from siar_scheduler.firing import events_for
 from siar_scheduler.variants import (
@@ -189,3 +190,18 @@ def test_csv_cells_round_trip_and_bad_ones_say_why() -> None:
         variants_from_json('{"x":{"colour":"red"}}')
     with pytest.raises(ValueError, match="variants"):
         variants_from_json("not json")
+
+
+def test_the_rules_shown_say_where_a_first_comment_can_go() -> None:
+    shown = {r.network: r.first_comment for r in all_rules()}
+    assert all(shown[n] for n in ("sandbox", "youtube", "instagram"))
+    assert not shown["pinterest"]
+    assert not shown["tiktok"]
+    for network, allowed in shown.items():
+        if network not in CONNECTORS:
+            continue
+        comment = PostVariant(first_comment="hi")
+        refused = "first_comment.unsupported" in {
+            rule for _, rule in rules("hi", (network,), (JPEG,), **{network: comment})
+        }
+        assert refused is not allowed, network

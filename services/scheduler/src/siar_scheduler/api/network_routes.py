@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from siar.connectors.base import Connector
 from siar.connectors.registry import NETWORK_CONNECTORS
-from siar.connectors.rules import MediaLimits
+from siar.connectors.rules import Capability, MediaLimits
 from siar.connectors.sandbox import SandboxConnector
 from siar.connectors.x import XConnector
 from siar.connectors.x_text import TRANSFORMED_URL_LENGTH
@@ -57,6 +57,9 @@ class NetworkRules(BaseModel):
     video: MediaRules | None
     max_title_chars: int | None
     max_thread_parts: int | None
+    first_comment: bool = Field(
+        description="Whether a post may carry a first comment (the network takes comments)."
+    )
 
 
 class NetworkList(BaseModel):
@@ -102,6 +105,7 @@ def rules_of(cls: type[Connector]) -> NetworkRules:
         video=_media(rules.video),
         max_title_chars=rules.max_title_chars,
         max_thread_parts=rules.max_thread_parts,
+        first_comment=bool(cls.capabilities & {Capability.FIRST_COMMENT, Capability.REPLY}),
     )
 
 
