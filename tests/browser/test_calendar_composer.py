@@ -12,7 +12,9 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import FilePayload, Page, expect
+from pymongo import MongoClient
 
+from siar.connectors.sandbox import SANDBOX_DATABASE
 from siar.connectors.x_text import weighted_length
 from tests.browser.conftest import Console, shot
 from tests.browser.posting import (
@@ -134,13 +136,19 @@ def test_own_text_per_network_and_an_uploaded_image_posted_now(
     ws = workspace_of(page)
     page.get_by_role("link", name="Compose").click()
     page.get_by_role("checkbox", name=re.compile(r"· sandbox")).check()
-    page.get_by_label("Text", exact=True).fill("Main wording for every network")
-    # The sandbox gets its own wording: its counter and preview follow that text.
+    main = "Main wording for every network"
+    page.get_by_label("Text", exact=True).fill(main)
+    # The sandbox gets its own wording and a first comment (one post, a variant for it):
+    # its counter and preview follow that text.
     page.get_by_label("Own text for Sandbox").check()
     own = "Sandbox-only wording with a photo"
     page.get_by_role("textbox", name="Text for Sandbox").fill(own)
+    page.get_by_role("textbox", name="First comment on Sandbox").fill("Menu at kopi.test")
     expect(page.locator('[data-counter="sandbox"]')).to_contain_text(f"{len(own)} / 5,000")
     expect(page.get_by_role("article", name="Preview on Sandbox")).to_contain_text(own)
+    expect(page.get_by_role("article", name="Preview on Sandbox")).to_contain_text(
+        "First comment: Menu at kopi.test"
+    )
     # Upload to the media library: the item is ticked and shown in the preview.
     page.get_by_label("Upload a file").set_input_files(
         files=[FilePayload(name="kopi.png", mimeType="image/png", buffer=png())]
@@ -154,13 +162,24 @@ def test_own_text_per_network_and_an_uploaded_image_posted_now(
     shot(page, "composer-variant-media")
     page.get_by_role("button", name="Post now").click()
     expect(page).to_have_url(re.compile(r"/calendar"))
-    chip = page.locator(".post-chip", has_text=own)
+    chip = page.locator(".post-chip", has_text=main)
     expect(chip).to_contain_text("Published", timeout=120_000)
     post_id = chip.get_attribute("data-post-id")
     assert post_id
     post = get_post(console, person, ws, post_id)
-    assert post["text"] == own
+    assert post["text"] == main
+    assert post["variants"]["sandbox"]["text"] == own
+    assert post["variants"]["sandbox"]["first_comment"] == "Menu at kopi.test"
     assert len(post["media_ids"]) == 1
+    # On the network: the variant's caption, and the first comment as a reply to it.
+    network_post_id = post["targets"][0]["network_post_id"]
+    with MongoClient(console.stack.infra.mongodb_url) as network:
+        sandbox = network[SANDBOX_DATABASE]
+        on_network = sandbox.posts.find_one({"_id": network_post_id})
+        replies = list(sandbox.replies.find({"in_reply_to": network_post_id}))
+    assert on_network is not None
+    assert on_network["text"] == own
+    assert [r["text"] for r in replies] == ["Menu at kopi.test"]
 
 
 def test_composer_counts_x_like_the_scheduler(signed_in: Page) -> None:

@@ -1,5 +1,6 @@
-// Composer: write a post once, give networks their own wording where needed, watch each
-// network's count and rules as you type, pick or upload media, see a preview per network,
+// Composer: write a post once, give networks their own version where needed (text, format,
+// title, first comment: one post with per-network variants), watch each network's count
+// and rules as you type, pick or upload media, see a preview per network,
 // then schedule it, add it to the queue, post it now, keep it as a draft or submit it for
 // approval. `?post=<id>` edits a post that has not gone out. A refused submit shows each
 // problem beside its field and keeps everything typed (the draft lives in sessionStorage).
@@ -7,7 +8,7 @@
 import { h, mount } from "../dom.js";
 import { field, formError, keepDraft, onSubmit, problemText } from "../forms.js";
 import { fromLocalInput, isoDay, toLocalInput } from "./calendar-dates.js";
-import { accountPicker, customNetworks, picked, previews, refreshChecks, textFor, variantBlock } from "./composer-parts.js";
+import { accountPicker, customNetworks, fillVariants, picked, previews, refreshChecks, variantBlock, variantsFor } from "./composer-parts.js";
 import { mediaPicker } from "./composer-media.js";
 import { fieldForRule } from "./composer-rules.js";
 import { COMPOSER_STRINGS } from "./composer-strings.js";
@@ -20,24 +21,16 @@ function refused(fields, ctx) {
   return { status: 422, kind: "validation", fields, problem: { detail: ctx.t("composer.fix-rules") } };
 }
 
-/** Accounts grouped by the text their network gets: one post per distinct text. */
-function groups(form, accountIds, accountsById) {
-  const custom = customNetworks(form);
-  const byText = new Map();
-  for (const id of accountIds) {
-    const net = accountsById.get(id)?.network;
-    const text = textFor(form, net, custom).trim();
-    if (!byText.has(text)) byText.set(text, { text, account_ids: [], networks: new Set() });
-    byText.get(text).account_ids.push(id);
-    byText.get(text).networks.add(net);
-  }
-  return [...byText.values()];
+/** The networks of the picked accounts: the ones a variant may be sent for. */
+function pickedNetworks(form, accountsById) {
+  return [...new Set(picked(form, "account").map((id) => accountsById.get(id)?.network).filter(Boolean))];
 }
 
 /** Where the scheduler's refusal belongs in this form (fields named as data-field). */
 function placeServerProblem(err, form, ctx) {
   if (err.kind === "network-rules") {
-    const custom = customNetworks(form);
+    // Networks with their own text: a text rule broken there belongs beside that text.
+    const custom = new Set([...customNetworks(form)].filter((n) => form.elements[`variant:${n}`]?.value.trim()));
     err.fields = {};
     for (const v of err.problem.violations || []) {
       const name = fieldForRule(v.rule, v.network, custom);
@@ -92,7 +85,7 @@ function buildForm(ctx, { basics, rulesByNet, post, media }) {
       field({ name: "text", label: t("composer.text"), type: "textarea", rows: 6, maxlength: 20000, hint: t("composer.text-hint"), required: true }),
       h("p", { class: "counter", dataset: { counter: "main" } }),
       problems("text")),
-    editing || !nets.length ? null : h("fieldset", { class: "variants" },
+    !nets.length ? null : h("fieldset", { class: "variants" },
       h("legend", {}, t("composer.variants")),
       h("p", { class: "hint" }, t("composer.variants-hint")),
       nets.map((n) => h("div", {}, variantBlock(ctx, rulesByNet.get(n)), problems(`variant.${n}`)))),
@@ -124,6 +117,7 @@ function fill(form, post, basics) {
     if (box) box.checked = true;
   }
   for (const id of post.label_ids || []) if (basics.labelsById.has(id)) form.elements[`label:${id}`].checked = true;
+  fillVariants(form, post.variants);
 }
 
 /** Recount, recheck and re-preview on every keystroke and pick; `found()` the last problems. */
@@ -200,44 +194,40 @@ async function send(ctx, form, { action, post, basics, media, found }) {
   const path = (id, suffix = "") => ctx.wsPath(`/posts/${encodeURIComponent(id)}${suffix}`);
   try {
     if (post) {
-      const changes = { text: form.elements.text.value.trim(), label_ids: labels };
+      const networks = [...new Set(post.targets.map((target) => target.network))];
+      const changes = { text: form.elements.text.value.trim(), label_ids: labels, variants: variantsFor(form, networks) };
       if (at && at !== new Date(post.scheduled_at || 0).toISOString()) changes.scheduled_at = at;
       let saved = await ctx.api.patch(path(post.id), changes);
       if (action === "approval") saved = await ctx.api.post(path(post.id, ":submit"), { comment });
       return { action, posts: [saved] };
     }
-    return { action, posts: await createAll(ctx, form, { action, at, comment, labels, basics, media }) };
+    return { action, posts: [await create(ctx, form, { action, at, comment, labels, basics, media })] };
   } catch (err) {
     if (err.status === undefined) throw err;
     throw placeServerProblem(err, form, ctx);
   }
 }
 
-/** One post per distinct text; if one is refused, the ones already made are withdrawn. */
-async function createAll(ctx, form, { action, at, comment, labels, basics, media }) {
-  const link = form.elements.link.value.trim() || null;
-  const created = [];
-  try {
-    for (const group of groups(form, picked(form, "account"), basics.accountsById)) {
-      const body = { text: group.text, account_ids: group.account_ids, media_ids: media.selected().map((m) => m.id), link, label_ids: labels };
-      if (action === "schedule") body.scheduled_at = at;
-      else if (action === "queue") body.add_to_queue = true;
-      else if (action === "now") body.publish_now = true;
-      else {
-        body.draft = true;
-        if (at) body.scheduled_at = at;
-      }
-      let post = await ctx.api.post(ctx.wsPath("/posts"), body);
-      created.push(post);
-      if (action === "approval") post = await ctx.api.post(ctx.wsPath(`/posts/${encodeURIComponent(post.id)}:submit`), { comment });
-      created[created.length - 1] = post;
-    }
-  } catch (err) {
-    // All or nothing for the person: a post refused means none of its siblings stay.
-    await Promise.all(created.map((p) => ctx.api.del(ctx.wsPath(`/posts/${encodeURIComponent(p.id)}`)).catch(() => null)));
-    throw err;
+/** One post for every picked account, each network's differences in its variant. */
+async function create(ctx, form, { action, at, comment, labels, basics, media }) {
+  const body = {
+    text: form.elements.text.value.trim(),
+    account_ids: picked(form, "account"),
+    media_ids: media.selected().map((m) => m.id),
+    link: form.elements.link.value.trim() || null,
+    label_ids: labels,
+    variants: variantsFor(form, pickedNetworks(form, basics.accountsById)),
+  };
+  if (action === "schedule") body.scheduled_at = at;
+  else if (action === "queue") body.add_to_queue = true;
+  else if (action === "now") body.publish_now = true;
+  else {
+    body.draft = true;
+    if (at) body.scheduled_at = at;
   }
-  return created;
+  const post = await ctx.api.post(ctx.wsPath("/posts"), body);
+  if (action !== "approval") return post;
+  return ctx.api.post(ctx.wsPath(`/posts/${encodeURIComponent(post.id)}:submit`), { comment });
 }
 
 function finished(ctx, { action, posts }) {
