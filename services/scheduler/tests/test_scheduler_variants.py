@@ -15,9 +15,19 @@ from siar.connectors.rules import MediaKind
 from siar.connectors.sandbox import SandboxConnector
 from siar.connectors.x import XConnector
 from siar.connectors.youtube import YouTubeConnector
+from siar.contracts import PostPublished
 from siar_scheduler.api.network_routes import all_rules
-from siar_scheduler.domain import DispatchRecord, Post, PostStatus, PostVariant, Target
+from siar_scheduler.domain import (
+    DispatchRecord,
+    Post,
+    PostStatus,
+    PostVariant,
+    Target,
+    TargetStatus,
+    outcome_applied,
+)
 from siar_scheduler.firing import events_for
+from siar_scheduler.outcomes import outcome_of
 from siar_scheduler.variants import (
     rule_violations,
     variants_from_json,
@@ -205,3 +215,32 @@ def test_the_rules_shown_say_where_a_first_comment_can_go() -> None:
             rule for _, rule in rules("hi", (network,), (JPEG,), **{network: comment})
         }
         assert refused is not allowed, network
+
+
+def test_a_first_comment_warning_is_kept_on_the_target() -> None:
+    post = Post(
+        id="pst_1",
+        workspace_id="ws_1",
+        text="Spring",
+        scheduled_at=AT,
+        status=PostStatus.DISPATCHED,
+        targets=targets("sandbox"),
+        created_by="usr_1",
+        created_at=AT,
+        updated_at=AT,
+    )
+    warning = "the post is live but its first comment was not posted: rate limit"
+    event = PostPublished.new(
+        workspace_id="ws_1",
+        post_id="pst_1",
+        account_id="acc_sandbox",
+        network="sandbox",
+        occurrence="occ",
+        network_post_id="sbxpost_1",
+        published_at=AT,
+        warnings=[warning],
+    )
+    after = outcome_applied(post, outcome_of(event), now=AT)
+    assert after is not None
+    assert after.targets[0].status is TargetStatus.PUBLISHED
+    assert after.targets[0].warnings == [warning]

@@ -52,6 +52,10 @@ class Target(BaseModel):
     dispatched_at: datetime | None = None
     published_at: datetime | None = None
     lateness_ms: float | None = None
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What failed once the post was live there (e.g. its first comment).",
+    )
 
 
 class DispatchRecord(BaseModel):
@@ -238,6 +242,7 @@ class Outcome(BaseModel):
     permalink: str | None = None
     published_at: datetime | None = None
     reason: str | None = None
+    warnings: list[str] = Field(default_factory=list)
 
 
 def _target_after(target: Target, outcome: Outcome) -> Target:
@@ -251,11 +256,14 @@ def _target_after(target: Target, outcome: Outcome) -> Target:
                 "permalink": outcome.permalink,
                 "published_at": outcome.published_at,
                 "error": None,
+                "warnings": outcome.warnings,
             }
         )
     if target.status is TargetStatus.PUBLISHED:
         return target  # a late failure never overrides a success
-    return target.model_copy(update={"status": TargetStatus.FAILED, "error": outcome.reason})
+    return target.model_copy(
+        update={"status": TargetStatus.FAILED, "error": outcome.reason, "warnings": []}
+    )
 
 
 def outcome_applied(post: Post, outcome: Outcome, *, now: datetime) -> Post | None:

@@ -44,6 +44,7 @@ def outcome_of(event: PostPublished | PostFailed) -> Outcome:
             network_post_id=event.network_post_id,
             permalink=event.permalink,
             published_at=event.published_at,
+            warnings=event.warnings,
         )
     return Outcome(
         event_id=str(event.event_id),
