@@ -37,6 +37,7 @@ async def test_the_variant_caption_is_posted_and_its_first_comment_follows(
 
     done = await wait_post_status(http, scheduler, tenant, post_id, within_s=90)
     network_post_id = done["targets"][0]["network_post_id"]
+    assert done["targets"][0]["warnings"] == []
     network: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.infra.mongodb_url)
     try:
         sandbox = network[SANDBOX_DATABASE]
