@@ -1,11 +1,13 @@
 """The publisher sends each network its variant, and a failed first comment is a warning.
 
-The Facebook Graph API is faked with respx from its documented requests and answers
-(``POST /{page}/feed``, ``POST /{post}/comments``).
+The networks are faked with respx from their documented requests and answers: Facebook's
+Graph API (``POST /{page}/feed``, ``POST /{post}/comments``) and YouTube's Data API
+(resumable ``videos.insert``, ``commentThreads.insert``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 
@@ -17,6 +19,8 @@ from siar.connectors import PartiallyPublishedError, PermanentError, PostFormat,
 from siar.connectors.facebook import FacebookPagesConnector
 from siar.connectors.pinterest import PinterestConnector
 from siar.connectors.sandbox import SandboxConnector
+from siar.connectors.youtube import YouTubeConnector
+from siar.connectors.youtube_media import CHUNK_UNIT
 from siar.contracts import PostScheduled
 from siar_publisher.domain import FirstComment
 from siar_publisher.variant import after_publish, found_again, outgoing, partly
@@ -30,6 +34,10 @@ from tests.unit.connectors.facebook_fakes import (
     mock_receipt,
 )
 from tests.unit.connectors.meta_fakes import form, graph_error
+from tests.unit.connectors.youtube_fakes import ACCOUNT as YT_ACCOUNT
+from tests.unit.connectors.youtube_fakes import API as YT_API
+from tests.unit.connectors.youtube_fakes import CREDENTIAL as YT_CREDENTIAL
+from tests.unit.connectors.youtube_fakes import video as yt_video
 
 AT = datetime(2030, 5, 1, 9, tzinfo=UTC)
 
@@ -138,3 +146,34 @@ def test_a_post_found_again_does_not_get_a_second_comment() -> None:
     assert comment.status == "skipped"
     assert "not posted again" in warnings[0]
     assert found_again(scheduled(first_comment=None), fb) == (None, [])
+
+
+async def test_youtube_gets_the_variants_title_caption_and_short_format(
+    api: respx.MockRouter,
+) -> None:
+    upload = "https://www.googleapis.com/upload/youtube/v3/videos"
+    session = f"{upload}?uploadType=resumable&upload_id=xa298sd_f"
+    start = api.post(upload, params={"uploadType": "resumable"}).respond(
+        200, headers={"location": session}
+    )
+    api.put(session).respond(
+        201, json={"id": "dQw4w9WgXcQ", "snippet": {"publishedAt": "2024-05-01T10:00:00Z"}}
+    )
+    comment = api.post(f"{YT_API}/commentThreads").respond(200, json={"id": "UgxFirst"})
+    event = scheduled(
+        network="youtube",
+        text="The full description #spring",
+        title="Spring menu, in 30 seconds",
+        format="reel",
+        first_comment="Which one first?",
+    )
+    async with httpx.AsyncClient() as http:
+        youtube = YouTubeConnector(http, chunk_size=CHUNK_UNIT, resume_delay_s=0)
+        post = outgoing(event, "dlv_1", youtube).model_copy(update={"media": [yt_video(1000)]})
+        published = await youtube.publish(YT_ACCOUNT, YT_CREDENTIAL, post)
+    snippet = json.loads(start.calls.last.request.content)["snippet"]
+    assert snippet["title"] == "Spring menu, in 30 seconds"
+    assert snippet["description"] == "The full description #spring"
+    assert published.permalink == "https://www.youtube.com/shorts/dQw4w9WgXcQ"
+    sent = json.loads(comment.calls.last.request.content)
+    assert sent["snippet"]["topLevelComment"]["snippet"]["textOriginal"] == "Which one first?"
