@@ -189,13 +189,13 @@ def _format_media(connector: Connector, draft: Draft) -> Violation | None:
             return Violation(
                 connector.network,
                 f"format.{fmt.value}",
-                f"a {name} {fmt.value} carries exactly {_ONE_ITEM[fmt]}; this one has {kinds}",
+                f"on {name}, a {fmt.value} carries exactly {_ONE_ITEM[fmt]}; this one has {kinds}",
             )
     if fmt is PostFormat.CAROUSEL and not 2 <= len(media) <= connector.rules.max_media:
         return Violation(
             connector.network,
             "format.carousel",
-            f"a {name} carousel has 2 to {connector.rules.max_media} items; "
+            f"on {name}, a carousel has 2 to {connector.rules.max_media} items; "
             f"this one has {len(media)}",
         )
     return None
