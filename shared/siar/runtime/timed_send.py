@@ -101,6 +101,7 @@ class TimedProducer:
                     enable_idempotence=self.idempotent,
                     client_id=f"{self.client_id}-timed",
                     linger_ms=5,
+                    max_batch_size=512 * 1024,  # few, big batches: one spike second is thousands
                 )
                 await producer.start()
                 self._producer = producer
