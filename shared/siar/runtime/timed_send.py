@@ -65,19 +65,15 @@ class TimedProducer:
             "messaging.destination.name": topic,
             "messaging.message.id": str(doc["_id"]),
         }
-        create = self._tracer.start_span(
-            f"{topic} create",
-            context=parent,
-            kind=SpanKind.PRODUCER,
-            start_time=due_ns,
-            attributes={**attributes, "messaging.operation.type": "create"},
-        )
-        publish = self._tracer.start_span(
-            f"{topic} publish",
-            context=parent,
-            kind=SpanKind.CLIENT,
-            start_time=due_ns,
-            attributes={**attributes, "messaging.operation.type": "publish"},
+        create, publish = (
+            self._tracer.start_span(
+                f"{topic} {operation}",
+                context=parent,
+                kind=kind,
+                start_time=due_ns,
+                attributes={**attributes, "messaging.operation.type": operation},
+            )
+            for operation, kind in (("create", SpanKind.PRODUCER), ("publish", SpanKind.CLIENT))
         )
         # Consumers continue the trace from the "create" span, as with the broker.
         carrier: dict[str, str] = {}
