@@ -134,8 +134,8 @@ class Dispatcher:
             for start in range(0, len(batch), MAX_BATCH):
                 chunk = batch[start : start + MAX_BATCH]
                 began = time.perf_counter()
-                await self._fire_chunk(self.fire_many, chunk)
-                self._learn(len(chunk), time.perf_counter() - began)
+                won = await self._fire_chunk(self.fire_many, chunk)
+                self._learn(won, time.perf_counter() - began)
             return
         assert self.fire is not None  # noqa: S101 - checked in __init__
         results = await asyncio.gather(
@@ -151,7 +151,8 @@ class Dispatcher:
 
     async def _fire_chunk(
         self, fire_many: FireMany, chunk: list[tuple[datetime, str, str, int]]
-    ) -> None:
+    ) -> int:
+        """Fire one chunk; returns how many this process won at the gate."""
         try:
             won = await fire_many(
                 [(ws, post_id, version, due) for due, post_id, ws, version in chunk]
@@ -162,8 +163,11 @@ class Dispatcher:
         for _, post_id, _, version in chunk:
             self._queued.discard((post_id, version))
         self.fired += len(won)
+        return len(won)
 
     def _learn(self, posts: int, took_s: float) -> None:
+        # Only posts this process gated count: posts another replica won first cost it
+        # next to nothing, and learning from them would make it start ever later.
         # Small batches say more about round trips than about per-post cost.
         if self.lead_s > 0 and posts >= 20:
             self.per_post_s = 0.7 * self.per_post_s + 0.3 * min(0.05, took_s / posts)
