@@ -35,10 +35,10 @@ from siar.connectors.bluesky_rules import APP_RATE_LIMIT, CAPABILITIES, RATE_LIM
 from siar.connectors.errors import (
     AuthExpiredError,
     ConnectorError,
-    PartiallyPublishedError,
     PermanentError,
     RateLimitedError,
     RetryableError,
+    first_comment_on,
 )
 from siar.connectors.http import HttpConnector, retry_after_s
 from siar.connectors.models import (
@@ -281,19 +281,13 @@ class BlueskyConnector(HttpConnector):
         )
         if post.first_comment:
             reply = {"root": root, "parent": root}
-            try:
+            with first_comment_on("Bluesky", published):
                 await self.create_record(
                     credential,
                     did,
                     POST,
                     await self.post_record(credential, post.first_comment, reply=reply),
                 )
-            except ConnectorError as err:
-                # The post is live: retrying the delivery must not post it again.
-                raise PartiallyPublishedError(
-                    f"Bluesky published the post but not its first comment: {err.reason}",
-                    published=published,
-                ) from err
         return published
 
     async def find_by_marker(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -62,3 +64,20 @@ class PartiallyPublishedError(PermanentError):
     def __init__(self, reason: str, *, published: PublishedPost) -> None:
         super().__init__(reason)
         self.published = published
+
+
+@contextlib.contextmanager
+def first_comment_on(
+    network: str, published: PublishedPost, *, what: str = "the post"
+) -> Iterator[None]:
+    """Run a first comment's call; its failure becomes :class:`PartiallyPublishedError`.
+
+    The post is live by then, so nothing (a retried delivery above all) may post it again.
+    """
+    try:
+        yield
+    except ConnectorError as err:
+        raise PartiallyPublishedError(
+            f"{network} published {what} but not its first comment: {err.reason}",
+            published=published,
+        ) from err

@@ -22,10 +22,9 @@ import httpx
 from pydantic import SecretStr
 
 from siar.connectors.errors import (
-    ConnectorError,
-    PartiallyPublishedError,
     PermanentError,
     RetryableError,
+    first_comment_on,
 )
 from siar.connectors.facebook_identity import PAGE_FIELDS, page_identity
 from siar.connectors.facebook_media import upload_photo, upload_video
@@ -206,14 +205,8 @@ class FacebookPagesConnector(GraphConnector):
         self, published: PublishedPost, credential: Credential, text: str
     ) -> None:
         post_id = published.network_post_id
-        try:
+        with first_comment_on("Facebook", published):
             await self.graph("POST", f"/{post_id}/comments", credential, data={"message": text})
-        except ConnectorError as err:
-            # The post is live: never a reason to post it again.
-            raise PartiallyPublishedError(
-                f"Facebook published the post but not its first comment: {err.reason}",
-                published=published,
-            ) from err
 
     async def find_by_marker(
         self, account: AccountRef, credential: Credential, post: OutgoingPost, since: datetime

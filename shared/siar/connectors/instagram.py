@@ -21,11 +21,10 @@ from typing import Any
 import httpx
 
 from siar.connectors.errors import (
-    ConnectorError,
-    PartiallyPublishedError,
     PermanentError,
     RateLimitedError,
     RetryableError,
+    first_comment_on,
 )
 from siar.connectors.instagram_audience import follower_demographics
 from siar.connectors.instagram_media import build_container
@@ -171,19 +170,13 @@ class InstagramConnector(GraphConnector):
             raise RetryableError("Instagram published nothing for the container")
         published = await self.receipt(media_id, credential)
         if post.first_comment and post.format is not PostFormat.STORY:
-            try:
+            with first_comment_on("Instagram", published):
                 await self.graph(
                     "POST",
                     f"/{media_id}/comments",
                     credential,
                     data={"message": post.first_comment},
                 )
-            except ConnectorError as err:
-                # The media is live: never a reason to publish it again.
-                raise PartiallyPublishedError(
-                    f"Instagram published the post but not its first comment: {err.reason}",
-                    published=published,
-                ) from err
         return published
 
     async def find_by_marker(

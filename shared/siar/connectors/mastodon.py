@@ -23,10 +23,10 @@ from siar.connectors import mastodon_inbox, mastodon_media, public_search
 from siar.connectors.errors import (
     AuthExpiredError,
     ConnectorError,
-    PartiallyPublishedError,
     PermanentError,
     RateLimitedError,
     RetryableError,
+    first_comment_on,
 )
 from siar.connectors.http import HttpConnector
 from siar.connectors.mastodon_inbox import html_to_text, parse_time, snapshot
@@ -278,14 +278,8 @@ class MastodonConnector(HttpConnector):
                 "in_reply_to_id": status["id"],
                 "visibility": "public",
             }
-            try:
+            with first_comment_on("Mastodon", published):
                 await self.post_status(base, credential, comment, f"{post.marker}:comment")
-            except ConnectorError as err:
-                # The status is live: retrying the delivery must not post it again.
-                raise PartiallyPublishedError(
-                    f"Mastodon published the post but not its first comment: {err.reason}",
-                    published=published,
-                ) from err
         return published
 
     async def find_by_marker(

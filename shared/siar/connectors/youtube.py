@@ -23,9 +23,9 @@ import httpx
 from siar.connectors import youtube_comments, youtube_media
 from siar.connectors.errors import (
     ConnectorError,
-    PartiallyPublishedError,
     PermanentError,
     RateLimitedError,
+    first_comment_on,
 )
 from siar.connectors.http import HttpConnector, retry_after_s
 from siar.connectors.models import (
@@ -226,7 +226,7 @@ class YouTubeConnector(HttpConnector):
     ) -> None:
         # The video exists now: a failed comment must not make the caller upload again.
         video_id = receipt.network_post_id
-        try:
+        with first_comment_on("YouTube", receipt, what="the video"):
             await self.call(
                 "POST",
                 "/commentThreads",
@@ -239,11 +239,6 @@ class YouTubeConnector(HttpConnector):
                     }
                 },
             )
-        except ConnectorError as err:
-            raise PartiallyPublishedError(
-                f"YouTube published the video but not its first comment: {err.reason}",
-                published=receipt,
-            ) from err
 
     async def find_by_marker(
         self, account: AccountRef, credential: Credential, post: OutgoingPost, since: datetime
