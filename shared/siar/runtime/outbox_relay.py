@@ -294,9 +294,8 @@ class OutboxRelay:
         return total
 
     def _sent_from_memory(self, delivered: list[Document], failure: BaseException | None) -> int:
-        self._remember_sent(delivered)
+        self._remember_sent(delivered)  # from here a read skips them, in flight or not
         self._mark_behind(delivered)
-        self._inflight.difference_update(d["_id"] for d in delivered)
         if failure is not None:
             raise failure  # the rest are still pending: the next read finds them
         return len(delivered)

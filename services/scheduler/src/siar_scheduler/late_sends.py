@@ -61,10 +61,12 @@ class LateSends:
 
     def observe(self, topic: str, payload: bytes, lateness_s: float) -> None:
         """The relay's hook: count every timed send; remember the late ones."""
-        observe_sent(topic, payload, lateness_s)
-        if topic != PostScheduled.topic or lateness_s <= LATE_S:
+        if topic != PostScheduled.topic:
             return
-        event = json.loads(payload)
+        event = json.loads(payload)  # once: it serves the metric and the note
+        observe_sent(str(event.get("network", "unknown")), lateness_s)
+        if lateness_s <= LATE_S:
+            return
         self._pending.append(
             (event["post_id"], event["occurrence"], event["account_id"], lateness_s * 1000)
         )

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from siar.contracts import PostScheduled
 from siar.runtime.webhooks import count_from_zero
 
 LATENESS = Histogram(
@@ -35,10 +33,7 @@ def start_at_zero(networks: Iterable[str]) -> None:
     count_from_zero("post.failed")
 
 
-def observe_sent(topic: str, payload: bytes, lateness_s: float) -> None:
-    """The outbox relay handed a timed event to Kafka ``lateness_s`` after its time."""
-    if topic != PostScheduled.topic:
-        return
-    network = str(json.loads(payload).get("network", "unknown"))
+def observe_sent(network: str, lateness_s: float) -> None:
+    """A post.scheduled to ``network`` was handed to Kafka ``lateness_s`` after its time."""
     LATENESS.labels(network).observe(lateness_s)
     POSTS_DISPATCHED.labels(network).inc()
