@@ -89,7 +89,7 @@ class Dispatcher:
         self.lead_s = lead_s
         # Learned seconds per post gated; without a lead posts gate at their time.
         self.per_post_s = FIRST_COST_S if lead_s > 0 else 0.0
-        self._heap: list[tuple[datetime, str, str, int]] = []  # posts held, in no order
+        self._waiting: list[tuple[datetime, str, str, int]] = []  # sorted when taken
         self._next_start = math.inf
         self._queued: set[tuple[str, int]] = set()
         self._wake = asyncio.Event()
@@ -100,8 +100,8 @@ class Dispatcher:
         """Queue a post if it is due within the window (called on create/edit)."""
         if due <= utcnow() + self.lookahead and (post_id, version) not in self._queued:
             self._queued.add((post_id, version))
-            self._heap.append((due, post_id, workspace_id, version))  # sorted when taken
-            DUE_SOON.set(len(self._heap))
+            self._waiting.append((due, post_id, workspace_id, version))
+            DUE_SOON.set(len(self._waiting))
             self._wake.set()
 
     async def scan(self) -> None:
@@ -115,15 +115,15 @@ class Dispatcher:
 
     def _take_due(self) -> list[tuple[datetime, str, str, int]]:
         """Pop the posts whose gate must start now; remember when the next one must."""
-        self._heap.sort()
+        self._waiting.sort()
         take, self._next_start = plan_gates(
-            [due.timestamp() for due, *_ in self._heap],
+            [due.timestamp() for due, *_ in self._waiting],
             time.time(),
             lead_s=self.lead_s,
             per_post_s=self.per_post_s * HEADROOM,
         )
-        batch, self._heap = self._heap[:take], self._heap[take:]
-        DUE_SOON.set(len(self._heap))
+        batch, self._waiting = self._waiting[:take], self._waiting[take:]
+        DUE_SOON.set(len(self._waiting))
         return batch
 
     async def _fire_due(self) -> None:
@@ -199,7 +199,7 @@ class Dispatcher:
                 # While a scan runs, only due posts or its end may wake the loop: a
                 # timeout already past would spin without ever letting the scan finish.
                 timeout = next_scan - loop.time() if idle else math.inf
-                if self._heap:
+                if self._waiting:
                     timeout = min(timeout, self._next_start - time.time())
                 self._wake.clear()
                 if timeout > 0 and not self._stopping:
