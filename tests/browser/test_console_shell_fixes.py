@@ -69,6 +69,8 @@ def test_a_page_left_does_not_rewrite_the_next_pages_address(signed_in: Page) ->
     ws = workspace_of(page)
     page.get_by_role("link", name="Calendar").click()
     expect(page.get_by_role("heading", name="Calendar", exact=True)).to_be_visible()
+    # The heading is drawn before the view switcher: wait for the button the script clicks.
+    expect(page.locator('[data-view="week"]')).to_be_visible()
     # The race the shell closes: the address already names the inbox (its hashchange not yet
     # handled) when the calendar, still on screen, rewrites its own query.
     page.evaluate(
