@@ -67,10 +67,11 @@ class PartiallyPublishedError(PermanentError):
 
 
 @contextlib.contextmanager
-def first_comment_on(
-    network: str, published: PublishedPost, *, what: str = "the post"
+def later_part_on(
+    network: str, published: PublishedPost, part: str, *, what: str = "the post"
 ) -> Iterator[None]:
-    """Run a first comment's call; its failure becomes :class:`PartiallyPublishedError`.
+    """Run the call that publishes ``part`` of a live post; its failure becomes
+    :class:`PartiallyPublishedError` naming the part.
 
     The post is live by then, so nothing (a retried delivery above all) may post it again.
     """
@@ -78,6 +79,23 @@ def first_comment_on(
         yield
     except ConnectorError as err:
         raise PartiallyPublishedError(
-            f"{network} published {what} but not its first comment: {err.reason}",
+            f"{network} published {what} but not {part}: {err.reason}",
             published=published,
         ) from err
+
+
+def first_comment_on(
+    network: str, published: PublishedPost, *, what: str = "the post"
+) -> contextlib.AbstractContextManager[None]:
+    """Run a first comment's call; its failure becomes :class:`PartiallyPublishedError`."""
+    return later_part_on(network, published, "its first comment", what=what)
+
+
+def thread_part_on(
+    network: str, published: PublishedPost, number: int, total: int, *, what: str = "the post"
+) -> contextlib.AbstractContextManager[None]:
+    """Run thread part ``number`` of ``total``'s call (the head is part 1); its failure
+    becomes :class:`PartiallyPublishedError`, saying the parts after it were not sent."""
+    return later_part_on(
+        network, published, f"part {number} of {total}, nor what follows it", what=what
+    )

@@ -22,11 +22,11 @@ from typing import Any
 import httpx
 
 from siar.connectors.errors import (
-    ConnectorError,
-    PartiallyPublishedError,
     PermanentError,
     RateLimitedError,
     RetryableError,
+    first_comment_on,
+    thread_part_on,
 )
 from siar.connectors.http import OAuthClient
 from siar.connectors.meta_connector import GraphConnector, MediaHost
@@ -246,22 +246,13 @@ class ThreadsConnector(GraphConnector):
         published = await self.receipt(root_id, credential)
         # The post exists: a part or comment that fails must not fail the delivery.
         # Thread parts chain (each answers the one before); the first comment answers the post.
-        replies = [(text, True) for text in post.thread]
-        if post.first_comment:
-            replies.append((post.first_comment, False))
         last = root_id
-        for text, chained in replies:
-            try:
-                reply_id = await publish_reply(
-                    self, user_id, credential, last if chained else root_id, text
-                )
-            except ConnectorError as err:
-                what = "thread part" if chained else "first comment"
-                raise PartiallyPublishedError(
-                    f"Threads published the post but not a {what} (nor what follows): {err.reason}",
-                    published=published,
-                ) from err
-            last = reply_id if chained else last
+        for number, text in enumerate(post.thread, start=2):
+            with thread_part_on("Threads", published, number, len(post.thread) + 1):
+                last = await publish_reply(self, user_id, credential, last, text)
+        if post.first_comment:
+            with first_comment_on("Threads", published):
+                await publish_reply(self, user_id, credential, root_id, post.first_comment)
         return published
 
     async def find_by_marker(

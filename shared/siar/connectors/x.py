@@ -21,10 +21,11 @@ import httpx
 from siar.connectors import public_search, x_auth, x_identity, x_inbox, x_media, x_webhooks
 from siar.connectors.errors import (
     ConnectorError,
-    PartiallyPublishedError,
     PermanentError,
     RateLimitedError,
     RetryableError,
+    first_comment_on,
+    thread_part_on,
 )
 from siar.connectors.http import HttpConnector
 from siar.connectors.models import (
@@ -200,22 +201,20 @@ class XConnector(HttpConnector):
             payload["media"] = {"media_ids": media_ids}
         head = await self._create(credential, payload)
         published = self._receipt(account, head, datetime.now(UTC))
-        follow = [(text, True) for text in parts[1:]]
-        if post.first_comment:
-            follow.append((post.first_comment, False))
+        # The head is live: a part or comment that fails must not fail (and re-post) it.
+        shown = f"the post ({published.permalink})"
         previous = head
-        for number, (text, chained) in enumerate(follow, start=2):
-            reply_to = previous if chained else head
-            try:
+        for number, text in enumerate(parts[1:], start=2):
+            with thread_part_on("X", published, number, len(parts), what=shown):
                 previous = await self._create(
-                    credential, {"text": text, "reply": {"in_reply_to_tweet_id": reply_to}}
+                    credential, {"text": text, "reply": {"in_reply_to_tweet_id": previous}}
                 )
-            except ConnectorError as err:
-                raise PartiallyPublishedError(
-                    f"X published the post ({published.permalink}) but not part {number} "
-                    f"of {len(follow) + 1}, nor what follows it: {err.reason}",
-                    published=published,
-                ) from err
+        if post.first_comment:
+            with first_comment_on("X", published, what=shown):
+                await self._create(
+                    credential,
+                    {"text": post.first_comment, "reply": {"in_reply_to_tweet_id": head}},
+                )
         return published
 
     async def _user_id(self, account: AccountRef, credential: Credential) -> str:

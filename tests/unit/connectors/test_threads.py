@@ -148,6 +148,32 @@ async def test_failed_reply_keeps_the_published_post(
     assert caught.value.published.network_post_id == ROOT
 
 
+async def test_failed_thread_part_is_named_and_stops_what_follows(
+    api: respx.MockRouter, threads: ThreadsConnector
+) -> None:
+    mock_quota(api)
+    api.get(f"{API}/c1").respond(200, json={"status": "FINISHED"})
+    api.get(f"{API}/c2").respond(200, json={"status": "FINISHED"})
+    create = api.post(f"{API}/{USER}/threads").mock(
+        side_effect=[
+            httpx.Response(200, json={"id": "c1"}),
+            httpx.Response(200, json={"id": "c2"}),
+            httpx.Response(400, json=graph_error(100, "Reply quota exceeded")),
+        ]
+    )
+    api.post(f"{API}/{USER}/threads_publish").mock(
+        side_effect=[httpx.Response(200, json={"id": ROOT}), httpx.Response(200, json={"id": "r2"})]
+    )
+    api.get(f"{API}/{ROOT}").respond(200, json={"id": ROOT})
+    thread = post(format=PostFormat.THREAD, thread=["two", "three"], first_comment="later")
+    with pytest.raises(PartiallyPublishedError) as caught:
+        await threads.publish(ACCOUNT, CREDENTIAL, thread)
+    assert "but not part 3 of 3, nor what follows it" in caught.value.reason
+    assert "Reply quota exceeded" in caught.value.reason
+    assert caught.value.published.network_post_id == ROOT
+    assert create.call_count == 3  # the first comment is not tried after a lost part
+
+
 async def test_exhausted_quota_is_rate_limited(
     api: respx.MockRouter, threads: ThreadsConnector
 ) -> None:

@@ -106,6 +106,27 @@ async def test_a_failed_thread_part_is_permanent_and_keeps_the_heads_receipt(
     assert "Service Unavailable" in caught.value.reason
 
 
+async def test_a_failed_first_comment_is_named_as_such(
+    api: respx.MockRouter, x: XConnector
+) -> None:
+    route = api.post(f"{API}/2/tweets").mock(
+        side_effect=[
+            httpx.Response(201, json=tweet("10")),
+            httpx.Response(201, json=tweet("11")),
+            httpx.Response(403, json={"title": "Forbidden", "detail": "Reply not allowed"}),
+        ]
+    )
+    post = OutgoingPost(text="1/ head", marker="m", thread=["2/ tail"], first_comment="menu")
+
+    with pytest.raises(PartiallyPublishedError) as caught:
+        await x.publish(ACCOUNT, CREDENTIAL, post)
+
+    assert caught.value.published.network_post_id == "10"
+    assert "but not its first comment" in caught.value.reason
+    reply_to = body_of(route.calls.last.request)["reply"]["in_reply_to_tweet_id"]
+    assert reply_to == "10"  # the comment answers the head, not the last part
+
+
 async def test_over_long_text_is_refused_before_any_call(
     api: respx.MockRouter, x: XConnector
 ) -> None:
