@@ -59,6 +59,7 @@ def sample_payload(
             "media_ids": ["med_1", "med_2"],
             "link": "https://example.com/launch",
             "first_comment": "#launch",
+            "thread": ["More in part 2"],
         },
         PostPublished: {
             "post_id": "pst_1",

@@ -67,6 +67,7 @@ async def test_a_variant_gives_one_network_its_own_caption_and_comment(app: Harn
         "format": None,
         "title": None,
         "first_comment": "More at example.com",
+        "thread": [],
     }
     r = await app.http.get(app.url(f"/posts/{created['id']}"), headers=auth("viewer"))
     assert r.json()["variants"] == created["variants"]

@@ -202,9 +202,19 @@ def _format_media(connector: Connector, draft: Draft) -> Violation | None:
 
 
 def _variant_violations(connector: Connector, draft: Draft) -> list[Violation]:
-    """The format's media, a title where the network has none, and the first comment."""
+    """The format's media, thread parts outside a thread, a title where the network has none,
+    and the first comment."""
     net, name, rules = connector.network, connector.display_name, connector.rules
     found = [v for v in [_format_media(connector, draft)] if v is not None]
+    if draft.thread and draft.format is not PostFormat.THREAD:
+        found.append(
+            Violation(
+                net,
+                "thread.format",
+                f"on {name}, thread parts go with the thread format only; "
+                f"this post's format is {draft.format.value}",
+            )
+        )
     if draft.title and rules.max_title_chars is None:
         found.append(Violation(net, "title.unsupported", f"{name} posts have no title"))
     comment = draft.first_comment

@@ -35,6 +35,10 @@ class PostScheduled(Event):
     title: str | None = Field(
         default=None, description="The title on networks that show one (YouTube, Pinterest...)."
     )
+    thread: list[str] = Field(
+        default_factory=list,
+        description="A thread's parts after ``text``, in order (format thread only).",
+    )
 
 
 class PostPublished(Event):

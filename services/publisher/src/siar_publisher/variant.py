@@ -1,9 +1,11 @@
 """What a connector is asked to publish for one network, and what became of the first comment.
 
-``post.scheduled`` already carries the network's variant (its caption, format, title and
-first comment). Connectors that declare ``first_comment`` post the comment themselves,
-right after the post, through their network's comment call; a failure there is a
-:class:`~siar.connectors.PartiallyPublishedError` (the post is live). For connectors that
+``post.scheduled`` already carries the network's variant (its caption, format, title,
+thread parts and first comment). A thread's later part that fails is a
+:class:`~siar.connectors.PartiallyPublishedError` (the first part is live), a warning
+like a failed first comment. Connectors that declare ``first_comment`` post the comment
+themselves, right after the post, through their network's comment call; a failure there
+is a :class:`~siar.connectors.PartiallyPublishedError` too. For connectors that
 can only ``reply`` (the sandbox), the publisher posts it as a reply to the new post.
 Either way a failed first comment is a warning on the outcome, never a failed post.
 """
@@ -40,8 +42,8 @@ def posts_comment_itself(connector: Connector) -> bool:
 
 
 def outgoing(event: PostScheduled, marker: str, connector: Connector) -> OutgoingPost:
-    """The post for ``connector``: the variant's caption, format and title, and the first
-    comment only where the connector posts it itself."""
+    """The post for ``connector``: the variant's caption, format, title and thread parts, and
+    the first comment only where the connector posts it itself."""
     try:
         fmt = PostFormat(event.format) if event.format else PostFormat.FEED
     except ValueError as err:
@@ -53,6 +55,7 @@ def outgoing(event: PostScheduled, marker: str, connector: Connector) -> Outgoin
         format=fmt,
         title=event.title,
         first_comment=event.first_comment if posts_comment_itself(connector) else None,
+        thread=list(event.thread),
     )
 
 

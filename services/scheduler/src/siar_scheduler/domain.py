@@ -77,7 +77,8 @@ class RetryBatch(BaseModel):
 
 
 class PostVariant(BaseModel):
-    """What differs on one network: own caption, format (feed, story, reel...), title, comment.
+    """What differs on one network: own caption, format (feed, story, reel...), title, comment,
+    and a thread's further parts.
 
     Unset fields fall back on the post (its text) or the network's default (a feed post,
     no title, no first comment).
@@ -87,6 +88,9 @@ class PostVariant(BaseModel):
     format: str | None = None
     title: str | None = None
     first_comment: str | None = None
+    thread: list[str] = Field(
+        default_factory=list, description="A thread's parts after the caption, in order."
+    )
 
 
 class ReviewEntry(BaseModel):

@@ -1,4 +1,5 @@
-"""``post.scheduled`` for one target of a post: its variant (caption, format, title, comment).
+"""``post.scheduled`` for one target of a post: its variant (caption, format, title, comment,
+thread parts).
 
 Pure: computed from the stored post alone, so firing a post, recovering its events after
 a crash and retrying a failed target all describe it the same way.
@@ -22,13 +23,14 @@ class ScheduledFields(TypedDict):
     media_kinds: list[str]
     first_comment: str | None
     title: str | None
+    thread: list[str]
 
 
 def scheduled_fields(post: Post, target: Target) -> ScheduledFields:
     """The text, format, title, media kinds and first comment of ``post`` on a network.
 
     The caption is the variant's own text for ``target``'s network, else the post's;
-    format, title and first comment come from the variant (None when unset: the
+    format, title, first comment and thread parts come from the variant (None when unset: the
     network's default, a feed post). The media kinds are those
     recorded when the media were attached, one per ``media_ids`` entry in order; a post
     stored before kinds were recorded (lengths differ) gets none rather than a wrong list.
@@ -41,6 +43,7 @@ def scheduled_fields(post: Post, target: Target) -> ScheduledFields:
         "media_kinds": list(post.media_kinds) if aligned else [],
         "first_comment": variant.first_comment if variant else None,
         "title": variant.title if variant else None,
+        "thread": list(variant.thread) if variant else [],
     }
 
 

@@ -1,15 +1,17 @@
 """Per-network variants of a post, checked against each target network's rules (pure).
 
-A variant changes what one network gets: its own caption, format, title and first
-comment. Each target network is checked on what it will really receive (the variant's
-caption, else the post's text; the variant's format, else a feed post), through the
-same ``siar.connectors.validation`` the composer's live checks mirror.
+A variant changes what one network gets: its own caption, format, title, first
+comment and, for the thread format, the thread's further parts. Each target network is
+checked on what it will really receive (the variant's caption, else the post's text; the
+variant's format, else a feed post; each thread part), through the same
+``siar.connectors.validation`` the composer's live checks mirror.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -20,6 +22,11 @@ from siar_scheduler.domain import PostVariant, Target
 
 Violations = list[dict[str, str]]
 MAX_VARIANTS = 20
+MAX_THREAD_PARTS = 25
+"""The most parts after the caption a request may carry; the network's own limit
+(``max_thread_parts``) is checked with its other rules."""
+
+ThreadPart = Annotated[str, Field(min_length=1, max_length=20_000)]
 
 
 class VariantIn(BaseModel):
@@ -38,6 +45,12 @@ class VariantIn(BaseModel):
         min_length=1,
         max_length=500,
         description="Only where the network has titles (max_title_chars in GET /v1/networks).",
+    )
+    thread: list[ThreadPart] = Field(
+        default_factory=list,
+        max_length=MAX_THREAD_PARTS,
+        description="The thread's parts after the caption, in order; only with format "
+        "thread, on networks that offer it (max_thread_parts in GET /v1/networks).",
     )
 
     def stored(self) -> PostVariant:
@@ -75,7 +88,7 @@ def variants_to_json(variants: Mapping[str, PostVariant]) -> str:
     """The variants as a CSV cell (unset fields left out); empty when there are none."""
     if not variants:
         return ""
-    shown = {n: v.model_dump(exclude_none=True) for n, v in variants.items()}
+    shown = {n: v.model_dump(exclude_none=True, exclude_defaults=True) for n, v in variants.items()}
     return json.dumps(shown, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -96,6 +109,7 @@ def draft_for(
         format=fmt,
         title=variant.title,
         first_comment=variant.first_comment,
+        thread=tuple(variant.thread),
     )
 
 
