@@ -1,10 +1,11 @@
-// Team: the workspace's members and roles; add a member by email, invite by link, revoke
-// an invitation (owners and admins).
+// Team: the workspace's members and roles (the table, role changes and removal:
+// team-members.js); add a member by email, invite by link, revoke an invitation (owners
+// and admins).
 
 import { h, mount, when } from "../dom.js";
 import { field, formError, keepDraft, onSubmit } from "../forms.js";
-import { claims } from "../session.js";
 import { badge, section, table } from "../widgets.js";
+import { ROLES, membersSection, roleOptions } from "./team-members.js";
 
 export const strings = {
   en: {
@@ -38,6 +39,19 @@ export const strings = {
     "team.role-of": "Role of {name}",
     "team.change-role": "Change",
     "team.role-changed": "{name} is now {role}.",
+    "team.leave": "Leave workspace",
+    "team.leave-title": "Leave {workspace}?",
+    "team.leave-text": "You will no longer see this workspace or anything in it. To come back, someone who manages its members must add you again.",
+    "team.remove-title": "Remove {name}?",
+    "team.remove-text": "{name} will no longer be a member of {workspace}. Posts they wrote stay. A sign-in they already have keeps working for a few minutes at most, until it is renewed.",
+    "team.removed": "{name} was removed from the workspace.",
+    "team.left": "You left {workspace}.",
+    "team.owner-only": "Only an owner can change or remove an owner.",
+    "team.last-owner": "{name} is the only owner, and a workspace must keep one. Make someone else owner first.",
+    "team.last-owner-self": "You are the only owner, and a workspace must keep one. Make someone else owner before you leave.",
+    "team.remove-forbidden": "Your role does not allow removing members (it may have changed since you signed in).",
+    "team.remove-conflict": "{name}'s role was being changed at the same moment. Try again.",
+    "problem.last-owner": "A workspace must keep at least one owner",
   },
   id: {
     "team.title": "Tim",
@@ -70,10 +84,21 @@ export const strings = {
     "team.role-of": "Peran {name}",
     "team.change-role": "Ubah",
     "team.role-changed": "{name} sekarang {role}.",
+    "team.leave": "Keluar dari ruang kerja",
+    "team.leave-title": "Keluar dari {workspace}?",
+    "team.leave-text": "Anda tidak akan lagi melihat ruang kerja ini atau isinya. Untuk kembali, orang yang mengelola anggotanya harus menambahkan Anda lagi.",
+    "team.remove-title": "Keluarkan {name}?",
+    "team.remove-text": "{name} tidak akan lagi menjadi anggota {workspace}. Postingan yang mereka tulis tetap ada. Sesi masuk yang sudah mereka miliki masih berlaku paling lama beberapa menit, sampai diperbarui.",
+    "team.removed": "{name} telah dikeluarkan dari ruang kerja.",
+    "team.left": "Anda keluar dari {workspace}.",
+    "team.owner-only": "Hanya pemilik yang dapat mengubah atau mengeluarkan pemilik.",
+    "team.last-owner": "{name} adalah satu-satunya pemilik, dan ruang kerja harus tetap punya pemilik. Jadikan orang lain pemilik terlebih dahulu.",
+    "team.last-owner-self": "Anda satu-satunya pemilik, dan ruang kerja harus tetap punya pemilik. Jadikan orang lain pemilik sebelum Anda keluar.",
+    "team.remove-forbidden": "Peran Anda tidak mengizinkan mengeluarkan anggota (mungkin sudah berubah sejak Anda masuk).",
+    "team.remove-conflict": "Peran {name} sedang diubah pada saat yang sama. Coba lagi.",
+    "problem.last-owner": "Ruang kerja harus tetap punya setidaknya satu pemilik",
   },
 };
-
-const ROLES = ["owner", "admin", "editor", "contributor", "approver", "viewer"];
 
 export async function render(root, ctx) {
   const { t, api } = ctx;
@@ -82,47 +107,14 @@ export async function render(root, ctx) {
     api.get(ctx.wsPath("/members")),
     manage ? api.get(ctx.wsPath("/invitations")) : Promise.resolve(null),
   ]);
-  const me = claims()?.sub;
   mount(
     root,
     h("h1", { id: "page-title" }, t("team.title")),
-    section("team-members", t("team.members"), table(
-      [
-        { label: t("team.member"), cell: (m) => [
-          m.name || m.email || h("code", {}, m.user_id),
-          m.email && m.name ? h("div", { class: "muted" }, m.email) : null,
-          m.user_id === me ? [" ", badge(t("team.you"))] : null] },
-        { label: t("team.role"), cell: (m) => (manage && m.email && m.user_id !== me ? roleForm(ctx, m) : t(`role.${m.role}`)) },
-      ],
-      members.items,
-      { caption: t("team.members") },
-    )),
+    membersSection(ctx, members.items),
     manage ? addForm(ctx) : null,
     manage ? invitationsSection(ctx, invitations) : null,
     rolesHelp(ctx),
   );
-}
-
-// Adding an existing member again sets their role (the vault's POST …/members upserts).
-function roleForm(ctx, member) {
-  const { t, api } = ctx;
-  const form = h("form", { class: "row", novalidate: true },
-    field({ name: "role", label: t("team.role-of", { name: member.name || member.email }), type: "select",
-      value: member.role, options: roleOptions(t) }),
-    h("button", { type: "submit" }, t("team.change-role")),
-    formError());
-  form.querySelector("label").classList.add("visually-hidden");
-  onSubmit(form, (v) => api.post(ctx.wsPath("/members"), { email: member.email, role: v.role }), {
-    done: (m) => {
-      ctx.toast(t("team.role-changed", { name: member.name || member.email, role: t(`role.${m.role}`) }));
-      ctx.refresh();
-    },
-  });
-  return form;
-}
-
-function roleOptions(t) {
-  return ROLES.map((r) => [r, t(`role.${r}`)]);
 }
 
 function addForm(ctx) {
@@ -132,7 +124,7 @@ function addForm(ctx) {
     formError(),
     h("div", { class: "row" },
       field({ name: "email", label: t("team.email"), type: "email", autocomplete: "off", required: true }),
-      field({ name: "role", label: t("team.role"), type: "select", value: "editor", options: roleOptions(t) }),
+      field({ name: "role", label: t("team.role"), type: "select", value: "editor", options: roleOptions(ctx) }),
       h("button", { type: "submit", class: "primary" }, t("team.add-submit"))));
   const draft = keepDraft(form, `team-add-${ctx.workspace.id}`);
   onSubmit(form, (v) => api.post(ctx.wsPath("/members"), { email: v.email.trim(), role: v.role }), {
@@ -159,7 +151,7 @@ function invitationsSection(ctx, items) {
   const form = h("form", { novalidate: true },
     formError(),
     h("div", { class: "row" },
-      field({ name: "role", label: t("team.role"), type: "select", value: "contributor", options: roleOptions(t) }),
+      field({ name: "role", label: t("team.role"), type: "select", value: "contributor", options: roleOptions(ctx) }),
       field({ name: "email", label: t("team.invite-email"), type: "email", autocomplete: "off" }),
       field({ name: "expires_in_hours", label: t("team.invite-hours"), type: "number", min: 1, max: 720, value: "72" }),
       h("button", { type: "submit", class: "primary" }, t("team.invite-submit"))),
