@@ -15,6 +15,7 @@ from siar.connectors import (
     Connector,
     ConnectorError,
     Credential,
+    Page,
     RateLimitedError,
 )
 from siar.runtime.leases import Leases
@@ -28,6 +29,9 @@ READABLE = frozenset({Capability.FETCH_COMMENTS, Capability.FETCH_DMS})
 # Renewed every third of it while a read runs, so a slow network never loses it midway.
 POLL_LEASE_S = 60.0
 POLL_LEASES = "poll_leases"
+# An account whose token the network refused is read again this seldom until it works
+# again (a reconnect): each read is an audited lease and a refused call at the network.
+REFUSED_GAP_S = 60.0
 
 
 class Poller:
@@ -79,11 +83,7 @@ class Poller:
             await self.service.store.set_poller(
                 ws, account_id, {"network_account_id": account.network_account_id}
             )
-        try:
-            page = await connector.fetch_messages(account, credential, poller.get("cursor"))
-        except AuthExpiredError:
-            self.vault.forget_lease(ws, account_id)
-            raise
+        page = await self._fetch(poller, connector, account, credential)
         new = len(
             await self.service.ingest_many(
                 workspace_id=ws,
@@ -96,10 +96,44 @@ class Poller:
             await self.service.save_cursor(ws, account_id, page.cursor)
         return new
 
+    async def _fetch(
+        self,
+        poller: dict[str, Any],
+        connector: Connector,
+        account: AccountRef,
+        credential: Credential,
+    ) -> Page:
+        """One page of an account's messages; a refused token is handled as the publisher
+        handles it: the vault refreshes it at the network, or, if it cannot, marks the
+        account ``needs_reconnect`` (so an account that is only polled is not left
+        "healthy"). The vault is asked once per episode, which a successful read ends."""
+        ws, account_id = str(poller["workspace_id"]), str(poller["_id"])
+        cursor = poller.get("cursor")
+        try:
+            try:
+                page = await connector.fetch_messages(account, credential, cursor)
+            except AuthExpiredError:
+                self.vault.forget_lease(ws, account_id)
+                if poller.get("auth_refused"):
+                    raise  # the vault already knows; until the token works again
+                leased = await self.vault.refresh(ws, account_id)
+                if leased is None:
+                    raise
+                page = await connector.fetch_messages(*leased, cursor)
+        except AuthExpiredError:
+            if not poller.get("auth_refused"):
+                await self.service.store.set_poller(ws, account_id, {"auth_refused": True})
+            raise
+        if poller.get("auth_refused"):
+            await self.service.store.set_poller(ws, account_id, {"auth_refused": False})
+        return page
+
     def _gap(self, poller: dict[str, Any], result: object) -> float:
         gap = max(self.interval_s, self.min_interval_s.get(str(poller["network"]), 0.0))
         if isinstance(result, RateLimitedError) and result.retry_after_s:
             gap = max(gap, result.retry_after_s)
+        elif isinstance(result, AuthExpiredError):
+            gap = max(gap, REFUSED_GAP_S)
         return gap
 
     def _pace(self, poller: dict[str, Any], result: object, now: float) -> None:
