@@ -39,9 +39,7 @@ def test_remove_a_member_after_confirming_and_escape_cancels(
     signed_in: Page, console: Console, person: Person
 ) -> None:
     page = signed_in
-    found = re.search(r"#/w/([^/]+)/", page.url)
-    assert found
-    ws = found.group(1)
+    ws = page.get_by_label("Workspace", exact=True).input_value()
     with httpx.Client(timeout=30.0) as http:
         editor = _add_member(http, console, person, ws, "editor")
         stale = {"authorization": f"Bearer {token(http, console.url, editor.email)}"}
@@ -136,3 +134,34 @@ def test_an_admin_sees_owners_read_only_and_leaves(
     expect(page.get_by_label("Workspace", exact=True)).to_have_count(0)
     with httpx.Client(timeout=30.0) as http:
         assert admin.email not in _member_emails(http, console, person, ws)
+
+
+WORDING = """async () => {
+  const m = await import('/static/pages/team-members.js');
+  const { ApiError } = await import('/static/api.js');
+  const ctx = { t: (key, vars) => key + JSON.stringify(vars ?? {}), role: 'admin' };
+  const owner = { user_id: 'u1', role: 'owner', name: 'Ayu' };
+  const editor = { user_id: 'u2', role: 'editor', email: 'budi@example.com' };
+  const refusal = (status, kind, member, self = false) =>
+    m.removalProblem(ctx, new ApiError(status, { type: `urn:siar:problem:${kind}` }), member, self);
+  return {
+    lastOwner: [refusal(409, 'last-owner', owner), refusal(409, 'last-owner', owner, true)],
+    forbidden: [refusal(403, 'forbidden', owner), refusal(403, 'forbidden', editor)],
+    conflict: refusal(409, 'conflict', editor),
+    network: refusal(0, 'network', editor),
+    admin: m.roleOptions(ctx).map(([value]) => value),
+    owner: m.roleOptions({ ...ctx, role: 'owner' }).map(([value]) => value),
+  };
+}"""
+
+
+def test_removal_wording_and_offered_roles(page: Page, console: Console) -> None:
+    """Each refusal's own words, and the roles each manager is offered (module loader)."""
+    page.goto(console.url + "/")
+    got = page.evaluate(WORDING)
+    assert got["lastOwner"] == ['team.last-owner{"name":"Ayu"}', "team.last-owner-self{}"]
+    assert got["forbidden"] == ["team.owner-only{}", "team.remove-forbidden{}"]
+    assert got["conflict"] == 'team.remove-conflict{"name":"budi@example.com"}'
+    assert got["network"].startswith("The services cannot be reached")
+    assert got["admin"] == ["admin", "editor", "contributor", "approver", "viewer"]
+    assert got["owner"] == ["owner", *got["admin"]]
