@@ -3,7 +3,7 @@
 // and admins).
 
 import { h, mount, when } from "../dom.js";
-import { field, formError, keepDraft, onSubmit } from "../forms.js";
+import { field, formError, keepDraft, onSubmit, problemText } from "../forms.js";
 import { badge, section, table } from "../widgets.js";
 import { ROLES, membersSection, roleOptions } from "./team-members.js";
 
@@ -182,7 +182,8 @@ function drawInvitations(ctx, box, items, reload) {
       ctx.toast(t("team.revoked"));
       await reload();
     } catch (err) {
-      ctx.toast(err.message);
+      if (err.status === undefined) throw err;
+      ctx.toast(problemText(err)); // in the user's language, as forms show problems
     }
   };
   mount(box, table(
