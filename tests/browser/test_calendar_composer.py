@@ -3,12 +3,15 @@
 A post is composed and scheduled, goes out on the sandbox network and shows as published
 on the calendar; a post is dragged (and keyboard-moved) to another day; problems land
 beside their field with the typing kept; own text per network with an uploaded image;
-the queue; campaigns; Indonesian. Screenshots at desktop and phone width.
+a thread of three parts on Mastodon; the queue; campaigns; Indonesian. Screenshots at
+desktop and phone width.
 """
 
 from __future__ import annotations
 
+import html
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import FilePayload, Page, expect
@@ -29,6 +32,7 @@ from tests.browser.posting import (
     workspace_of,
 )
 from tests.browser.tenants import Person
+from tests.browser.test_accounts_oauth import connect_in_browser
 
 
 def test_compose_schedule_and_see_it_published(signed_in: Page, person: Person) -> None:
@@ -268,3 +272,62 @@ def test_add_to_queue_takes_the_next_free_slot(
     assert post_id
     at = datetime.fromisoformat(get_post(console, person, ws, post_id)["scheduled_at"])
     assert at == datetime.fromisoformat(slots[0])
+
+
+def test_a_thread_of_three_parts_goes_out_on_mastodon_as_a_reply_chain(
+    signed_in: Page, console: Console, person: Person
+) -> None:
+    page = signed_in
+    ws = workspace_of(page)
+    connect_in_browser(page, console)
+    page.get_by_role("link", name="Compose").click()
+    page.get_by_role("checkbox", name=re.compile(r"· mastodon")).check()
+    head = f"1/ Kopi Senja's spring menu {uuid.uuid4().hex[:6]}"
+    page.get_by_label("Text", exact=True).fill(head)
+    page.get_by_label("Own text for Mastodon").check()
+    thread = page.get_by_role("group", name="Thread on Mastodon")
+    expect(thread).to_be_hidden()  # parts belong to the thread format only
+    page.get_by_label("Format on Mastodon").select_option("thread")
+    add = thread.get_by_role("button", name="Add a part on Mastodon")
+    # Each added part is a labelled textarea, focused, with its own count.
+    for number, text in ((2, "2/ Pandan latte, all spring"), (3, "x" * 501), (4, "to remove")):
+        add.click()
+        box = thread.get_by_role("textbox", name=f"Part {number} on Mastodon")
+        expect(box).to_be_focused()
+        box.fill(text)
+    expect(page.locator('[data-counter="thread:mastodon:1"]')).to_contain_text("501 / 500")
+    problems = thread.locator(".rule-problems")
+    expect(problems).to_contain_text("Part 3: Mastodon allows 500 characters")
+    thread.get_by_role("textbox", name="Part 3 on Mastodon").fill("3/ Open from 7")
+    expect(problems).to_be_hidden()
+    thread.get_by_role("button", name="Remove part 4 on Mastodon").click()
+    expect(thread.get_by_role("textbox")).to_have_count(2)
+    # A reload keeps the parts typed (the draft in sessionStorage), in their places.
+    page.reload()
+    expect(thread.get_by_role("textbox", name="Part 3 on Mastodon")).to_have_value("3/ Open from 7")
+    expect(thread.get_by_role("textbox")).to_have_count(2)
+    preview = page.get_by_role("article", name="Preview on Mastodon")
+    expect(preview.locator(".preview-thread li")).to_have_text(
+        ["2/ Pandan latte, all spring", "3/ Open from 7"]
+    )
+    shot(page, "composer-thread")
+    page.get_by_role("button", name="Post now").click()
+    expect(page).to_have_url(re.compile(r"/calendar"))
+    chip = page.locator(".post-chip", has_text=head)
+    expect(chip).to_contain_text("Published", timeout=120_000)
+    post_id = chip.get_attribute("data-post-id")
+    assert post_id
+    variant = get_post(console, person, ws, post_id)["variants"]["mastodon"]
+    assert (variant["format"], variant["thread"]) == (
+        "thread",
+        ["2/ Pandan latte, all spring", "3/ Open from 7"],
+    )
+    # On the instance: the head, then each part replying to the one before it.
+    statuses = console.stack.mastodon.statuses
+    [first] = [s for s in statuses.values() if s["content"] == f"<p>{html.escape(head)}</p>"]
+    second = [s for s in statuses.values() if s["in_reply_to_id"] == first["id"]]
+    third = [s for s in statuses.values() if second and s["in_reply_to_id"] == second[0]["id"]]
+    assert [s["content"] for s in second + third] == [
+        "<p>2/ Pandan latte, all spring</p>",
+        "<p>3/ Open from 7</p>",
+    ]

@@ -77,7 +77,7 @@ async def test_parts_are_kept_edited_and_fired_to_their_network(app: Harness) ->
     for bad, broken in (
         ({"sandbox": thread("2/")}, ("sandbox", "format")),
         ({"bluesky": {"thread": ["2/"]}}, ("bluesky", "thread.format")),
-        ({"bluesky": thread("2/", "p" * 301)}, ("bluesky", "text.length")),
+        ({"bluesky": thread("2/", "p" * 301)}, ("bluesky", "thread.length")),
     ):
         r = await app.http.patch(
             app.url(f"/posts/{post_id}"), json={"variants": bad}, headers=auth("editor")

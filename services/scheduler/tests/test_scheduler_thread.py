@@ -66,11 +66,11 @@ def test_each_part_is_measured_by_the_networks_own_count() -> None:
     assert rules_of("x", fits) == set()
     heavy = found("x", PostVariant(format="thread", thread=["ok", "日" * 141]))
     assert [(v["rule"], v["message"]) for v in heavy] == [
-        ("text.length", "X allows 280 characters; thread part 3 has 282")
+        ("thread.length", "X allows 280 characters; thread part 3 has 282")
     ]
     # Bluesky counts graphemes, 300 of them.
     assert rules_of("bluesky", PostVariant(format="thread", thread=["c" * 301])) == {
-        ("bluesky", "text.length")
+        ("bluesky", "thread.length")
     }
 
 

@@ -108,11 +108,16 @@ def validate(connector: Connector, draft: Draft) -> list[Violation]:
     for part, text in enumerate((draft.text, *draft.thread), start=1):
         length = connector.measure_text(text)
         if length > rules.max_text_chars:
-            where = "the text" if part == 1 else f"thread part {part}"
+            # A part has a rule of its own, so a form can show it beside the parts.
+            where, rule = (
+                ("the text", "text.length")
+                if part == 1
+                else (f"thread part {part}", "thread.length")
+            )
             found.append(
                 Violation(
                     net,
-                    "text.length",
+                    rule,
                     f"{name} allows {rules.max_text_chars} characters; {where} has {length}",
                 )
             )

@@ -1,11 +1,12 @@
 // Pieces of the composer: the account picker, one variant per network that wants its own
-// version (text, format, title, first comment), the live counts and rule checks under each
-// text, and the previews. One post carries every variant (the API's `variants` map).
+// version (text, format, title, first comment, a thread's parts), the live counts and rule
+// checks under each text, and the previews. One post carries every variant (the API's `variants` map).
 
 import { h, mount } from "../dom.js";
 import { field } from "../forms.js";
 import { check } from "./composer-rules.js";
 import { thumbnail } from "./composer-media.js";
+import { fillThread, refreshThread, threadBlock, threadParts } from "./composer-thread.js";
 
 /** Checkboxes `account:<id>` for every connected account, grouped under one legend. */
 export function accountPicker(ctx, accounts, { disabled = false } = {}) {
@@ -33,7 +34,8 @@ export function picked(form, prefix) {
 /**
  * One variant block per network: "own version for X" opens its text (with its counter), a
  * format picker where the network has several (GET /v1/networks), a title where it has
- * titles, and a first comment where it takes comments. Empty fields keep the defaults.
+ * titles, a first comment where it takes comments, and a thread's parts where it has
+ * threads (shown when the format is thread). Empty fields keep the defaults.
  */
 export function variantBlock(ctx, rules) {
   const { t } = ctx;
@@ -54,7 +56,7 @@ export function variantBlock(ctx, rules) {
   const comment = rules.first_comment
     ? field({ name: `first_comment:${net}`, type: "textarea", rows: 2, maxlength: 20000, label: t("composer.variant-comment", { name }) })
     : null;
-  const fields = h("div", { class: "variant-fields", hidden: true }, box, formats, title, comment);
+  const fields = h("div", { class: "variant-fields", hidden: true }, box, formats, threadBlock(ctx, rules), title, comment);
   return h("div", { class: "variant", dataset: { network: net } }, toggle, fields);
 }
 
@@ -77,6 +79,7 @@ export function variantsFor(form, networks) {
     if (!custom.has(net)) continue;
     const value = (prefix) => form.elements[`${prefix}:${net}`]?.value.trim() || null;
     const variant = { text: value("variant"), format: value("format"), title: value("title"), first_comment: value("first_comment") };
+    if (variant.format === "thread" && threadParts(form, net).length) variant.thread = threadParts(form, net);
     if (variant.format === "feed") variant.format = null;  // the network's default
     for (const key of Object.keys(variant)) if (variant[key] === null) delete variant[key];
     if (Object.keys(variant).length) out[net] = variant;
@@ -95,6 +98,7 @@ export function fillVariants(form, variants) {
     set("format", variant.format);
     set("title", variant.title);
     set("first_comment", variant.first_comment);
+    fillThread(form, net, variant.thread);
   }
 }
 
@@ -131,6 +135,9 @@ export function refreshChecks(ctx, form, networks, rulesByNet, media) {
       const target = p.rule.startsWith("media") ? "media_ids" : where;
       (byField[target] ??= []).push(p.message);
     }
+    const threaded = custom.has(net) && form.elements[`format:${net}`]?.value === "thread";
+    const partProblems = refreshThread(ctx, form, net, rules, threaded);
+    if (partProblems.length) byField[`thread.${net}`] = partProblems;
   }
   // Every picked network with its own text: the main text counts for none of them.
   mount(form.querySelector('[data-counter="main"]'), mainCounts.length || networks.length ? mainCounts : ctx.t("composer.pick-accounts"));
@@ -154,11 +161,13 @@ export function previews(ctx, form, accounts, rulesByNet, media) {
     const own = (prefix) => (custom.has(net) ? form.elements[`${prefix}:${net}`]?.value.trim() : "") || "";
     const title = own("title");
     const comment = own("first_comment");
+    const parts = own("format") === "thread" ? threadParts(form, net) : [];
     return h("article", { class: `preview preview-${net}`, "aria-label": ctx.t("composer.preview-of", { name: rules?.display_name || net }) },
       h("header", {}, h("strong", {}, rules?.display_name || net), " ",
         h("span", { class: "muted" }, accs.map((a) => `@${a.handle}`).join(", "))),
       title ? h("p", { class: "preview-title" }, h("strong", {}, title)) : null,
       h("p", { class: "preview-text" }, text || h("span", { class: "muted" }, ctx.t("composer.preview-empty"))),
+      parts.length ? h("ol", { class: "preview-thread", start: 2 }, parts.map((p) => h("li", {}, p))) : null,
       link ? h("p", { class: "preview-link" }, link) : null,
       media.length ? h("div", { class: "preview-media" }, media.map((m) => h("figure", {}, thumbnail(ctx, m), h("figcaption", {}, m.alt_text || m.filename)))) : null,
       comment ? h("p", { class: "preview-comment" }, ctx.t("composer.preview-comment", { text: comment })) : null);

@@ -109,11 +109,12 @@ export function check(rules, text, items, t) {
   return { length, max: rules.max_text_chars, problems: [...found, ...mediaProblems(rules, items, t)] };
 }
 
-/** Which form field a broken rule belongs beside: the text (or a network's own), media, or
- * the variant's format, title or first comment. */
+/** Which form field a broken rule belongs beside: the text (or a network's own), media,
+ * the variant's format, title or first comment, or its thread's parts. */
 export function fieldForRule(rule, network, variants) {
   if (rule.startsWith("media")) return "media_ids";
   const part = rule.split(".")[0];
+  if (part === "thread") return `thread.${network}`;
   if (["format", "title", "first_comment"].includes(part)) return `${part}:${network}`;
   return variants.has(network) ? `variant.${network}` : "text";
 }

@@ -1,5 +1,5 @@
 // Composer: write a post once, give networks their own version where needed (text, format,
-// title, first comment: one post with per-network variants), watch each network's count
+// title, first comment, a thread's parts: one post with per-network variants), watch each network's count
 // and rules as you type, pick or upload media, see a preview per network,
 // then schedule it, add it to the queue, post it now, keep it as a draft or submit it for
 // approval. `?post=<id>` edits a post that has not gone out. A refused submit shows each
@@ -11,6 +11,7 @@ import { fromLocalInput, isoDay, toLocalInput } from "./calendar-dates.js";
 import { accountPicker, customNetworks, fillVariants, picked, previews, refreshChecks, variantBlock, variantsFor } from "./composer-parts.js";
 import { mediaPicker } from "./composer-media.js";
 import { fieldForRule } from "./composer-rules.js";
+import { threadSlotsFor } from "./composer-thread.js";
 import { COMPOSER_STRINGS } from "./composer-strings.js";
 import { EDITABLE, loadBasics, reviewAction, who } from "./posts-common.js";
 
@@ -156,7 +157,11 @@ export async function render(root, ctx) {
   const previewBox = h("div", { class: "previews" });
   fill(form, post, basics);
   if (post?.media_ids?.length) await media.select(post.media_ids);
-  const draft = keepDraft(form, `composer.${ctx.workspace.id}.${postId || "new"}`);
+  const draftKey = `composer.${ctx.workspace.id}.${postId || "new"}`;
+  // Thread parts are drawn on demand: make room for a kept draft's parts before it is restored
+  // (keepDraft keeps drafts under "siar.draft.<key>").
+  threadSlotsFor(form, Object.keys(JSON.parse(sessionStorage.getItem(`siar.draft.${draftKey}`) || "{}")));
+  const draft = keepDraft(form, draftKey);
   const checks = watch(ctx, form, { basics, rulesByNet, media, previewBox });
   update = checks.update;
 
