@@ -29,7 +29,7 @@ from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from siar.runtime.mongo import Document
 
@@ -146,11 +146,36 @@ class Leases:
         )
         return replaced.matched_count == 1
 
-    async def _keep(self, key: str) -> None:
-        # Renew well before expiry so a slow task never loses its lease midway.
+    async def _keep(self, key: str, every_s: float, kept: KeptLease | None = None) -> None:
+        # Renew well before expiry so a slow task never loses its lease midway. The
+        # document exists (the lease was taken), so a claim renews it.
         while True:
-            await asyncio.sleep(self.lease_s / 3)
-            await self.take(key)
+            await asyncio.sleep(every_s)
+            try:
+                renewed = await self.claim(key) is not None
+            except PyMongoError:
+                renewed = False  # not renewed: for all the work can tell, not held
+            if not renewed and kept is not None:
+                kept.lost = True
+                return
+
+    @contextlib.asynccontextmanager
+    async def keeping(self, key: str) -> AsyncIterator[KeptLease]:
+        """Renew the lease we already hold on ``key`` at half its term while the block runs.
+
+        As the outbox relay renews its own. A renewal that fails (another holder took the
+        key, or the database did not answer) marks the yielded :class:`KeptLease` lost;
+        the block calls its ``check`` between steps and ``confirm`` before its final
+        write, and so stops instead of working on beside the new holder.
+        """
+        kept = KeptLease(self, key)
+        keeper = asyncio.create_task(self._keep(key, self.lease_s / 2, kept))
+        try:
+            yield kept
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
 
     @contextlib.asynccontextmanager
     async def holding(self, key: str) -> AsyncIterator[Lease]:
@@ -163,7 +188,7 @@ class Leases:
         if not lease.held:
             yield lease
             return
-        keeper = asyncio.create_task(self._keep(key))
+        keeper = asyncio.create_task(self._keep(key, self.lease_s / 3))
         try:
             yield lease
         finally:
@@ -179,3 +204,29 @@ class Lease:
     def __init__(self, *, held: bool) -> None:
         self.held = held
         self.free_at = 0.0
+
+
+class LeaseLost(Exception):
+    """A lease was taken by another holder, or could not be renewed, while work ran."""
+
+
+class KeptLease:
+    """A lease renewed by :meth:`Leases.keeping`; whether it is still ours."""
+
+    def __init__(self, leases: Leases, key: str) -> None:
+        self.leases = leases
+        self.key = key
+        self.lost = False
+
+    def check(self) -> None:
+        """Raise :class:`LeaseLost` if a renewal failed: another holder may be on the key."""
+        if self.lost:
+            raise LeaseLost(f"the lease on {self.key} was lost")
+
+    async def confirm(self) -> None:
+        """Renew now (a full term ahead) or raise :class:`LeaseLost`; call it right before
+        the work's final write, so the write happens while the lease is surely ours."""
+        self.check()
+        if await self.leases.claim(self.key) is None:
+            self.lost = True
+            self.check()

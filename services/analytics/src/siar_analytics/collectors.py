@@ -34,6 +34,7 @@ from siar.connectors import (
 )
 from siar.contracts import MetricsCollected
 from siar.runtime.app import Runtime
+from siar.runtime.leases import KeptLease, LeaseLost
 from siar.runtime.mongo import Document
 from siar.runtime.uow import UnitOfWork
 from siar.runtime.vault_client import VaultClient, VaultUnavailable
@@ -117,7 +118,12 @@ class Collector:
         )
 
     async def _gather(
-        self, target: Document, connector: Connector, account: AccountRef, cred: Credential
+        self,
+        target: Document,
+        kept: KeptLease,
+        connector: Connector,
+        account: AccountRef,
+        cred: Credential,
     ) -> Round:
         found = Round()
         if not target.get("backfilled") and self.backfill_days > 0:
@@ -129,6 +135,7 @@ class Collector:
         found.calls += connector.account_metrics_calls
         found.events.append(self._event(target, await connector.account_metrics(account, cred)))
         for post in await self.schedule.recent_posts(target, time.time()):
+            kept.check()  # another replica has the account now: stop, it collects
             found.calls += 1
             try:
                 snapshot = await connector.post_metrics(account, cred, post["network_post_id"])
@@ -142,8 +149,9 @@ class Collector:
             found.events.append(self._event(target, snapshot, post))
         return found
 
-    async def collect(self, target: Document) -> Round:
-        """Collect one leased account; errors are recorded in the round, never raised."""
+    async def collect(self, target: Document, kept: KeptLease) -> Round:
+        """Collect one leased account; errors are recorded in the round, never raised,
+        except :class:`LeaseLost` (the round stops and emits nothing)."""
         connector = self.connectors.get(str(target.get("network")))
         if connector is None or not offers(connector, "account_metrics"):
             return Round(error=f"{target.get('network')} offers no metrics")
@@ -152,7 +160,7 @@ class Collector:
             leased = await self.vault.lease(ws, account_id, "collect-metrics")
             if leased is None:
                 return Round(error="the vault does not know this account")
-            found = await self._gather(target, connector, *leased)
+            found = await self._gather(target, kept, connector, *leased)
         except RateLimitedError as err:
             return Round(error=str(err), retry_s=err.retry_after_s or 60.0)
         except AuthExpiredError as err:
@@ -164,6 +172,7 @@ class Collector:
         except ConnectorError as err:
             return Round(error=str(err))
         if found.events:
+            await kept.confirm()  # a full term ahead, so no other replica emits these too
 
             async def emit(session: AsyncClientSession) -> None:
                 await self.uow.outbox.add_many(found.events, session=session)
@@ -177,7 +186,14 @@ class Collector:
         connector = self.connectors.get(str(target.get("network")))
         started = time.time()
         try:
-            result = await self.collect(target)
+            # Renewed at half its term: a round may outlive the lease's term.
+            async with self.schedule.leases(self.owner).keeping(target["_id"]) as kept:
+                result = await self.collect(target, kept)
+        except LeaseLost as err:
+            # Another replica holds the account now (this one stalled past the term):
+            # the slot is its to release, and what this round found was not emitted.
+            log.warning("collecting %s stopped: %s", target["_id"], err)
+            return Round(error=str(err))
         except Exception as err:  # a bug or the database: the slot must still be released
             log.exception("collecting %s failed", target["_id"])
             result = Round(error=f"{type(err).__name__}: {err}", retry_s=ERROR_RETRY_S)
@@ -249,4 +265,5 @@ def pacing_of(settings: Settings) -> Pacing:
         post_window_days=settings.collect_post_window_days,
         max_posts=settings.collect_max_posts,
         after_publish_s=settings.collect_after_publish_s,
+        lease_s=settings.collect_lease_s,
     )

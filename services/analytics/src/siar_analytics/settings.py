@@ -49,6 +49,12 @@ class Settings(ServiceSettings):
         description="A post's account is collected this long after it is published at the "
         "latest (a first look at the post), whatever its usual pace.",
     )
+    collect_lease_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long a replica's claim on an account lasts unrenewed; renewed at "
+        "half of it while a round runs, and a round whose renewal fails stops.",
+    )
     credential_cache_s: float = Field(
         default=300.0,
         ge=0,
