@@ -331,3 +331,50 @@ def test_a_thread_of_three_parts_goes_out_on_mastodon_as_a_reply_chain(
         "<p>2/ Pandan latte, all spring</p>",
         "<p>3/ Open from 7</p>",
     ]
+
+
+def test_editing_a_draft_shows_its_thread_parts_and_saves_the_changed_ones(
+    signed_in: Page, console: Console, person: Person
+) -> None:
+    page = signed_in
+    ws = workspace_of(page)
+    connect_in_browser(page, console)
+    scheduler = f"{console.stack.urls['scheduler']}/v1/workspaces/{ws}"
+    with api(console, person) as (http, auth):
+        accounts = http.get(f"{console.vault}/v1/workspaces/{ws}/accounts", headers=auth)
+        [mastodon] = [a["id"] for a in accounts.json()["items"] if a["network"] == "mastodon"]
+        r = http.post(
+            f"{scheduler}/posts",
+            json={
+                "text": "1/ Batik class",
+                "account_ids": [mastodon],
+                "draft": True,
+                "scheduled_at": (datetime.now(UTC) + timedelta(days=5)).isoformat(),
+                "variants": {"mastodon": {"format": "thread", "thread": ["2/ Wax", "3/ Dye"]}},
+            },
+            headers=auth,
+        )
+    assert r.status_code == 201, r.text
+    post_id = r.json()["id"]
+    page.goto(f"{console.url}/#/w/{ws}/composer?post={post_id}")
+    thread = page.get_by_role("group", name="Thread on Mastodon")
+    expect(thread.get_by_role("textbox", name="Part 2 on Mastodon")).to_have_value("2/ Wax")
+    expect(thread.get_by_role("textbox", name="Part 3 on Mastodon")).to_have_value("3/ Dye")
+    # Removing part 2 moves "3/ Dye" up into its place; a new part is added after it.
+    thread.get_by_role("button", name="Remove part 2 on Mastodon").click()
+    expect(thread.get_by_role("textbox", name="Part 2 on Mastodon")).to_have_value("3/ Dye")
+    thread.get_by_role("button", name="Add a part on Mastodon").click()
+    thread.get_by_role("textbox", name="Part 3 on Mastodon").fill("4/ Dry")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page).to_have_url(re.compile(r"/calendar"))
+    saved = get_post(console, person, ws, post_id)["variants"]["mastodon"]
+    assert saved["thread"] == ["3/ Dye", "4/ Dry"]
+    # The scheduler's thread rules land beside the parts, like its other rule problems.
+    placed = page.evaluate(
+        """async () => {
+          const rules = await import("/static/pages/composer-rules.js");
+          return ["thread.length", "thread.parts", "thread.format", "text.length"]
+            .map((rule) => rules.fieldForRule(rule, "x", new Set()));
+        }"""
+    )
+    assert placed == ["thread.x", "thread.x", "thread.x", "text"]
