@@ -39,6 +39,7 @@ from siar.connectors.errors import (
     RateLimitedError,
     RetryableError,
     first_comment_on,
+    thread_part_on,
 )
 from siar.connectors.http import HttpConnector, retry_after_s
 from siar.connectors.models import (
@@ -268,17 +269,20 @@ class BlueskyConnector(HttpConnector):
             credential, text, embed=embed, **{MARKER_FIELD: post.marker}
         )
         root = await self.create_record(credential, did, POST, record)
-        parent = root
-        for part in post.thread:
-            reply = {"root": root, "parent": parent}
-            parent = await self.create_record(
-                credential, did, POST, await self.post_record(credential, part, reply=reply)
-            )
         published = PublishedPost(
             network_post_id=root["uri"],
             permalink=self.permalink(root["uri"]),
             published_at=parse_time(record["createdAt"]) or datetime.now(UTC),
         )
+        # The root is live and records carry no idempotency key: a part that fails must
+        # not fail (and so re-post) the root.
+        parent = root
+        for number, part in enumerate(post.thread, start=2):
+            reply = {"root": root, "parent": parent}
+            with thread_part_on("Bluesky", published, number, len(post.thread) + 1):
+                parent = await self.create_record(
+                    credential, did, POST, await self.post_record(credential, part, reply=reply)
+                )
         if post.first_comment:
             reply = {"root": root, "parent": root}
             with first_comment_on("Bluesky", published):

@@ -14,6 +14,7 @@ from siar.connectors import (
     MediaItem,
     MediaKind,
     OutgoingPost,
+    PartiallyPublishedError,
     PermanentError,
 )
 from siar.connectors.bluesky import BlueskyConnector
@@ -188,6 +189,28 @@ async def test_thread_parts_and_first_comment_reply_to_root_and_parent(
     assert records[2]["reply"] == {"root": root, "parent": root}
     assert published.network_post_id == root["uri"]
     assert part2["uri"] != root["uri"]
+
+
+async def test_a_failed_thread_part_keeps_the_root_and_is_a_partial_publish(
+    api: respx.MockRouter, bsky: BlueskyConnector
+) -> None:
+    create = api.post(xrpc("com.atproto.repo.createRecord")).mock(
+        side_effect=[
+            created("root"),
+            created("part2"),
+            httpx.Response(
+                400, json={"error": "InvalidRequest", "message": "Record/text must not be empty"}
+            ),
+        ]
+    )
+    post = OutgoingPost(text="1/4", marker="d", thread=["2/4", "3/4", "4/4"])
+    with pytest.raises(PartiallyPublishedError) as caught:
+        await bsky.publish(ACCOUNT, CREDENTIAL, post)
+    assert create.call_count == 3  # part 4 is not tried once part 3 failed
+    assert caught.value.published.network_post_id == f"at://{DID}/app.bsky.feed.post/root"
+    assert "Bluesky published the post but not part 3 of 4, nor what follows it" in (
+        caught.value.reason
+    )
 
 
 @pytest.mark.parametrize(
