@@ -225,6 +225,7 @@ def test_scheduled_fields_from_the_networks_variant_and_the_media_kinds() -> Non
         "media_kinds": ["image", "video"],
         "first_comment": "#launch",
         "title": "T",
+        "thread": [],
     }
     assert scheduled_fields(shaped, sky) == {
         "text": "Launch",
@@ -232,6 +233,7 @@ def test_scheduled_fields_from_the_networks_variant_and_the_media_kinds() -> Non
         "media_kinds": ["image", "video"],
         "first_comment": None,
         "title": None,
+        "thread": [],
     }
 
 
@@ -245,6 +247,7 @@ def test_scheduled_fields_give_no_kinds_for_a_post_stored_without_them() -> None
         "media_kinds": [],
         "first_comment": None,
         "title": None,
+        "thread": [],
     }
 
 
