@@ -12,7 +12,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from siar.connectors.sandbox import SandboxConnector
-from siar.contracts import PostScheduled, utcnow
+from siar.contracts import utcnow
 from siar.devstack import Infra
 from siar.runtime.mongo import Document
 from siar_scheduler.csv_io import COLUMNS
@@ -20,6 +20,8 @@ from siar_scheduler.firing import Firing
 
 from .conftest import unique
 from .scheduler_workflow_app import Harness, auth, scheduler_harness
+from .test_scheduler_failures import scheduled_events
+from .test_scheduler_variants import violations
 
 HEAD = "1/ Spring menu 🌷"
 PARTS = ["2/ Asparagus, every day", "3/ Open from 9"]
@@ -49,19 +51,6 @@ def body(variants: dict[str, object]) -> dict[str, object]:
 
 def thread(*parts: str) -> dict[str, object]:
     return {"format": "thread", "thread": list(parts)}
-
-
-def violations(problem: dict[str, object]) -> set[tuple[str, str]]:
-    assert problem["type"] == "urn:siar:problem:network-rules", problem
-    found = problem["violations"]
-    assert isinstance(found, list)
-    return {(v["network"], v["rule"]) for v in found}
-
-
-async def scheduled_events(app: Harness, post_id: str) -> list[PostScheduled]:
-    docs = await app.db["outbox"].find({"topic": "post.scheduled"}).to_list()
-    events = [PostScheduled.model_validate_json(bytes(d["payload"])) for d in docs]
-    return [e for e in events if e.post_id == post_id]
 
 
 async def test_parts_are_kept_edited_and_fired_to_their_network(app: Harness) -> None:

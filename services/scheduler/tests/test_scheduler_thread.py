@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from pydantic import ValidationError
 
-from siar.connectors import Connector
-from siar.connectors.bluesky import BlueskyConnector
-from siar.connectors.facebook import FacebookPagesConnector
-from siar.connectors.x import XConnector
-from siar_scheduler.domain import DispatchRecord, Post, PostStatus, PostVariant, Target
+from siar_scheduler.domain import DispatchRecord, Post, PostStatus, PostVariant
 from siar_scheduler.firing import events_for
 from siar_scheduler.variants import (
     VariantIn,
@@ -20,19 +14,11 @@ from siar_scheduler.variants import (
     variants_to_json,
 )
 
-AT = datetime(2030, 5, 1, 9, 0, tzinfo=UTC)
-
-
-def bare(cls: type[Connector]) -> Connector:
-    return cls.__new__(cls)  # only rules and capabilities are read: nothing to connect
-
-
-CONNECTORS = {c.network: bare(c) for c in (BlueskyConnector, FacebookPagesConnector, XConnector)}
+from .test_scheduler_variants import AT, CONNECTORS, targets
 
 
 def found(network: str, variant: PostVariant, text: str = "1/ Spring") -> list[dict[str, str]]:
-    target = [Target(account_id=f"acc_{network}", network=network)]
-    return rule_violations(CONNECTORS, text, target, (), {network: variant})
+    return rule_violations(CONNECTORS, text, targets(network), (), {network: variant})
 
 
 def rules_of(network: str, variant: PostVariant) -> set[tuple[str, str]]:
@@ -108,10 +94,7 @@ def test_firing_sends_the_parts_to_their_network_only() -> None:
         text="Spring is here",
         scheduled_at=AT,
         status=PostStatus.DISPATCHED,
-        targets=[
-            Target(account_id="acc_x", network="x"),
-            Target(account_id="acc_sky", network="bluesky"),
-        ],
+        targets=targets("x", "bluesky"),
         created_by="usr_1",
         created_at=AT,
         updated_at=AT,
