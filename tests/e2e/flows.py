@@ -185,22 +185,29 @@ async def first_conversation(
     return await eventually(probe, within_s=within_s)
 
 
-async def event_on(bootstrap: str, topic: str, **match: str) -> dict[str, Any] | None:
-    """The first event on ``topic`` whose fields equal ``match``, if it is there yet.
+async def events_on(bootstrap: str, topic: str, **match: Any) -> list[dict[str, Any]]:
+    """The events on ``topic`` whose fields equal ``match``, as far as one fetch reads.
 
     Reads the topic from the start without a consumer group, so it sees every event
-    whoever consumed it; ``None`` when none matches within one fetch (poll again).
+    whoever consumed it (poll again for ones not there yet).
     """
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"
     )
     await consumer.start()
+    found: list[dict[str, Any]] = []
     try:
         for records in (await consumer.getmany(timeout_ms=3000)).values():
             for record in records:
                 payload = json.loads(record.value or b"{}")
                 if all(payload.get(k) == v for k, v in match.items()):
-                    return dict(payload)
+                    found.append(dict(payload))
     finally:
         await consumer.stop()
-    return None
+    return found
+
+
+async def event_on(bootstrap: str, topic: str, **match: str) -> dict[str, Any] | None:
+    """The first event on ``topic`` whose fields equal ``match``, if it is there yet."""
+    found = await events_on(bootstrap, topic, **match)
+    return found[0] if found else None

@@ -1,4 +1,5 @@
-"""A token revoked while the account is only polled turns the account ``needs_reconnect``.
+"""A token revoked while the account is only polled turns the account ``needs_reconnect``;
+a reconnect starts polling again.
 
 Nothing is posted: the inbox, polling the Mastodon instance's notifications
 (tests/e2e/fake_mastodon.py), meets the 401 and asks the vault to refresh, as the
@@ -12,7 +13,7 @@ from typing import Any
 import httpx
 
 from tests.e2e.conftest import Stack
-from tests.e2e.flows import eventually, new_tenant
+from tests.e2e.flows import event_on, events_on, eventually, new_tenant
 from tests.e2e.test_oauth_connect import accounts_of, connect
 
 NOTIFICATIONS = "/api/v1/notifications"
@@ -54,3 +55,34 @@ async def test_a_token_revoked_while_only_polled_asks_for_a_reconnect(
     assert audit.status_code == 200, audit.text
     assert [e["actor"] for e in audit.json()["items"]] == ["service:inbox"]
     assert not mastodon.requests("/api/v1/statuses")
+
+    # Announced once, as a reconnect-needing account: the inbox stops reading it, the
+    # scheduler keeps it (posts may still be planned for it).
+    kafka = stack.infra.kafka_bootstrap
+    gone = await eventually(
+        lambda: event_on(kafka, "account.disconnected", account_id=account["id"]), within_s=60
+    )
+    assert gone["needs_reconnect"] is True
+    r = await http.post(
+        f"{stack.urls['scheduler']}/v1/workspaces/{tenant.workspace_id}/posts",
+        json={"text": "Planned while it waits", "account_ids": [account["id"]], "draft": True},
+        headers=tenant.auth,
+    )
+    assert r.status_code == 201, r.text
+
+    # A person reconnects it: announced again, so the inbox reads with the fresh token.
+    again, fresh = await connect(http, vault, tenant, mastodon)
+    assert (again["id"], again["status"]) == (account["id"], "healthy")
+
+    async def announced_twice() -> bool | None:
+        found = await events_on(kafka, "account.connected", account_id=account["id"])
+        return len(found) == 2 or None
+
+    await eventually(announced_twice, within_s=60)
+
+    async def polled_fresh() -> bool | None:
+        calls = mastodon.requests(NOTIFICATIONS)
+        return any(c.authorization == f"Bearer {fresh}" for c in calls) or None
+
+    await eventually(polled_fresh, within_s=60)
+    assert len(await events_on(kafka, "account.disconnected", account_id=account["id"])) == 1

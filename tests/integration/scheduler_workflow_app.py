@@ -11,11 +11,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from siar.connectors.bluesky import BlueskyConnector
+from siar.devstack import Infra
 from siar.runtime.auth import Principal, unauthorized
 from siar.runtime.mongo import Document, ensure_indexes
 from siar.runtime.outbox import OUTBOX_INDEXES, Outbox
@@ -36,6 +38,8 @@ from siar_scheduler.timing import Timing
 from siar_scheduler.timing_store import TIMING_INDEXES, TimingStore
 from siar_scheduler.workflow import Workflow
 from siar_scheduler.workflow_store import WORKFLOW_INDEXES, WorkflowStore
+
+from .conftest import unique
 
 ACCOUNTS = {"acc_sky": "bluesky", "acc_box": "sandbox"}
 
@@ -128,3 +132,14 @@ async def scheduler_harness(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://scheduler") as http:
             yield Harness(http, workflow, service, db, workspace_id)
+
+
+@pytest.fixture(name="app")
+async def plain_scheduler(
+    mongo: AsyncMongoClient[Document], db: AsyncDatabase[Document], infra: Infra
+) -> AsyncIterator[Harness]:
+    """The scheduler on this test's database (a module imports it as its ``app``)."""
+    async with scheduler_harness(
+        mongo, db, unique("ws"), serialize=infra.kind == "embedded"
+    ) as harness:
+        yield harness

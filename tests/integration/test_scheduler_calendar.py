@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import icalendar
-import pytest
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.database import AsyncDatabase
 
 from siar.contracts import utcnow
-from siar.devstack import Infra
-from siar.runtime.mongo import Document
 from siar_scheduler.domain import PostStatus, TargetStatus
 
-from .conftest import unique
-from .scheduler_workflow_app import Harness, auth, scheduler_harness
-
-
-@pytest.fixture
-async def app(
-    mongo: AsyncMongoClient[Document], db: AsyncDatabase[Document], infra: Infra
-) -> AsyncIterator[Harness]:
-    """The scheduler on this test's database."""
-    async with scheduler_harness(
-        mongo, db, unique("ws"), serialize=infra.kind == "embedded"
-    ) as harness:
-        yield harness
+from .scheduler_workflow_app import (
+    Harness,
+    auth,
+    plain_scheduler,  # noqa: F401 - the app fixture
+)
 
 
 def at(hours: float) -> datetime:

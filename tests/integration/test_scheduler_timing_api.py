@@ -4,36 +4,24 @@ best times learned from metrics snapshots, and every bad input as a named 422.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.database import AsyncDatabase
 
 from siar.contracts import MetricsCollected, PostPublished, utcnow
-from siar.devstack import Infra
-from siar.runtime.mongo import Document
 from siar_scheduler.domain import Post, PostStatus, Target, TargetStatus
 from siar_scheduler.firing import Firing
 
-from .conftest import unique
-from .scheduler_workflow_app import Harness, auth, scheduler_harness
+from .scheduler_workflow_app import (
+    Harness,
+    auth,
+    plain_scheduler,  # noqa: F401 - the app fixture
+)
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 MWF = [{"day": d, "time": t} for d in ("mon", "wed", "fri") for t in ("19:00", "09:00")]
-
-
-@pytest.fixture
-async def app(
-    mongo: AsyncMongoClient[Document], db: AsyncDatabase[Document], infra: Infra
-) -> AsyncIterator[Harness]:
-    async with scheduler_harness(
-        mongo, db, unique("ws"), serialize=infra.kind == "embedded"
-    ) as harness:
-        yield harness
 
 
 def expected_slots(after: datetime, count: int) -> list[datetime]:

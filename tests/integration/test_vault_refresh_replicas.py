@@ -53,7 +53,6 @@ async def test_two_refresher_replicas_refresh_each_account_once(
     replicas = [
         TokenRefresher(
             service,
-            app.state.refresher.http,
             ahead_s=3600,
             every_s=60,
             leases=Leases(db[REFRESH_LEASES], lease_s=60.0, holder=holder),

@@ -34,3 +34,8 @@ class AccountDisconnected(Event):
     account_id: str
     network: str
     reason: str | None = None
+    needs_reconnect: bool = Field(
+        default=False,
+        description="Still connected, but its token was refused and cannot be refreshed: "
+        "nothing can be read until a person reconnects it (then account.connected again).",
+    )

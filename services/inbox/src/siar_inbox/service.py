@@ -287,8 +287,15 @@ class InboxService:
         handle: str = "",
         network_account_id: str | None = None,
     ) -> None:
-        """Poll a newly connected account (and route its webhook calls to it)."""
-        fields = {"network": network, "handle": handle, "active": True, "since": utcnow()}
+        """Poll a newly connected (or reconnected) account; route its webhook calls to it."""
+        # A reconnect brings a fresh token: read at once, not after a refused one's gap.
+        fields = {
+            "network": network,
+            "handle": handle,
+            "active": True,
+            "since": utcnow(),
+            "auth_refused": False,
+        }
         if network_account_id:
             fields["network_account_id"] = network_account_id
         await self.store.set_poller(workspace_id, account_id, fields)

@@ -43,7 +43,9 @@ def register_handlers(
         )
 
     async def on_account_disconnected(event: AccountDisconnected) -> None:
-        await service().account_disconnected(event.workspace_id, event.account_id)
+        await service().account_disconnected(
+            event.workspace_id, event.account_id, needs_reconnect=event.needs_reconnect
+        )
 
     subscribe_events(
         broker,

@@ -90,7 +90,7 @@ class SchedulerService:
             await self.store.upsert_account(
                 workspace_id, {**doc, "handle": found.get("handle", ""), "active": True}
             )
-        if doc.get("active") is False:
+        if not doc.get("active", True):  # nx-27017 may hand a stored False back as 0
             raise UnknownAccount(f"account {account_id} is disconnected")
         return Target(account_id=account_id, network=str(doc["network"]))
 
@@ -270,6 +270,12 @@ class SchedulerService:
         """Project a connected account."""
         await self.store.upsert_account(workspace_id, {**account, "active": True})
 
-    async def account_disconnected(self, workspace_id: str, account_id: str) -> None:
+    async def account_disconnected(
+        self, workspace_id: str, account_id: str, *, needs_reconnect: bool = False
+    ) -> None:
         """Project a disconnected account."""
+        if needs_reconnect:
+            # Still the workspace's: posts may be planned for it while a person
+            # reconnects it (one due before then fails and notifies the workspace).
+            return
         await self.store.upsert_account(workspace_id, {"account_id": account_id, "active": False})

@@ -7,11 +7,13 @@ keyring and bound to their workspace and account.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from siar.connectors import (
@@ -24,7 +26,8 @@ from siar.connectors import (
 )
 from siar.connectors.bluesky import BlueskyConnector
 from siar.connectors.sandbox import SandboxConnector
-from siar.contracts import AccountConnected, utcnow
+from siar.contracts import AccountConnected, AccountDisconnected, utcnow
+from siar.runtime import webhooks
 from siar.runtime.uow import UnitOfWork
 from siar_vault import crypto
 from siar_vault.audit import AuditTrail
@@ -32,6 +35,7 @@ from siar_vault.domain import Account
 from siar_vault.errors import NetworkRefused, NotFound, UnsupportedNetwork
 from siar_vault.metrics import TOKEN_REFRESH
 from siar_vault.store import VaultStore
+from siar_vault.workspace_webhook import webhook_target
 
 
 def credential_aad(workspace_id: str, account_id: str) -> bytes:
@@ -56,6 +60,9 @@ class AccountUseCases:
     connectors: dict[str, Connector]
     apps: dict[str, AppCredentials]
     audit_trail: AuditTrail
+    http: httpx.AsyncClient | None
+    """For the workspace webhook; None where nothing is told (tests, the CLI)."""
+    _telling: set[asyncio.Task[None]]
 
     async def connect_account(
         self,
@@ -79,14 +86,7 @@ class AccountUseCases:
         account_id = existing.id if existing else f"acc_{uuid.uuid4().hex[:20]}"
         envelope = self.seal_credential(workspace_id, account_id, connected.credential)
         if existing:
-            await self.store.replace_credential(
-                workspace_id, account_id, envelope, connected.credential.expires_at
-            )
-            await self.audit_trail.append(workspace_id, actor, "account.reconnected", account_id)
-            # As stored now: replace_credential made it healthy with the new expiry.
-            return existing.model_copy(
-                update={"status": "healthy", "token_expires_at": connected.credential.expires_at}
-            )
+            return await self._reconnect(existing, envelope, connected, actor)
         account = Account(
             id=account_id,
             workspace_id=workspace_id,
@@ -114,6 +114,35 @@ class AccountUseCases:
         await self.uow.run(work)
         await self.audit_trail.append(workspace_id, actor, "account.connected", account.id)
         return account
+
+    async def _reconnect(
+        self, existing: Account, envelope: dict[str, Any], connected: ConnectedAccount, actor: str
+    ) -> Account:
+        """A fresh credential for a known account, announced again.
+
+        A token that could not be refreshed was announced as ``account.disconnected``,
+        which stops polling, collection and scheduling; ``account.connected`` starts them
+        again (each consumer takes a repeat as a no-op).
+        """
+        ws, account_id = existing.workspace_id, existing.id
+        expires = connected.credential.expires_at
+        event = AccountConnected.new(
+            workspace_id=ws,
+            account_id=account_id,
+            network=existing.network,
+            handle=existing.handle,
+            display_name=existing.display_name,
+            network_account_id=existing.network_account_id,
+        )
+
+        async def work(session: AsyncClientSession) -> None:
+            await self.store.replace_credential(ws, account_id, envelope, expires, session)
+            await self.uow.outbox.add(event, session=session)
+
+        await self.uow.run(work)
+        await self.audit_trail.append(ws, actor, "account.reconnected", account_id)
+        # As stored now: replace_credential made it healthy with the new expiry.
+        return existing.model_copy(update={"status": "healthy", "token_expires_at": expires})
 
     async def _sign_in(
         self,
@@ -173,17 +202,20 @@ class AccountUseCases:
     async def refresh(self, *, workspace_id: str, account_id: str, service: str) -> Lease:
         """Refresh an expired credential at its network, store it, and lease the new one.
 
-        An account whose credential cannot be refreshed is marked ``needs_reconnect``.
+        An account whose credential cannot be refreshed is marked ``needs_reconnect``
+        and announced (event and workspace webhook) once, by whichever caller finds it
+        first: the refresher, the publisher or the inbox.
         """
-        account, current = await self.stored_credential(workspace_id, account_id)
+        account = await self.account(workspace_id, account_id)
+        envelope = await self.store.credential_envelope(workspace_id, account_id)
         connector = self.connectors.get(account.network)
-        if connector is None:
+        if envelope is None or connector is None:
             raise NotFound("credential")
+        current = self.open_credential(workspace_id, account_id, envelope)
         try:
             fresh = await connector.refresh_credential(current, self.apps.get(account.network))
         except ConnectorError as err:
             TOKEN_REFRESH.labels(account.network, "failed").inc()
-            await self.store.set_account_status(workspace_id, account_id, "needs_reconnect")
             await self.audit_trail.append(
                 workspace_id,
                 service,
@@ -191,6 +223,10 @@ class AccountUseCases:
                 account_id,
                 {"reason": err.reason},
             )
+            if await self.store.credential_envelope(workspace_id, account_id) != envelope:
+                # Reconnected (or refreshed) meanwhile: that credential is the answer.
+                return Lease(*await self.stored_credential(workspace_id, account_id))
+            await self._lost(account, err.reason)
             raise NetworkRefused(err.reason) from err
         await self.store.replace_credential(
             workspace_id,
@@ -201,6 +237,48 @@ class AccountUseCases:
         TOKEN_REFRESH.labels(account.network, "ok").inc()
         await self.audit_trail.append(workspace_id, service, "credential.refreshed", account_id)
         return Lease(account=await self.account(workspace_id, account_id), credential=fresh)
+
+    async def _lost(self, account: Account, reason: str) -> None:
+        """Mark the account and announce it, unless another caller did already."""
+        event = AccountDisconnected.new(
+            workspace_id=account.workspace_id,
+            account_id=account.id,
+            network=account.network,
+            reason=f"needs_reconnect: {reason}",
+            needs_reconnect=True,
+        )
+
+        async def work(session: AsyncClientSession) -> bool:
+            if not await self.store.mark_needs_reconnect(account.workspace_id, account.id, session):
+                return False
+            await self.uow.outbox.add(event, session=session)
+            return True
+
+        if await self.uow.run(work) and self.http is not None:
+            # In the background: a slow webhook must not hold up the caller's request.
+            task = asyncio.create_task(self._tell_workspace(account, reason))
+            self._telling.add(task)
+            task.add_done_callback(self._telling.discard)
+
+    async def _tell_workspace(self, account: Account, reason: str) -> None:
+        hook = await webhook_target(self, account.workspace_id)
+        if hook is None or self.http is None:
+            return
+        url, secret = hook
+        await webhooks.send(
+            self.http,
+            url,
+            secret,
+            kind="account.needs_reconnect",
+            text=f"Siar: the {account.network} account @{account.handle} must be reconnected "
+            f"({reason})",
+            data={"workspace_id": account.workspace_id, "account_id": account.id, "reason": reason},
+        )
+
+    async def told(self) -> None:
+        """Wait for the workspace webhooks still being sent (a refresh pass, shutdown)."""
+        while self._telling:
+            await asyncio.gather(*list(self._telling), return_exceptions=True)
 
     def seal_credential(
         self, workspace_id: str, account_id: str, credential: Credential

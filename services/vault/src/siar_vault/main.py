@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
             access_ttl_s=settings.access_token_ttl_s,
             service_ttl_s=settings.service_token_ttl_s,
+            http=runtime.http,
         )
         app.state.oauth_flows = OAuthFlows(app.state.service, runtime.db["oauth_states"])
 
@@ -84,7 +85,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime.spawn("signing-keys", reloader.run, reloader.stop)
         refresher = TokenRefresher(
             app.state.service,
-            runtime.http,
             ahead_s=settings.token_refresh_ahead_s,
             every_s=settings.token_refresh_every_s,
             leases=Leases(runtime.db[REFRESH_LEASES], lease_s=REFRESH_LEASE_S),

@@ -1,8 +1,9 @@
-"""Refreshes account tokens ahead of expiry; tells the workspace about those it cannot.
+"""Refreshes account tokens ahead of expiry; the workspace hears of those it cannot.
 
 An account whose token cannot be refreshed is marked ``needs_reconnect`` (by the
-refresh itself), announced as ``account.disconnected`` so polling and collection
-stop, and reported to the workspace's webhook, so a person reconnects it.
+refresh itself, see AccountUseCases.refresh), announced as ``account.disconnected`` so
+polling and collection stop, and reported to the workspace's webhook, so a person
+reconnects it.
 
 Every vault replica runs the loop; each account is claimed (a lease in the vault's
 database) before it is refreshed, so two replicas never refresh the same account: a
@@ -17,16 +18,11 @@ import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 
-import httpx
-from pymongo.asynchronous.client_session import AsyncClientSession
-
-from siar.contracts import AccountDisconnected, utcnow
-from siar.runtime import webhooks
+from siar.contracts import utcnow
 from siar.runtime.leases import Leases
 from siar_vault.domain import Account
 from siar_vault.errors import NetworkRefused, VaultError
 from siar_vault.service import VaultService
-from siar_vault.workspace_webhook import webhook_target
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +37,12 @@ class TokenRefresher:
     def __init__(
         self,
         service: VaultService,
-        http: httpx.AsyncClient,
         *,
         ahead_s: float,
         every_s: float,
         leases: Leases | None = None,
     ) -> None:
         self.service = service
-        self.http = http
         self.ahead = timedelta(seconds=ahead_s)
         self.every_s = every_s
         self.leases = leases
@@ -66,6 +60,7 @@ class TokenRefresher:
                 # Another replica may have refreshed it since the list was read.
                 if lease.held and await self._still_due(account, horizon):
                     await self._refresh_one(account, counts)
+        await self.service.told()
         return counts
 
     async def _still_due(self, listed: Account, horizon: datetime) -> bool:
@@ -85,39 +80,10 @@ class TokenRefresher:
                 service="vault:refresher",
             )
             counts["refreshed"] += 1
-        except NetworkRefused as err:
-            counts["failed"] += 1
-            await self._tell_workspace(
-                account.workspace_id, account.id, account.network, account.handle, str(err)
-            )
+        except NetworkRefused:
+            counts["failed"] += 1  # the refresh marked and announced it
         except VaultError:
             log.exception("refreshing %s failed", account.id)
-
-    async def _tell_workspace(
-        self, workspace_id: str, account_id: str, network: str, handle: str, reason: str
-    ) -> None:
-        event = AccountDisconnected.new(
-            workspace_id=workspace_id,
-            account_id=account_id,
-            network=network,
-            reason=f"needs_reconnect: {reason}",
-        )
-
-        async def work(session: AsyncClientSession) -> None:
-            await self.service.uow.outbox.add(event, session=session)
-
-        await self.service.uow.run(work)
-        hook = await webhook_target(self.service, workspace_id)
-        if hook is not None:
-            url, secret = hook
-            await webhooks.send(
-                self.http,
-                url,
-                secret,
-                kind="account.needs_reconnect",
-                text=f"Siar: the {network} account @{handle} must be reconnected ({reason})",
-                data={"workspace_id": workspace_id, "account_id": account_id, "reason": reason},
-            )
 
     async def run(self) -> None:
         """Check now and then until stopped."""

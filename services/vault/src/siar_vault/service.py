@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
+import httpx
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import SecretStr
@@ -70,8 +71,11 @@ class VaultService(AccountUseCases):
         throttle: LoginThrottle,
         access_ttl_s: int,
         service_ttl_s: int,
+        http: httpx.AsyncClient | None = None,
     ) -> None:
         self.store = store
+        self.http = http
+        self._telling = set()
         self.uow = uow
         self.keyring = keyring
         self.issuer = issuer

@@ -120,17 +120,22 @@ class VaultStore:
         return Account.model_validate(doc) if doc else None
 
     async def replace_credential(
-        self, workspace_id: str, account_id: str, envelope: dict[str, Any], expires: Any
+        self,
+        workspace_id: str,
+        account_id: str,
+        envelope: dict[str, Any],
+        expires: Any,
+        session: AsyncClientSession | None = None,
     ) -> None:
         """Swap an account's encrypted credential (reconnect or refresh)."""
         await self.credentials.update_one(
-            workspace_id, {"_id": account_id}, {"$set": {"envelope": envelope}}
+            workspace_id, {"_id": account_id}, {"$set": {"envelope": envelope}}, session=session
         )
-        doc = await self.accounts.find_one(workspace_id, {"_id": account_id})
+        doc = await self.accounts.find_one(workspace_id, {"_id": account_id}, session=session)
         if doc is not None:
             # Whole-document replace keeps the datetime a datetime on nx-27017 too.
             doc.update(token_expires_at=expires, status="healthy")
-            await self.accounts.replace_one(workspace_id, {"_id": account_id}, doc)
+            await self.accounts.replace_one(workspace_id, {"_id": account_id}, doc, session=session)
 
     async def remove_account(
         self, workspace_id: str, account_id: str, session: AsyncClientSession
@@ -139,11 +144,17 @@ class VaultStore:
         await self.credentials.delete_one(workspace_id, {"_id": account_id}, session=session)
         await self.accounts.delete_one(workspace_id, {"_id": account_id}, session=session)
 
-    async def set_account_status(self, workspace_id: str, account_id: str, status: str) -> None:
-        """Mark an account's health (e.g. ``needs_reconnect``)."""
-        await self.accounts.update_one(
-            workspace_id, {"_id": account_id}, {"$set": {"status": status}}
+    async def mark_needs_reconnect(
+        self, workspace_id: str, account_id: str, session: AsyncClientSession
+    ) -> bool:
+        """Mark a healthy account ``needs_reconnect``; False if it was not healthy."""
+        matched = await self.accounts.update_one(
+            workspace_id,
+            {"_id": account_id, "status": "healthy"},
+            {"$set": {"status": "needs_reconnect"}},
+            session=session,
         )
+        return matched == 1
 
     async def accounts_expiring(self, before: Any) -> list[Account]:
         """Healthy accounts across all workspaces whose token expires before ``before``.

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from siar_vault import crypto
-from siar_vault.service import VaultService
+from siar_vault.store import VaultStore
+
+
+class HasKeyring(Protocol):
+    """What reading and writing the webhook needs (the vault service, or its account half)."""
+
+    store: VaultStore
+    keyring: crypto.Keyring
 
 
 def _aad(workspace_id: str) -> bytes:
@@ -11,7 +20,7 @@ def _aad(workspace_id: str) -> bytes:
 
 
 async def set_webhook(
-    service: VaultService, workspace_id: str, url: str | None, secret: str | None
+    service: HasKeyring, workspace_id: str, url: str | None, secret: str | None
 ) -> None:
     """Where the workspace is told about problems (Slack-compatible, HMAC-signed)."""
     if url is None or secret is None:
@@ -21,7 +30,7 @@ async def set_webhook(
     await service.store.set_webhook(workspace_id, {"url": url, "envelope": envelope})
 
 
-async def webhook_target(service: VaultService, workspace_id: str) -> tuple[str, str] | None:
+async def webhook_target(service: HasKeyring, workspace_id: str) -> tuple[str, str] | None:
     """The workspace's webhook URL and secret, if one is set."""
     doc = await service.store.workspaces.find_one({"_id": workspace_id})
     hook = (doc or {}).get("webhook")
