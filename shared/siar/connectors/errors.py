@@ -68,16 +68,26 @@ class PartiallyPublishedError(PermanentError):
 
 @contextlib.contextmanager
 def later_part_on(
-    network: str, published: PublishedPost, part: str, *, what: str = "the post"
+    network: str,
+    published: PublishedPost,
+    part: str,
+    *,
+    what: str = "the post",
+    replayable: bool = False,
 ) -> Iterator[None]:
     """Run the call that publishes ``part`` of a live post; its failure becomes
     :class:`PartiallyPublishedError` naming the part.
 
-    The post is live by then, so nothing (a retried delivery above all) may post it again.
+    The post is live by then, so nothing (a retried delivery above all) may post it again,
+    unless the network deduplicates every call of the delivery (``replayable``: e.g.
+    Mastodon's Idempotency-Key), where only a permanent failure is final and any other
+    lets the delivery retry.
     """
     try:
         yield
     except ConnectorError as err:
+        if replayable and not isinstance(err, PermanentError):
+            raise
         raise PartiallyPublishedError(
             f"{network} published {what} but not {part}: {err.reason}",
             published=published,
@@ -92,10 +102,20 @@ def first_comment_on(
 
 
 def thread_part_on(
-    network: str, published: PublishedPost, number: int, total: int, *, what: str = "the post"
+    network: str,
+    published: PublishedPost,
+    number: int,
+    total: int,
+    *,
+    what: str = "the post",
+    replayable: bool = False,
 ) -> contextlib.AbstractContextManager[None]:
     """Run thread part ``number`` of ``total``'s call (the head is part 1); its failure
     becomes :class:`PartiallyPublishedError`, saying the parts after it were not sent."""
     return later_part_on(
-        network, published, f"part {number} of {total}, nor what follows it", what=what
+        network,
+        published,
+        f"part {number} of {total}, nor what follows it",
+        what=what,
+        replayable=replayable,
     )

@@ -27,6 +27,7 @@ from siar.connectors.errors import (
     RateLimitedError,
     RetryableError,
     first_comment_on,
+    thread_part_on,
 )
 from siar.connectors.http import HttpConnector
 from siar.connectors.mastodon_inbox import html_to_text, parse_time, snapshot
@@ -263,15 +264,18 @@ class MastodonConnector(HttpConnector):
         if media_ids:
             body["media_ids"] = media_ids
         status = await self.post_status(base, credential, body, post.marker)
-        parent = status
-        for i, part in enumerate(post.thread, start=1):
-            reply = {"status": part, "in_reply_to_id": parent["id"], "visibility": "public"}
-            parent = await self.post_status(base, credential, reply, f"{post.marker}:{i}")
         published = PublishedPost(
             network_post_id=status["id"],
             permalink=status.get("url") if isinstance(status.get("url"), str) else None,
             published_at=parse_time(status.get("created_at")),
         )
+        parent, total = status, len(post.thread) + 1
+        for i, part in enumerate(post.thread, start=1):
+            reply = {"status": part, "in_reply_to_id": parent["id"], "visibility": "public"}
+            # Every status of the delivery carries its own Idempotency-Key, so a retry
+            # replays what went out; only a refusal is final.
+            with thread_part_on("Mastodon", published, i + 1, total, replayable=True):
+                parent = await self.post_status(base, credential, reply, f"{post.marker}:{i}")
         if post.first_comment:
             comment = {
                 "status": post.first_comment,

@@ -16,6 +16,7 @@ from siar.connectors import (
     MediaItem,
     MediaKind,
     OutgoingPost,
+    PartiallyPublishedError,
     PermanentError,
     RetryableError,
 )
@@ -210,6 +211,33 @@ async def test_thread_and_first_comment_are_replies_with_their_own_keys(
     assert [b.get("in_reply_to_id") for b in bodies] == [None, "1", "2", "1"]
     assert [b["status"] for b in bodies] == ["1/3", "2/3", "3/3", "Sources"]
     assert published.network_post_id == "1"
+
+
+async def test_a_refused_thread_part_is_a_partial_publish_a_passing_failure_retries(
+    api: respx.MockRouter, masto: MastodonConnector
+) -> None:
+    refusal = {"error": "Validation failed: Text character limit of 500 exceeded"}
+    route = api.post(f"{BASE}/api/v1/statuses").mock(
+        side_effect=[
+            httpx.Response(200, json=status("1")),
+            httpx.Response(422, json=refusal),
+        ]
+    )
+    post = OutgoingPost(text="1/3", marker="dlv", thread=["2/3", "3/3"], first_comment="Sources")
+    with pytest.raises(PartiallyPublishedError, match="part 2 of 3, nor what follows") as err:
+        await masto.publish(ACCOUNT, CREDENTIAL, post)
+    assert err.value.published.network_post_id == "1"
+    assert route.call_count == 2  # neither part 3 nor the first comment
+
+    # A server error is not final: the whole delivery may run again, and the instance
+    # answers each replayed Idempotency-Key with the status it already made.
+    route.side_effect = [
+        httpx.Response(200, json=status("1")),
+        *[httpx.Response(503) for _ in range(5)],
+    ]
+    with pytest.raises(RetryableError) as passing:
+        await masto.publish(ACCOUNT, CREDENTIAL, post)
+    assert not isinstance(passing.value, PartiallyPublishedError)
 
 
 # -- finding a post again --------------------------------------------------------------
