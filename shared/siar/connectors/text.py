@@ -5,6 +5,8 @@ from __future__ import annotations
 import unicodedata
 
 _ZWJ = 0x200D
+_FIRST_JOINER = 0x0300
+"""Combining diacritical marks start here; no code point below extends a grapheme."""
 
 
 def _extends(cp: int) -> bool:
@@ -27,11 +29,17 @@ def grapheme_count(text: str) -> int:
     A close approximation of Unicode extended grapheme clusters: combining marks,
     variation selectors, skin tones, ZWJ emoji sequences, flags and CR LF each join.
     """
+    if text.isascii():  # most captions: one character each, CR LF joined
+        return len(text) - text.count("\r\n")
     count = 0
     prev: int | None = None
     regional_run = 0
     for ch in text:
         cp = ord(ch)
+        if cp < _FIRST_JOINER:  # nothing below joins what precedes it, but LF after CR
+            count += prev != 0x0D or cp != 0x0A
+            prev, regional_run = cp, 0
+            continue
         joins = prev is not None and (
             _extends(cp)
             or (prev == _ZWJ and unicodedata.category(ch) == "So")

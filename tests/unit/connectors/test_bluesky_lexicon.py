@@ -26,6 +26,10 @@ from siar.connectors.bluesky_lexicon import (
         ("🇫🇷🇩🇪", 2),  # two flags, four regional indicators
         ("❤️", 1),  # heart + variation selector
         ("a\r\nb", 3),
+        ("a\r\r\nb\n", 5),
+        ("é\r\n👍🏽", 3),
+        ("👩‍a", 2),  # ZWJ then a letter: two
+        ("Ñu\u0303 🇮🇩 ok", 7),
         ("한국어", 3),
         ("\u1100\u1161\u11a8", 1),  # conjoining jamo
     ],
