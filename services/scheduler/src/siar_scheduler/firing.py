@@ -43,6 +43,7 @@ from siar.runtime.outbox import Outbox
 from siar.runtime.tracing import start_continued_span
 from siar_scheduler.domain import DispatchRecord, Post, PostStatus, TargetStatus
 from siar_scheduler.recurrence import next_evergreen, next_recurrence
+from siar_scheduler.requeue import Requeue
 from siar_scheduler.scheduled_fields import scheduled_event
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def events_for(post: Post, record: DispatchRecord) -> list[PostScheduled]:
 
 
 def _repeat(
-    post: Post, due: datetime, now: datetime
+    post: Post, due: datetime, now: datetime, slot: datetime | None
 ) -> tuple[datetime | None, int, dict[str, Any]]:
     """The next occurrence of a repeating post, occurrences skipped, and its new counters."""
     if post.recurrence is not None:
@@ -95,21 +96,24 @@ def _repeat(
         }
         return nxt, skipped, {"recurrence": post.recurrence.model_copy(update=counters)}
     if post.evergreen is not None:
-        nxt = next_evergreen(post.evergreen, due)
+        nxt = next_evergreen(post.evergreen, due, slot)
         if nxt is not None:
             recycled = post.evergreen.recycled + 1
             return nxt, 0, {"evergreen": post.evergreen.model_copy(update={"recycled": recycled})}
     return None, 0, {}
 
 
-def fired(post: Post, *, now: datetime, token: str) -> Post:
-    """The post after its current occurrence fires (pure): next occurrence or dispatched."""
+def fired(post: Post, *, now: datetime, token: str, slot: datetime | None = None) -> Post:
+    """The post after its current occurrence fires (pure): next occurrence or dispatched.
+
+    ``slot`` is the queue slot an evergreen post comes back in (see ``requeue.py``).
+    """
     due = post.scheduled_at
     assert due is not None  # noqa: S101 - only scheduled posts reach the gate
     # Gated ahead, the event goes out at the due time; gated late, at once.
     lateness_ms = max(0.0, (now - due).total_seconds() * 1000)
     handed_at = max(now, due)
-    nxt, skipped, changes = _repeat(post, due, now)
+    nxt, skipped, changes = _repeat(post, due, now, slot)
     record = DispatchRecord(
         occurrence=post.occurrence,
         due_at=due,
@@ -181,6 +185,7 @@ class Firing:
         # Unscoped on purpose: dispatch is the one system task that spans workspaces.
         self.posts = posts
         self.outbox = outbox
+        self.requeue = Requeue(posts.database)
         self._settling: set[asyncio.Task[None]] = set()
 
     async def fire_many(self, dues: Sequence[tuple[str, str, int, datetime]]) -> set[str]:
@@ -201,7 +206,9 @@ class Firing:
         if not current:
             return set()
         token = uuid.uuid4().hex
-        after, won = await self._gate(current, token)
+        # Before the gate, and only if the batch has evergreen posts: reads nothing otherwise.
+        slots = await self.requeue.slots(current)
+        after, won = await self._gate(current, token, slots)
         events, contexts, spans = _traced_events([p for p in current if p.id in won], after)
         try:
             await self.outbox.add_once(events, contexts=contexts, not_before=_due_times(events))
@@ -216,10 +223,12 @@ class Firing:
         DISPATCHED.inc(len(won))
         return won
 
-    async def _gate(self, current: list[Post], token: str) -> tuple[dict[str, Post], set[str]]:
+    async def _gate(
+        self, current: list[Post], token: str, slots: dict[str, datetime]
+    ) -> tuple[dict[str, Post], set[str]]:
         """One conditional replace per post; returns the fired posts and the ids won."""
         now = utcnow()
-        after = {p.id: fired(p, now=now, token=token) for p in current}
+        after = {p.id: fired(p, now=now, token=token, slot=slots.get(p.id)) for p in current}
         result = await self.posts.bulk_write(
             [
                 ReplaceOne(

@@ -109,6 +109,13 @@ def free_slots(
     return found
 
 
+def first_free(schedule: QueueSchedule, start: datetime, taken: set[datetime]) -> datetime | None:
+    """The first slot instant at or after ``start`` not in ``taken``; None within the window."""
+    # upcoming() yields instants strictly after its argument; slots are whole minutes.
+    found = free_slots(schedule, start - timedelta(microseconds=1), taken, 1)
+    return found[0] if found else None
+
+
 def search_end(after: datetime) -> datetime:
     """The end of the window :func:`upcoming` searches (for loading taken slots)."""
     return after + timedelta(weeks=SEARCH_WEEKS + 1)

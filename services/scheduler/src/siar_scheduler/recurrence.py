@@ -40,7 +40,11 @@ class Recurrence(BaseModel):
 
 
 class Evergreen(BaseModel):
-    """Re-queue a post every ``every_days`` days after it goes out, ``max_times`` times."""
+    """Re-queue a post ``every_days`` days after it goes out, ``max_times`` times.
+
+    It comes back in the first free slot of its first account's posting queue at or after
+    the same wall-clock time ``every_days`` later; without a queue, at that time.
+    """
 
     every_days: int = Field(ge=1, le=3650)
     max_times: int = Field(ge=1, le=MAX_OCCURRENCES)
@@ -113,11 +117,22 @@ def next_recurrence(rec: Recurrence, due: datetime, now: datetime) -> tuple[date
     return (later.astimezone(UTC) if later else None), skipped
 
 
-def next_evergreen(ever: Evergreen, due: datetime) -> datetime | None:
-    """The same wall-clock time ``every_days`` later, or None once recycled enough."""
-    if ever.recycled >= ever.max_times:
-        return None
+def recycles(ever: Evergreen | None) -> bool:
+    """Whether firing this evergreen post re-queues it (``max_times`` not reached yet)."""
+    return ever is not None and ever.recycled < ever.max_times
+
+
+def evergreen_floor(ever: Evergreen, due: datetime) -> datetime:
+    """The same wall-clock time ``every_days`` after ``due``, in the post's zone."""
     zone = _zone(ever.timezone)
     wall = due.astimezone(zone).replace(tzinfo=None) + timedelta(days=ever.every_days)
     # fold=0 reads a skipped wall time with the earlier offset, as RFC 5545 does.
     return wall.replace(tzinfo=zone).astimezone(UTC)
+
+
+def next_evergreen(ever: Evergreen, due: datetime, slot: datetime | None = None) -> datetime | None:
+    """When the post comes back: ``slot`` (the queue slot chosen for it, see
+    ``requeue.py``), else :func:`evergreen_floor`; None once recycled ``max_times``."""
+    if not recycles(ever):
+        return None
+    return slot or evergreen_floor(ever, due)

@@ -37,6 +37,11 @@ CLAIM_TTL_S = 60.0
 """A queue slot claim holds its slot this long; after that only a stored post holds it."""
 
 
+def claim_key(workspace_id: str, account_id: str, at: datetime) -> str:
+    """The ``queue_claims`` id of one account's slot: one claim per slot, whoever claims it."""
+    return f"{workspace_id}|{account_id}|{at.timestamp():.0f}"
+
+
 class TimingStore:
     """Queues, per-post engagement samples and follower counts, scoped to a workspace."""
 
@@ -147,7 +152,7 @@ class TimingStore:
         pick the same slot; a claim older than :data:`CLAIM_TTL_S` may be taken over
         (its post, if it was created, holds the slot by itself)."""
         now = time.time()
-        keys = [f"{workspace_id}|{a}|{at.timestamp():.0f}" for a in account_ids]
+        keys = [claim_key(workspace_id, a, at) for a in account_ids]
         won: list[str] = []
         for key in keys:
             doc = {"_id": key, "claimed_ts": now}

@@ -13,11 +13,22 @@ from siar_scheduler.variants import MAX_VARIANTS, Variants
 
 
 class EvergreenIn(BaseModel):
-    """Re-queue the post every ``every_days`` days after it goes out, ``max_times`` times."""
+    """Re-queue the post ``every_days`` days after each time it goes out, ``max_times`` times.
+
+    It comes back in the first free slot of its first account's queue at or after the same
+    wall-clock time ``every_days`` later (in ``timezone``); without a queue, at that time.
+    """
 
     model_config = ConfigDict(extra="forbid")
-    every_days: int = Field(ge=1, le=3650)
-    max_times: int = Field(ge=1, le=500)
+    every_days: int = Field(
+        ge=1,
+        le=3650,
+        description="Days after it goes out before it is due again: the earliest the next "
+        "queue slot may be (a slot free on every target account).",
+    )
+    max_times: int = Field(
+        ge=1, le=500, description="How many times it is re-queued (it goes out max_times + 1)."
+    )
 
 
 class PostCreate(BaseModel):
