@@ -1,7 +1,8 @@
 """The publisher's claim on a delivery, on the real MongoDB: one attempt at a time.
 
-A pending delivery is taken over only when its claim is ours or ran out, and claiming
-one delivery never takes another's (nx-27017's findAndModify ignores ``_id`` next to
+A pending delivery is taken over only when its claim is ours or ran out, it is kept
+(renewed) only while pending, its outcome is written once, and claiming one delivery
+never takes another's (nx-27017's findAndModify ignores ``_id`` next to
 ``$or``; the lease goes through ``siar.runtime.leases``, which guards against it).
 """
 
@@ -13,6 +14,7 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from siar.contracts import utcnow
+from siar.runtime.leases import LeaseLost
 from siar.runtime.mongo import Document
 from siar_publisher.domain import Delivery, DeliveryStatus, delivery_id
 from siar_publisher.errors import DeliveryBusy
@@ -58,21 +60,40 @@ async def test_a_held_delivery_is_busy_and_another_deliverys_lapsed_claim_is_lef
     assert over.lease_until > time.time() + 50
 
 
-async def test_a_claim_is_renewed_by_its_owner_only_and_a_finished_delivery_comes_back_as_is(
+async def test_a_claim_is_kept_by_its_owner_only_while_pending_and_recorded_once(
     db: AsyncDatabase[Document],
 ) -> None:
     store = PublisherStore(db)
     mine = delivery("pst_renew")
     taken, _ = await store.claim(mine, owner="me", lease_s=1)
-    await store.renew(taken, owner="other", lease_s=600)
+    async with store.keeping(taken, owner="other", lease_s=600) as kept:
+        with pytest.raises(LeaseLost):
+            await kept.confirm()
     assert (await store.get(WS, mine.id) or taken).lease_until < time.time() + 5
-    await store.renew(taken, owner="me", lease_s=600)
+    async with store.keeping(taken, owner="me", lease_s=600) as kept:
+        await kept.confirm()
     renewed = await store.get(WS, mine.id)
     assert renewed is not None
     assert renewed.lease_until > time.time() + 500
     assert renewed.owner == "me"
 
-    done = renewed.model_copy(update={"status": DeliveryStatus.PUBLISHED})
-    await store.save(done)
-    again, seen = await store.claim(mine, owner="other", lease_s=60)
-    assert (again.status, again.owner, seen) == (DeliveryStatus.PUBLISHED, "me", True)
+    # A failure is recorded by the claim's holder only; a live post by whoever is first.
+    failed = renewed.model_copy(update={"status": DeliveryStatus.FAILED})
+    assert await store.record(failed, owner="other") is False
+    published = {"status": DeliveryStatus.PUBLISHED, "network_post_id": "first"}
+    assert await store.record(
+        renewed.model_copy(update={**published, "owner": "other"}), owner=None
+    )
+    second = renewed.model_copy(update={**published, "network_post_id": "second"})
+    assert await store.record(second, owner=None) is False
+    assert await store.record(failed, owner="me") is False
+    async with store.keeping(renewed, owner="other", lease_s=600) as kept:
+        with pytest.raises(LeaseLost):  # recorded: nobody keeps a claim on it any more
+            await kept.confirm()
+    again, seen = await store.claim(mine, owner="third", lease_s=60)
+    assert (again.status, again.owner, again.network_post_id, seen) == (
+        DeliveryStatus.PUBLISHED,
+        "other",
+        "first",
+        True,
+    )

@@ -146,13 +146,19 @@ class Leases:
         )
         return replaced.matched_count == 1
 
-    async def _keep(self, key: str, every_s: float, kept: KeptLease | None = None) -> None:
+    async def _keep(
+        self,
+        key: str,
+        every_s: float,
+        kept: KeptLease | None = None,
+        where: Mapping[str, Any] | None = None,
+    ) -> None:
         # Renew well before expiry so a slow task never loses its lease midway. The
         # document exists (the lease was taken), so a claim renews it.
         while True:
             await asyncio.sleep(every_s)
             try:
-                renewed = await self.claim(key) is not None
+                renewed = await self.claim(key, where=where) is not None
             except PyMongoError:
                 renewed = False  # not renewed: for all the work can tell, not held
             if not renewed and kept is not None:
@@ -160,16 +166,20 @@ class Leases:
                 return
 
     @contextlib.asynccontextmanager
-    async def keeping(self, key: str) -> AsyncIterator[KeptLease]:
+    async def keeping(
+        self, key: str, *, where: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[KeptLease]:
         """Renew the lease we already hold on ``key`` at half its term while the block runs.
 
         As the outbox relay renews its own. A renewal that fails (another holder took the
         key, or the database did not answer) marks the yielded :class:`KeptLease` lost;
         the block calls its ``check`` between steps and ``confirm`` before its final
-        write, and so stops instead of working on beside the new holder.
+        write, and so stops instead of working on beside the new holder. With ``where``,
+        the lease is renewed only while the document also matches it (e.g. a delivery
+        still pending: once its outcome is recorded, by anyone, it is no longer kept).
         """
-        kept = KeptLease(self, key)
-        keeper = asyncio.create_task(self._keep(key, self.lease_s / 2, kept))
+        kept = KeptLease(self, key, where=where)
+        keeper = asyncio.create_task(self._keep(key, self.lease_s / 2, kept, where))
         try:
             yield kept
         finally:
@@ -213,9 +223,10 @@ class LeaseLost(Exception):
 class KeptLease:
     """A lease renewed by :meth:`Leases.keeping`; whether it is still ours."""
 
-    def __init__(self, leases: Leases, key: str) -> None:
+    def __init__(self, leases: Leases, key: str, *, where: Mapping[str, Any] | None = None) -> None:
         self.leases = leases
         self.key = key
+        self.where = where
         self.lost = False
 
     def check(self) -> None:
@@ -227,6 +238,6 @@ class KeptLease:
         """Renew now (a full term ahead) or raise :class:`LeaseLost`; call it right before
         the work's final write, so the write happens while the lease is surely ours."""
         self.check()
-        if await self.leases.claim(self.key) is None:
+        if await self.leases.claim(self.key, where=self.where) is None:
             self.lost = True
             self.check()

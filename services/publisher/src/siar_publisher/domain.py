@@ -85,3 +85,7 @@ class RetryPolicy:
     max_attempts: int
     base_s: float
     cap_s: float
+
+    def delay_s(self, attempt: int, retry_after: float | None) -> float:
+        """How long to wait after failed try number ``attempt`` (see :func:`backoff_s`)."""
+        return backoff_s(attempt, base=self.base_s, cap=self.cap_s, retry_after=retry_after)

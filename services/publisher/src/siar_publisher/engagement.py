@@ -15,7 +15,7 @@ from siar.contracts import EngagementCompleted, EngagementRequested, utcnow
 from siar.runtime.mongo import Document, TenantCollection
 from siar.runtime.uow import UnitOfWork
 from siar.runtime.vault_client import VaultClient
-from siar_publisher.domain import RetryPolicy, backoff_s
+from siar_publisher.domain import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -99,14 +99,7 @@ class EngagementService:
                 if not err.retryable or attempt == self.retry.max_attempts:
                     log.info("engagement %s failed: %s", request.request_id, err.reason)
                     return None, err
-                await asyncio.sleep(
-                    backoff_s(
-                        attempt,
-                        base=self.retry.base_s,
-                        cap=self.retry.cap_s,
-                        retry_after=err.retry_after_s,
-                    )
-                )
+                await asyncio.sleep(self.retry.delay_s(attempt, err.retry_after_s))
             else:
                 return result.network_id, None
         return None, PermanentError("no attempt was made")

@@ -19,3 +19,8 @@ class DeliveryBusy(PublisherError, DependencyUnavailable):
 
 class OutcomeUnresolved(PublisherError, DependencyUnavailable):
     """Whether an attempt landed cannot be checked now: the event is retried later."""
+
+
+class ClaimLost(DeliveryBusy):
+    """Our claim on a delivery was taken over (or could not be renewed) before its
+    outcome was ours to record: the new holder finishes it; the event comes back."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from siar_publisher.outcome import PUBLISH_OUTCOMES
 from siar_publisher.ratelimit import RATE_LIMIT_WAITS
-from siar_publisher.service import PUBLISH_LATENCY, PUBLISH_OUTCOMES
+from siar_publisher.service import PUBLISH_LATENCY
 
-OUTCOMES = ("published", "failed", "reconciled", "duplicate")
-"""Every outcome the publisher counts (service.py)."""
+OUTCOMES = ("published", "failed", "reconciled", "duplicate", "claim_lost")
+"""Every outcome the publisher counts (service.py, outcome.py)."""
 
 
 def start_at_zero(networks: Iterable[str]) -> None:

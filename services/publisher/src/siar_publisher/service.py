@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
-import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from prometheus_client import Counter, Histogram
-from pymongo.asynchronous.client_session import AsyncClientSession
+from prometheus_client import Histogram
 
 from siar.connectors import (
     AccountRef,
@@ -26,8 +23,9 @@ from siar.connectors import (
     PermanentError,
     PublishedPost,
 )
-from siar.contracts import PostFailed, PostPublished, PostScheduled, utcnow
+from siar.contracts import PostScheduled, utcnow
 from siar.runtime.consumption import mark_duplicate
+from siar.runtime.leases import KeptLease, LeaseLost, process_holder
 from siar.runtime.media_client import MediaClient, MediaMissing
 from siar.runtime.tracing import continued_span
 from siar.runtime.uow import UnitOfWork
@@ -37,18 +35,20 @@ from siar_publisher.domain import (
     Delivery,
     DeliveryStatus,
     RetryPolicy,
-    backoff_s,
     delivery_id,
 )
-from siar_publisher.errors import OutcomeUnresolved
+from siar_publisher.errors import ClaimLost, OutcomeUnresolved
+from siar_publisher.outcome import PUBLISH_OUTCOMES, Outcomes
 from siar_publisher.ratelimit import RateLimiter
 from siar_publisher.variant import (
-    NONE,
+    CLAIM_TAKEN,
     CommentOutcome,
     after_publish,
     found_again,
+    not_commented,
     outgoing,
     partly,
+    posts_comment_itself,
 )
 
 if TYPE_CHECKING:
@@ -57,11 +57,6 @@ from siar_publisher.store import PublisherStore
 
 log = logging.getLogger(__name__)
 
-PUBLISH_OUTCOMES = Counter(
-    "siar_publish_outcomes",
-    "Delivery outcomes by network and outcome (published, failed, duplicate, reconciled).",
-    ["network", "outcome"],
-)
 PUBLISH_LATENCY = Histogram(
     "siar_publish_duration_seconds",
     "Time spent calling the network per delivery, by network.",
@@ -94,7 +89,10 @@ class PublisherService:
         self.limiter = limiter
         self.engagement: EngagementService | None = None
         self.claim_lease_s = claim_lease_s
-        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        # One holder per service instance (host, pid and a random part), so two
+        # publishers never take each other's claim for their own.
+        self.owner = process_holder()
+        self.outcomes = Outcomes(store=store, uow=uow, owner=self.owner)
         # Crash points for the never-twice tests: "claimed", "published", "recorded".
         self.fault = fault
 
@@ -121,62 +119,55 @@ class PublisherService:
             return delivery
         self.fault("claimed")
         attributes = {"siar.post_id": event.post_id, "siar.network": event.network}
-        async with self._holding(delivery):
-            with continued_span("publisher.deliver", None, attributes) as span:
-                done = await self._deliver_claimed(delivery, event, seen_before)
-                span.set_attribute("siar.delivery_status", done.status.value)
+        # Renewed at half its term while the delivery is worked on (a slow network, a
+        # rate-limit wait or a backoff may outlast the term).
+        holding = self.store.keeping(delivery, owner=self.owner, lease_s=self.claim_lease_s)
+        try:
+            async with holding as kept:
+                with continued_span("publisher.deliver", None, attributes) as span:
+                    done = await self._deliver_claimed(delivery, event, seen_before, kept)
+                    span.set_attribute("siar.delivery_status", done.status.value)
+        except LeaseLost as err:
+            # Another publisher took the delivery over (this one stalled past the term),
+            # or the claim could not be renewed. Nothing was sent since it was lost; the
+            # event comes back and finds the delivery recorded (dropped) or held (busy).
+            PUBLISH_OUTCOMES.labels(event.network, "claim_lost").inc()
+            log.warning("delivery %s stopped: %s", delivery.id, err)
+            raise ClaimLost(f"delivery {delivery.id} stopped: {err}") from err
         self.fault("recorded")
         return done
 
-    @contextlib.asynccontextmanager
-    async def _holding(self, delivery: Delivery) -> AsyncIterator[None]:
-        """Keep our claim alive while the network is being called."""
-
-        async def renew() -> None:
-            while True:
-                await asyncio.sleep(self.claim_lease_s / 3)
-                await self.store.renew(delivery, owner=self.owner, lease_s=self.claim_lease_s)
-
-        task = asyncio.create_task(renew())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
     async def _deliver_claimed(
-        self, delivery: Delivery, event: PostScheduled, seen_before: bool
+        self, delivery: Delivery, event: PostScheduled, seen_before: bool, kept: KeptLease
     ) -> Delivery:
         connector = self.connectors.get(event.network)
         if connector is None:
-            return await self._fail(
+            return await self.outcomes.failed(
                 delivery, event, PermanentError(f"no connector for {event.network}")
             )
         leased = await self.vault.lease(event.workspace_id, event.account_id, "publish")
         if leased is None:
-            return await self._fail(
+            return await self.outcomes.failed(
                 delivery, event, PermanentError("the account is no longer connected in the vault")
             )
         account, credential = leased
         try:
             post = outgoing(event, delivery.id, connector)
         except PermanentError as err:
-            return await self._fail(delivery, event, err)
+            return await self.outcomes.failed(delivery, event, err)
         if seen_before:
             # A previous attempt's outcome is unknown: ask the network before posting.
             found = await connector.find_by_marker(account, credential, post, delivery.created_at)
             if found is not None:
-                PUBLISH_OUTCOMES.labels(event.network, "reconciled").inc()
-                return await self._succeed(delivery, event, found, found_again(event, connector))
+                return await self._found(delivery, event, connector, found)
         try:
             media = [await self.media.fetch(event.workspace_id, m) for m in event.media_ids]
         except MediaMissing as err:
-            return await self._fail(
+            return await self.outcomes.failed(
                 delivery, event, PermanentError(f"media {err} was deleted from the library")
             )
         post = post.model_copy(update={"media": media})
-        return await self._attempt(delivery, event, connector, account, credential, post)
+        return await self._attempt(delivery, event, kept, connector, account, credential, post)
 
     async def _pace(self, event: PostScheduled, connector: Connector) -> None:
         if self.limiter is not None:
@@ -184,10 +175,31 @@ class PublisherService:
                 event.network, event.account_id, connector.rate_limit, connector.app_rate_limit
             )
 
+    async def _call(
+        self,
+        kept: KeptLease,
+        event: PostScheduled,
+        connector: Connector,
+        account: AccountRef,
+        credential: Credential,
+        post: OutgoingPost,
+    ) -> PublishedPost:
+        """One call to the network, made only while the claim is surely ours."""
+        await self._pace(event, connector)
+        # Renewed a full term ahead right before the call. Taken over meanwhile, the
+        # delivery is another publisher's: LeaseLost, and nothing is sent.
+        await kept.confirm()
+        clock = time.perf_counter()
+        try:
+            return await connector.publish(account, credential, post)
+        finally:
+            PUBLISH_LATENCY.labels(event.network).observe(time.perf_counter() - clock)
+
     async def _attempt(
         self,
         delivery: Delivery,
         event: PostScheduled,
+        kept: KeptLease,
         connector: Connector,
         account: AccountRef,
         credential: Credential,
@@ -198,21 +210,10 @@ class PublisherService:
         while True:
             attempt += 1
             started = utcnow()
-            clock = time.perf_counter()
             try:
-                await self._pace(event, connector)
-                published = await connector.publish(account, credential, post)
+                published = await self._call(kept, event, connector, account, credential, post)
             except ConnectorError as err:
-                PUBLISH_LATENCY.labels(event.network).observe(time.perf_counter() - clock)
-                delivery.attempts.append(
-                    Attempt(
-                        started_at=started,
-                        finished_at=utcnow(),
-                        outcome="error",
-                        error_class=err.error_class,
-                        reason=err.reason,
-                    )
-                )
+                delivery.attempts.append(errored(started, err))
                 if isinstance(err, AuthExpiredError) and not refreshed:
                     # The vault refreshes at the network (only it holds refresh tokens);
                     # then one more try.
@@ -221,41 +222,68 @@ class PublisherService:
                     if leased is not None:
                         account, credential = leased
                         continue
-                if isinstance(err, PartiallyPublishedError):
-                    # The post is live: a delivery, with the failed part noted, never a repost.
-                    noted = partly(event, connector, err)
-                    return await self._succeed(delivery, event, err.published, noted)
-                if isinstance(err, OutcomeUnknownError):
-                    found = await self._reconcile(connector, account, credential, post, delivery)
-                    if found is not None:
-                        PUBLISH_OUTCOMES.labels(event.network, "reconciled").inc()
-                        noted = found_again(event, connector)
-                        return await self._succeed(delivery, event, found, noted)
-                if not err.retryable or attempt >= self.retry.max_attempts:
-                    return await self._fail(delivery, event, err)
-                await asyncio.sleep(
-                    backoff_s(
-                        attempt,
-                        base=self.retry.base_s,
-                        cap=self.retry.cap_s,
-                        retry_after=err.retry_after_s,
-                    )
+                settled = await self._settle(
+                    delivery, event, connector, (account, credential, post), err
                 )
+                if settled is not None:
+                    return settled
+                if not err.retryable or attempt >= self.retry.max_attempts:
+                    return await self.outcomes.failed(delivery, event, err)
+                await asyncio.sleep(self.retry.delay_s(attempt, err.retry_after_s))
                 continue
-            PUBLISH_LATENCY.labels(event.network).observe(time.perf_counter() - clock)
             self.fault("published")
             delivery.attempts.append(
                 Attempt(started_at=started, finished_at=utcnow(), outcome="published")
             )
-            comment = await after_publish(
-                connector,
-                account,
-                credential,
-                event,
-                published,
-                lambda: self._pace(event, connector),
+            comment = await self._comment(kept, event, connector, account, credential, published)
+            return await self.outcomes.published(delivery, event, published, comment)
+
+    async def _settle(
+        self,
+        delivery: Delivery,
+        event: PostScheduled,
+        connector: Connector,
+        sent: tuple[AccountRef, Credential, OutgoingPost],
+        err: ConnectorError,
+    ) -> Delivery | None:
+        """A failed call that may still have put the post live; None if it did not."""
+        if isinstance(err, PartiallyPublishedError):
+            # The post is live: a delivery, with the failed part noted, never a repost.
+            return await self.outcomes.published(
+                delivery, event, err.published, partly(event, connector, err)
             )
-            return await self._succeed(delivery, event, published, comment)
+        if isinstance(err, OutcomeUnknownError):
+            found = await self._reconcile(connector, *sent, delivery)
+            if found is not None:
+                return await self._found(delivery, event, connector, found)
+        return None
+
+    async def _found(
+        self, delivery: Delivery, event: PostScheduled, connector: Connector, found: PublishedPost
+    ) -> Delivery:
+        """An earlier attempt's post, found on the network by its marker: the delivery."""
+        PUBLISH_OUTCOMES.labels(event.network, "reconciled").inc()
+        return await self.outcomes.published(delivery, event, found, found_again(event, connector))
+
+    async def _comment(
+        self,
+        kept: KeptLease,
+        event: PostScheduled,
+        connector: Connector,
+        account: AccountRef,
+        credential: Credential,
+        published: PublishedPost,
+    ) -> CommentOutcome:
+        """The first comment, as a reply only while the claim is ours: a reply carries no
+        marker, so a publisher that took the delivery over could not tell it was posted."""
+        if event.first_comment and not posts_comment_itself(connector):
+            try:
+                await kept.confirm()
+            except LeaseLost:
+                return not_commented(event, connector, CLAIM_TAKEN)
+        return await after_publish(
+            connector, account, credential, event, published, lambda: self._pace(event, connector)
+        )
 
     @staticmethod
     async def _reconcile(
@@ -274,74 +302,19 @@ class PublisherService:
                 f"could not check whether delivery {delivery.id} landed: {err.reason}"
             ) from err
 
-    async def _succeed(
-        self,
-        delivery: Delivery,
-        event: PostScheduled,
-        published: PublishedPost,
-        comment: CommentOutcome = NONE,
-    ) -> Delivery:
-        first_comment, warnings = comment
-        done = delivery.model_copy(
-            update={
-                "status": DeliveryStatus.PUBLISHED,
-                "network_post_id": published.network_post_id,
-                "permalink": published.permalink,
-                "first_comment": first_comment,
-                "warnings": warnings,
-                "updated_at": utcnow(),
-            }
-        )
-        outcome = PostPublished.new(
-            workspace_id=event.workspace_id,
-            post_id=event.post_id,
-            account_id=event.account_id,
-            network=event.network,
-            occurrence=event.occurrence,
-            network_post_id=published.network_post_id,
-            permalink=published.permalink,
-            published_at=published.published_at,
-            due_at=event.due_at,
-            attempts=max(1, len(done.attempts)),
-            warnings=warnings,
-        )
-        await self._finish(done, outcome)
-        PUBLISH_OUTCOMES.labels(event.network, "published").inc()
-        return done
-
-    async def _fail(
-        self, delivery: Delivery, event: PostScheduled, err: ConnectorError
-    ) -> Delivery:
-        done = delivery.model_copy(
-            update={"status": DeliveryStatus.FAILED, "error": err.reason, "updated_at": utcnow()}
-        )
-        outcome = PostFailed.new(
-            workspace_id=event.workspace_id,
-            post_id=event.post_id,
-            account_id=event.account_id,
-            network=event.network,
-            occurrence=event.occurrence,
-            error_class=err.error_class,
-            reason=err.reason,
-            retryable=err.retryable,
-            attempts=max(1, len(done.attempts)),
-        )
-        await self._finish(done, outcome)
-        PUBLISH_OUTCOMES.labels(event.network, "failed").inc()
-        log.info("delivery %s failed (%s): %s", delivery.id, err.error_class, err.reason)
-        return done
-
-    async def _finish(self, done: Delivery, outcome: PostPublished | PostFailed) -> None:
-        """Record the outcome in the ledger and the outbox, atomically."""
-
-        async def work(session: AsyncClientSession) -> None:
-            await self.store.save(done, session)
-            await self.uow.outbox.add(outcome, session=session)
-
-        await self.uow.run(work)
-
     async def deliveries(
         self, workspace_id: str, *, post_id: str | None, limit: int
     ) -> list[Delivery]:
         """Delivery records, for the deliveries API."""
         return await self.store.list(workspace_id, post_id=post_id, limit=limit)
+
+
+def errored(started: datetime, err: ConnectorError) -> Attempt:
+    """A try that ended in ``err``, finishing now."""
+    return Attempt(
+        started_at=started,
+        finished_at=utcnow(),
+        outcome="error",
+        error_class=err.error_class,
+        reason=err.reason,
+    )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from contextlib import AbstractAsyncContextManager
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from siar.runtime.leases import Leases
+from siar.runtime.leases import KeptLease, Leases
 from siar.runtime.mongo import Document, IndexSpec, TenantCollection
 from siar_publisher.domain import Delivery, DeliveryStatus
 from siar_publisher.errors import DeliveryBusy
@@ -58,11 +59,16 @@ class PublisherStore:
             raise DeliveryBusy(f"delivery {delivery.id} is being attempted by {existing.owner}")
         return Delivery.model_validate(taken), True
 
-    async def renew(self, delivery: Delivery, *, owner: str, lease_s: float) -> None:
-        """Extend our claim while an attempt is still running."""
-        await self._leases(owner, lease_s).claim(
-            delivery.id, where=self._pending(delivery.workspace_id)
-        )
+    def keeping(
+        self, delivery: Delivery, *, owner: str, lease_s: float
+    ) -> AbstractAsyncContextManager[KeptLease]:
+        """Renew our claim at half its term while the delivery is worked on.
+
+        Only while the delivery is pending: once anyone records its outcome, the claim
+        is no longer renewed (and :meth:`KeptLease.confirm` raises ``LeaseLost``).
+        """
+        leases = self._leases(owner, lease_s)
+        return leases.keeping(delivery.id, where=self._pending(delivery.workspace_id))
 
     def _leases(self, owner: str, lease_s: float) -> Leases:
         # The claim is the delivery's own ``owner``/``lease_until`` (the _id is global).
@@ -77,14 +83,22 @@ class PublisherStore:
         doc = await self.deliveries.find_one(workspace_id, {"_id": delivery_id})
         return Delivery.model_validate(doc) if doc else None
 
-    async def save(self, delivery: Delivery, session: AsyncClientSession | None = None) -> None:
-        """Write a delivery's new state."""
-        await self.deliveries.replace_one(
-            delivery.workspace_id,
-            {"_id": delivery.id},
-            {**delivery.model_dump(), "_id": delivery.id},
-            session=session,
+    async def record(
+        self,
+        done: Delivery,
+        session: AsyncClientSession | None = None,
+        *,
+        owner: str | None,
+    ) -> bool:
+        """Write a delivery's outcome if it is still pending (and, given ``owner``, still
+        claimed by it); whether it was written. Never over an outcome already recorded."""
+        query = {"_id": done.id, "status": DeliveryStatus.PENDING.value}
+        if owner is not None:
+            query["owner"] = owner
+        written = await self.deliveries.replace_one(
+            done.workspace_id, query, {**done.model_dump(), "_id": done.id}, session=session
         )
+        return written == 1
 
     async def list(self, workspace_id: str, *, post_id: str | None, limit: int) -> list[Delivery]:
         """Deliveries of a workspace, newest first, optionally of one post."""

@@ -99,13 +99,24 @@ def partly(
     return None, [err.reason]
 
 
-def found_again(event: PostScheduled, connector: Connector) -> CommentOutcome:
-    """An earlier attempt's post was found on the network: its comment is not posted again."""
+FOUND_AGAIN = (
+    "the post was found after an attempt whose answer was lost; its first comment "
+    "is not posted again (it could appear twice)"
+)
+CLAIM_TAKEN = (
+    "another publisher took the delivery over while the post was being published; "
+    "its first comment is not posted (it could appear twice)"
+)
+
+
+def not_commented(event: PostScheduled, connector: Connector, reason: str) -> CommentOutcome:
+    """The post is live but its first comment is not posted, for ``reason``."""
     if not event.first_comment:
         return NONE
     via: Literal["publish", "reply"] = "publish" if posts_comment_itself(connector) else "reply"
-    reason = (
-        "the post was found after an attempt whose answer was lost; its first comment "
-        "is not posted again (it could appear twice)"
-    )
     return FirstComment(status="skipped", via=via, reason=reason), [reason]
+
+
+def found_again(event: PostScheduled, connector: Connector) -> CommentOutcome:
+    """An earlier attempt's post was found on the network: its comment is not posted again."""
+    return not_commented(event, connector, FOUND_AGAIN)
