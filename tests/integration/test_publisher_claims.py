@@ -77,6 +77,16 @@ async def test_a_claim_is_kept_by_its_owner_only_while_pending_and_recorded_once
     assert renewed.lease_until > time.time() + 500
     assert renewed.owner == "me"
 
+    # Taken over by another, who let it lapse (and may have called the network):
+    # not ours to keep any more, though a fresh claim could take it.
+    await db["deliveries"].update_one(
+        {"_id": mine.id}, {"$set": {"owner": "other", "lease_until": 1.0}}
+    )
+    async with store.keeping(taken, owner="me", lease_s=600) as kept:
+        with pytest.raises(LeaseLost):
+            await kept.confirm()
+    await db["deliveries"].update_one({"_id": mine.id}, {"$set": {"owner": "me"}})
+
     # A failure is recorded by the claim's holder only; a live post by whoever is first.
     failed = renewed.model_copy(update={"status": DeliveryStatus.FAILED})
     assert await store.record(failed, owner="other") is False

@@ -64,11 +64,14 @@ class PublisherStore:
     ) -> AbstractAsyncContextManager[KeptLease]:
         """Renew our claim at half its term while the delivery is worked on.
 
-        Only while the delivery is pending: once anyone records its outcome, the claim
-        is no longer renewed (and :meth:`KeptLease.confirm` raises ``LeaseLost``).
+        Only while the delivery is pending and the claim still names us: once anyone
+        records its outcome, or another publisher has taken the claim (even one that
+        let it lapse since, having perhaps called the network), it is no longer renewed
+        and :meth:`KeptLease.confirm` raises ``LeaseLost``.
         """
         leases = self._leases(owner, lease_s)
-        return leases.keeping(delivery.id, where=self._pending(delivery.workspace_id))
+        ours = {**self._pending(delivery.workspace_id), "owner": owner}
+        return leases.keeping(delivery.id, where=ours)
 
     def _leases(self, owner: str, lease_s: float) -> Leases:
         # The claim is the delivery's own ``owner``/``lease_until`` (the _id is global).
