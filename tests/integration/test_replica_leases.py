@@ -15,7 +15,7 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from siar.connectors import AccountRef, Capability, Connector, Credential, Page
-from siar.runtime.leases import Leases
+from siar.runtime.leases import LeaseLost, Leases
 from siar.runtime.mongo import Document
 from siar.runtime.vault_client import VaultClient
 from siar_inbox.polling import POLL_LEASES, Poller
@@ -146,6 +146,24 @@ async def test_a_held_lease_is_renewed_while_the_work_runs_and_released_after(
         async with other.holding("k") as refused:
             assert not refused.held
     assert (await db["leases"].find_one({"_id": "k"}) or {})["holder"] is None
+    assert await other.take("k")
+
+
+async def test_a_kept_lease_another_took_is_not_taken_back_after_it_lapsed(
+    db: AsyncDatabase[Document],
+) -> None:
+    stalled = Leases(db["leases"], lease_s=60.0, holder="stalled")
+    other = Leases(db["leases"], lease_s=60.0, holder="other")
+    assert await stalled.take("k")
+    async with stalled.keeping("k") as kept:
+        # The stalled holder's term ran out; another took the key and let it lapse too
+        # (it may have done the work meanwhile).
+        await db["leases"].update_one(
+            {"_id": "k"}, {"$set": {"holder": "other", "lease_until": time.time() - 1}}
+        )
+        with pytest.raises(LeaseLost):
+            await kept.confirm()
+    assert (await db["leases"].find_one({"_id": "k"}) or {})["holder"] == "other"
     assert await other.take("k")
 
 

@@ -155,6 +155,7 @@ class Leases:
     ) -> None:
         # Renew well before expiry so a slow task never loses its lease midway. The
         # document exists (the lease was taken), so a claim renews it.
+        where = self._still_ours(where)
         while True:
             await asyncio.sleep(every_s)
             try:
@@ -165,11 +166,16 @@ class Leases:
                 kept.lost = True
                 return
 
+    def _still_ours(self, where: Mapping[str, Any] | None) -> Mapping[str, Any]:
+        # A renewal keeps what we hold: a lease another holder took (and maybe let
+        # lapse) is not taken back, since that holder may have done the work meanwhile.
+        return {self.holder_field: self.holder, **(where or {})}
+
     @contextlib.asynccontextmanager
     async def keeping(
         self, key: str, *, where: Mapping[str, Any] | None = None
     ) -> AsyncIterator[KeptLease]:
-        """Renew the lease we already hold on ``key`` at half its term while the block runs.
+        """Renew the lease we still hold on ``key`` at half its term while the block runs.
 
         As the outbox relay renews its own. A renewal that fails (another holder took the
         key, or the database did not answer) marks the yielded :class:`KeptLease` lost;
@@ -178,7 +184,7 @@ class Leases:
         the lease is renewed only while the document also matches it (e.g. a delivery
         still pending: once its outcome is recorded, by anyone, it is no longer kept).
         """
-        kept = KeptLease(self, key, where=where)
+        kept = KeptLease(self, key, where=self._still_ours(where))
         keeper = asyncio.create_task(self._keep(key, self.lease_s / 2, kept, where))
         try:
             yield kept

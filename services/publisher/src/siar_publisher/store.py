@@ -70,8 +70,7 @@ class PublisherStore:
         and :meth:`KeptLease.confirm` raises ``LeaseLost``.
         """
         leases = self._leases(owner, lease_s)
-        ours = {**self._pending(delivery.workspace_id), "owner": owner}
-        return leases.keeping(delivery.id, where=ours)
+        return leases.keeping(delivery.id, where=self._pending(delivery.workspace_id))
 
     def _leases(self, owner: str, lease_s: float) -> Leases:
         # The claim is the delivery's own ``owner``/``lease_until`` (the _id is global).
