@@ -25,6 +25,7 @@ async def fire(app: Harness, post_id: str, due: datetime, version: int = 1) -> d
     """Fire the post as the dispatcher would, and read it back over HTTP."""
     firing = Firing(app.db["posts"], app.service.uow.outbox)
     assert await firing.fire_many([(app.workspace_id, post_id, version, due)]) == {post_id}
+    await firing.settled()  # the move into the queue runs after the events are recorded
     r = await app.http.get(app.url(f"/posts/{post_id}"), headers=auth("viewer"))
     assert r.status_code == 200, r.text
     body: dict[str, object] = r.json()
@@ -80,7 +81,8 @@ async def test_fired_evergreen_post_takes_the_next_free_slot_after_n_days(app: H
     assert second not in upcoming
 
     # max_times reached: the next firing is the last one.
-    last = await fire(app, post_id, second, version=2)
+    assert body["version"] == 3  # created 1, fired 2, moved into its slot 3
+    last = await fire(app, post_id, second, version=3)
     assert last["status"] == "dispatched"
 
 
@@ -103,6 +105,7 @@ async def test_two_firings_at_once_fire_each_post_once_into_distinct_slots(app: 
     replicas = [Firing(app.db["posts"], app.service.uow.outbox) for _ in range(2)]
     dues = [(app.workspace_id, post_id, 1, due) for post_id in ids]
     won = await asyncio.gather(*(firing.fire_many(dues) for firing in replicas))
+    await asyncio.gather(*(firing.settled() for firing in replicas))
     assert won[0] | won[1] == set(ids)
     assert not won[0] & won[1]
     assert await app.db["outbox"].count_documents({}) == 4  # one post.scheduled each

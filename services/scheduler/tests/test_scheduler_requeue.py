@@ -1,4 +1,7 @@
-"""Evergreen posts come back in the first free queue slot at or after due + N days (pure)."""
+"""Evergreen posts come back in the first free queue slot at or after due + N days (pure).
+
+Firing stores the floor (the same wall-clock time N days later); ``choose`` picks the
+slot at or after it that the post is then moved to."""
 
 from __future__ import annotations
 
@@ -23,7 +26,10 @@ def berlin(month: int, day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=BERLIN).astimezone(UTC)
 
 
-def post(*accounts: str, recycled: int = 0, max_times: int = 3, due: datetime = DUE) -> Post:
+FLOOR = datetime(2026, 3, 30, 9, 0, tzinfo=BERLIN).astimezone(UTC)  # 09:00 CEST
+
+
+def post(*accounts: str, recycled: int = 0, max_times: int = 3, due: datetime = FLOOR) -> Post:
     ever = check_evergreen(7, max_times, "Europe/Berlin").model_copy(update={"recycled": recycled})
     return Post.model_validate(
         {
@@ -62,13 +68,11 @@ def test_a_slot_on_a_skipped_wall_time_moves_forward_by_the_gap() -> None:
     assert first_free(queue, berlin(3, 28, 23), set()) == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
 
 
-def test_next_evergreen_takes_the_slot_or_the_floor_until_max_times() -> None:
+def test_next_evergreen_is_the_floor_until_max_times() -> None:
     ever = check_evergreen(7, 2, "Europe/Berlin")
-    slot = berlin(3, 31, 9)
-    assert next_evergreen(ever, DUE, slot) == slot
-    assert next_evergreen(ever, DUE) == berlin(3, 30, 9)  # no queue: same wall-clock time
-    done = ever.model_copy(update={"recycled": 2})
-    assert next_evergreen(done, DUE, slot) is None
+    assert next_evergreen(ever, DUE) == berlin(3, 30, 9)
+    assert next_evergreen(ever.model_copy(update={"recycled": 1}), DUE) == berlin(3, 30, 9)
+    assert next_evergreen(ever.model_copy(update={"recycled": 2}), DUE) is None
 
 
 def test_choose_uses_the_first_targets_queue_free_on_every_target() -> None:
@@ -89,13 +93,14 @@ def test_two_posts_of_one_account_in_a_batch_get_different_slots() -> None:
     assert chosen == {first.id: berlin(3, 30, 9), second.id: berlin(3, 31, 9)}
 
 
-def test_fired_evergreen_moves_to_its_slot_and_stops_at_max_times() -> None:
-    slot = berlin(4, 1, 9)
-    again = fired(post("acc_a"), now=DUE, token="t", slot=slot)
+def test_fired_evergreen_waits_at_its_floor_and_stops_at_max_times() -> None:
+    again = fired(post("acc_a", due=DUE), now=DUE, token="t")
     assert again.status is PostStatus.SCHEDULED
-    assert again.scheduled_at == slot
+    assert again.scheduled_at == FLOOR
     assert again.evergreen is not None
     assert again.evergreen.recycled == 1
-    last = fired(post("acc_a", recycled=3), now=DUE, token="t", slot=slot)
+    # Fired at its floor, the post is what choose() moves: its slot is at or after it.
+    assert choose([again], Holdings(queues={("ws_1", "acc_a"): WEEKDAYS_9})) == {again.id: FLOOR}
+    last = fired(post("acc_a", recycled=3, due=DUE), now=DUE, token="t")
     assert last.status is PostStatus.DISPATCHED
     assert last.scheduled_at == DUE

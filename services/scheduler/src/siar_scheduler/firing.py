@@ -85,7 +85,7 @@ def events_for(post: Post, record: DispatchRecord) -> list[PostScheduled]:
 
 
 def _repeat(
-    post: Post, due: datetime, now: datetime, slot: datetime | None
+    post: Post, due: datetime, now: datetime
 ) -> tuple[datetime | None, int, dict[str, Any]]:
     """The next occurrence of a repeating post, occurrences skipped, and its new counters."""
     if post.recurrence is not None:
@@ -96,24 +96,25 @@ def _repeat(
         }
         return nxt, skipped, {"recurrence": post.recurrence.model_copy(update=counters)}
     if post.evergreen is not None:
-        nxt = next_evergreen(post.evergreen, due, slot)
+        nxt = next_evergreen(post.evergreen, due)
         if nxt is not None:
             recycled = post.evergreen.recycled + 1
             return nxt, 0, {"evergreen": post.evergreen.model_copy(update={"recycled": recycled})}
     return None, 0, {}
 
 
-def fired(post: Post, *, now: datetime, token: str, slot: datetime | None = None) -> Post:
+def fired(post: Post, *, now: datetime, token: str) -> Post:
     """The post after its current occurrence fires (pure): next occurrence or dispatched.
 
-    ``slot`` is the queue slot an evergreen post comes back in (see ``requeue.py``).
+    An evergreen post comes back at its floor here; ``requeue.py`` then moves it into
+    its queue's next free slot, after the events are recorded.
     """
     due = post.scheduled_at
     assert due is not None  # noqa: S101 - only scheduled posts reach the gate
     # Gated ahead, the event goes out at the due time; gated late, at once.
     lateness_ms = max(0.0, (now - due).total_seconds() * 1000)
     handed_at = max(now, due)
-    nxt, skipped, changes = _repeat(post, due, now, slot)
+    nxt, skipped, changes = _repeat(post, due, now)
     record = DispatchRecord(
         occurrence=post.occurrence,
         due_at=due,
@@ -206,9 +207,7 @@ class Firing:
         if not current:
             return set()
         token = uuid.uuid4().hex
-        # Before the gate, and only if the batch has evergreen posts: reads nothing otherwise.
-        slots = await self.requeue.slots(current)
-        after, won = await self._gate(current, token, slots)
+        after, won = await self._gate(current, token)
         events, contexts, spans = _traced_events([p for p in current if p.id in won], after)
         try:
             await self.outbox.add_once(events, contexts=contexts, not_before=_due_times(events))
@@ -217,18 +216,16 @@ class Firing:
                 span.end()
         # Off the critical path: until the flag is cleared, a read-ahead may record the
         # same events again, which the outbox ignores; the next chunk need not wait.
-        task = asyncio.create_task(self._settle_logged(won, token))
+        task = asyncio.create_task(self._settle_logged(won, token, [after[i] for i in won]))
         self._settling.add(task)
         task.add_done_callback(self._settling.discard)
         DISPATCHED.inc(len(won))
         return won
 
-    async def _gate(
-        self, current: list[Post], token: str, slots: dict[str, datetime]
-    ) -> tuple[dict[str, Post], set[str]]:
+    async def _gate(self, current: list[Post], token: str) -> tuple[dict[str, Post], set[str]]:
         """One conditional replace per post; returns the fired posts and the ids won."""
         now = utcnow()
-        after = {p.id: fired(p, now=now, token=token, slot=slots.get(p.id)) for p in current}
+        after = {p.id: fired(p, now=now, token=token) for p in current}
         result = await self.posts.bulk_write(
             [
                 ReplaceOne(
@@ -254,7 +251,17 @@ class Firing:
         ).to_list()
         return {d["_id"] for d in found}
 
-    async def _settle_logged(self, post_ids: set[str], token: str) -> None:
+    async def settled(self) -> None:
+        """Wait for the background work of the batches fired so far (tests, shutdown)."""
+        await asyncio.gather(*self._settling)
+
+    async def _settle_logged(self, post_ids: set[str], token: str, won: list[Post]) -> None:
+        try:
+            # Off the gate's path, and before the flag is cleared. A crash in between
+            # leaves an evergreen post at its floor (same wall-clock time), never unsent.
+            await self.requeue.move(won, token)
+        except Exception as err:
+            log.warning("could not re-queue the evergreen posts of a batch: %s", err)
         try:
             await self._settle(post_ids, token)
         except Exception as err:  # recover() clears the flag on a later read-ahead

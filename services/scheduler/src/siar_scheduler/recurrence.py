@@ -117,11 +117,6 @@ def next_recurrence(rec: Recurrence, due: datetime, now: datetime) -> tuple[date
     return (later.astimezone(UTC) if later else None), skipped
 
 
-def recycles(ever: Evergreen | None) -> bool:
-    """Whether firing this evergreen post re-queues it (``max_times`` not reached yet)."""
-    return ever is not None and ever.recycled < ever.max_times
-
-
 def evergreen_floor(ever: Evergreen, due: datetime) -> datetime:
     """The same wall-clock time ``every_days`` after ``due``, in the post's zone."""
     zone = _zone(ever.timezone)
@@ -130,9 +125,12 @@ def evergreen_floor(ever: Evergreen, due: datetime) -> datetime:
     return wall.replace(tzinfo=zone).astimezone(UTC)
 
 
-def next_evergreen(ever: Evergreen, due: datetime, slot: datetime | None = None) -> datetime | None:
-    """When the post comes back: ``slot`` (the queue slot chosen for it, see
-    ``requeue.py``), else :func:`evergreen_floor`; None once recycled ``max_times``."""
-    if not recycles(ever):
+def next_evergreen(ever: Evergreen, due: datetime) -> datetime | None:
+    """Its floor (:func:`evergreen_floor`), or None once recycled ``max_times``.
+
+    Firing stores the floor; ``requeue.py`` then moves the post into its queue's first
+    free slot at or after it, if its account has a queue.
+    """
+    if ever.recycled >= ever.max_times:
         return None
-    return slot or evergreen_floor(ever, due)
+    return evergreen_floor(ever, due)

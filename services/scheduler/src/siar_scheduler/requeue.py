@@ -1,20 +1,23 @@
-"""Evergreen re-queueing: the queue slot each recycled post of a firing batch comes back in.
+"""Evergreen re-queueing: moving each recycled post of a fired batch into a queue slot.
 
 An evergreen post that fires comes back in the first free slot of its posting queue at
-or after the same wall-clock time ``every_days`` later (:func:`evergreen_floor`).
+or after its *floor*, the same wall-clock time ``every_days`` later. The gate stores
+the floor (``firing.fired``); :meth:`Requeue.move` then moves the post to the slot.
 
 A post has one ``scheduled_at`` for all its targets, so it cannot follow each account's
 queue. It follows its first target's queue, and the slot must be free on every target:
 the rule "add to queue" uses (``Timing.free``), so a post lands the same either way and
 never doubles up with another post on any of its accounts. Without a queue for the
-first target, or with no free slot in the next 26 weeks, it comes back at the floor.
+first target, or with no free slot in the next 26 weeks, it stays at the floor.
 
-Cost: nothing is read for a batch without evergreen posts left to recycle, so the gate
-of ordinary posts is unchanged. A batch with some reads the queues, the posts holding
-slots and the live claims once, for all of them. The chosen slots are claimed before the
-gate with the keys "add to queue" claims (``claim_key``), holding the post's id, so an
-"add to queue" running at the same moment cannot take the same slot. A second replica
-firing the same post computes the same slot and finds its own post's claim there.
+Off the spike's path: the move runs in the background after the batch's events are
+recorded, and only the replica that won the gate runs it. For a batch with evergreen
+posts it reads, once for all of them, the queues, the posts holding slots and the live
+claims; it claims the chosen slots with the keys "add to queue" claims
+(``claim_key``), holding the post's id, so an "add to queue" running at the same
+moment cannot take the same slot; then one conditional replace per post, filtered on
+(id, version, dispatch token), so an edit that landed first wins. If the process dies
+before the move, the post keeps its floor: the behaviour without a queue.
 """
 
 from __future__ import annotations
@@ -25,13 +28,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
+from siar.contracts import utcnow
 from siar.runtime.mongo import Document
-from siar_scheduler.domain import Post
+from siar_scheduler.domain import Post, PostStatus
 from siar_scheduler.queues import QueueSchedule, first_free, search_end
-from siar_scheduler.recurrence import evergreen_floor, recycles
 from siar_scheduler.timing_store import CLAIM_TTL_S, HOLDS_A_SLOT, MAX_TAKEN, claim_key
 
 log = logging.getLogger(__name__)
@@ -64,7 +68,8 @@ def queue_key(post: Post) -> Key:
 
 
 def choose(posts: Sequence[Post], holdings: Holdings) -> dict[str, datetime]:
-    """The first free slot at or after each post's floor, by post id (pure).
+    """The first free slot at or after each post's floor (its ``scheduled_at`` once
+    fired), by post id (pure).
 
     Posts without a queue, or without a free slot, are left out (they use the floor).
     A slot chosen for one post is held for the next, so two posts of one account in
@@ -78,7 +83,7 @@ def choose(posts: Sequence[Post], holdings: Holdings) -> dict[str, datetime]:
         taken: set[datetime] = set()
         for target in post.targets:
             taken |= holdings.taken.get((post.workspace_id, target.account_id), set())
-        slot = first_free(queue, evergreen_floor(post.evergreen, post.scheduled_at), taken)
+        slot = first_free(queue, post.scheduled_at, taken)
         if slot is not None:
             chosen[post.id] = slot
             holdings.hold(post, slot)
@@ -93,17 +98,37 @@ class Requeue:
         self.posts = db["posts"]
         self.claims = db["queue_claims"]
 
-    async def slots(self, batch: Sequence[Post]) -> dict[str, datetime]:
-        """The claimed slot of each evergreen post of ``batch`` that has a queue, by id."""
-        recycled = [p for p in batch if recycles(p.evergreen) and p.targets and p.scheduled_at]
-        if not recycled:
+    async def move(self, fired: Sequence[Post], token: str) -> dict[str, datetime]:
+        """Move the evergreen posts among ``fired`` (as the gate stored them, with
+        ``token``) into their queue slots; returns the slots they were moved to, by id."""
+        back = [
+            p
+            for p in fired
+            if p.evergreen and p.status is PostStatus.SCHEDULED and p.targets and p.scheduled_at
+        ]
+        if not back:
             return {}  # the usual batch: no reads at all
-        holdings = await self._holdings(recycled, {p.id for p in batch})
-        # One order for every replica (earliest due first), so they choose the same slots.
-        pending = sorted(
-            (p for p in recycled if queue_key(p) in holdings.queues),
-            key=lambda p: (p.scheduled_at, p.id),
-        )
+        holdings = await self._holdings(back, {p.id for p in back})
+        queued = [p for p in back if queue_key(p) in holdings.queues]
+        slots = await self._claimed_slots(queued, holdings)
+        if slots:
+            now = utcnow()
+            await self.posts.bulk_write(
+                [
+                    ReplaceOne(
+                        {"_id": p.id, "version": p.version, "dispatch_token": token},
+                        _stored(p, slots[p.id], now),
+                    )
+                    for p in queued
+                    if p.id in slots
+                ],
+                ordered=False,
+            )
+        return slots
+
+    async def _claimed_slots(self, posts: list[Post], holdings: Holdings) -> dict[str, datetime]:
+        # Earliest floor first, so earlier posts get earlier slots.
+        pending = sorted(posts, key=lambda p: (p.scheduled_at, p.id))
         won: dict[str, datetime] = {}
         for _ in range(CLAIM_ROUNDS):
             chosen = choose(pending, holdings)
@@ -113,9 +138,7 @@ class Requeue:
             if not pending:
                 break
         if pending:
-            log.warning(
-                "%d evergreen posts come back at their floor: slots contended", len(pending)
-            )
+            log.warning("%d evergreen posts stay at their floor: slots contended", len(pending))
         return won
 
     async def _holdings(self, posts: list[Post], batch_ids: set[str]) -> Holdings:
@@ -136,11 +159,7 @@ class Requeue:
         return holdings
 
     async def _load_taken(self, posts: list[Post], batch_ids: set[str], into: Holdings) -> None:
-        floors = [
-            evergreen_floor(p.evergreen, p.scheduled_at)
-            for p in posts
-            if p.evergreen and p.scheduled_at
-        ]
+        floors = [p.scheduled_at for p in posts if p.scheduled_at]
         spaces = sorted({p.workspace_id for p in posts})
         accounts = sorted({t.account_id for p in posts for t in p.targets})
         held = await self.posts.find(
@@ -155,7 +174,7 @@ class Requeue:
             limit=MAX_TAKEN,
         ).to_list()
         for doc in held:
-            # The batch's own posts are being moved; another replica may have moved one.
+            # The batch's own posts are the ones being moved (each sits at its floor).
             if doc["_id"] not in batch_ids:
                 at = doc["scheduled_at"].astimezone(UTC)
                 for target in doc.get("targets", []):
@@ -201,9 +220,18 @@ class Requeue:
         for doc in mine:
             other = holder.get(doc["_id"])
             if other is None or other.get("post_id") == doc["post_id"]:
-                continue  # ours (or another replica's claim for the same post)
+                continue  # ours (or an earlier try's claim for the same post)
             # As "add to queue" does, a claim past its term may be taken over.
             stale = {"_id": doc["_id"], "claimed_ts": {"$lt": now - CLAIM_TTL_S}}
             if (await self.claims.replace_one(stale, doc)).matched_count == 0:
                 beaten.add(str(doc["post_id"]))
         return beaten
+
+
+def _stored(post: Post, slot: datetime, now: datetime) -> Document:
+    """The whole post at ``slot`` (a whole-document replace: ``$set`` of a top-level
+    datetime stores a string on nx-27017)."""
+    moved = post.model_copy(update={"scheduled_at": slot, "version": post.version + 1})
+    doc = moved.model_copy(update={"updated_at": now}).model_dump(mode="python")
+    doc.pop("_id", None)
+    return doc
