@@ -1,4 +1,5 @@
-"""An expired token is refreshed by the vault and the delivery retried once."""
+"""An expired token is refreshed by the vault and the delivery retried once (or, when the
+inbox's poller met it first, the delivery finds it refreshed already)."""
 
 from __future__ import annotations
 
@@ -56,12 +57,17 @@ async def test_expired_token_is_refreshed_and_the_post_lands(
 
     delivery = await eventually(delivered, within_s=30)
     assert delivery["status"] == "published", delivery
-    assert [a["outcome"] for a in delivery["attempts"]] == ["error", "published"]
-    assert delivery["attempts"][0]["error_class"] == "auth_expired"
-
+    outcomes = [a["outcome"] for a in delivery["attempts"]]
     r = await http.get(f"{stack.urls['vault']}/v1/workspaces/{ws}/audit", headers=tenant.auth)
     actions = [(e["actor"], e["action"]) for e in r.json()["items"]]
-    assert ("service:publisher", "credential.refreshed") in actions
+    # The inbox polls the same account and asks for a refresh when it meets the expired
+    # token too; whoever asks first, the token is refreshed once it is found expired.
+    if outcomes == ["published"]:
+        assert ("service:inbox", "credential.refreshed") in actions, actions
+    else:
+        assert outcomes == ["error", "published"]
+        assert delivery["attempts"][0]["error_class"] == "auth_expired"
+        assert ("service:publisher", "credential.refreshed") in actions, actions
     r = await http.get(
         f"{stack.urls['vault']}/v1/workspaces/{ws}/accounts/{tenant.account_id}",
         headers=tenant.auth,

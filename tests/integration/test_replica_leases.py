@@ -18,8 +18,9 @@ from siar.connectors import AccountRef, Capability, Connector, Credential, Page
 from siar.runtime.leases import LeaseLost, Leases
 from siar.runtime.mongo import Document
 from siar.runtime.vault_client import VaultClient
-from siar_inbox.polling import POLL_LEASES, Poller
+from siar_inbox.polling import Poller
 from siar_inbox.service import InboxService
+from siar_inbox.store import POLL_LEASES
 
 ACCOUNTS = [f"acct-{i}" for i in range(6)]
 

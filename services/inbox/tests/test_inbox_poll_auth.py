@@ -115,11 +115,15 @@ async def test_a_refused_token_that_cannot_be_refreshed_is_told_once_per_episode
 
 async def test_a_refused_account_is_read_seldom_until_it_works() -> None:
     # Polled back to back otherwise (interval 0), a refused account waits its gap.
-    loop, _, connector = setup(Vault("revoked", refreshed=None), interval_s=0.0)
+    loop, store, connector = setup(Vault("revoked", refreshed=None), interval_s=0.0)
     await loop.poll_all()
-    assert loop._next_due["acc_1"] - time.monotonic() > REFUSED_GAP_S - 10
+    assert loop._next_due["acc_1"][0] - time.monotonic() > REFUSED_GAP_S - 10
     await loop.poll_all()
     assert connector.tokens == ["revoked"]  # not due again yet: nothing read
+    # A reconnect (a newer account event on the poller row) is read at once.
+    store.doc["changed_ts"] = time.time()
+    await loop.poll_all()
+    assert connector.tokens == ["revoked", "revoked"]
 
 
 async def test_a_refreshed_token_reads_the_page_in_the_same_poll() -> None:

@@ -32,10 +32,13 @@ def register_handlers(
             event.network,
             event.handle,
             network_account_id=event.network_account_id,
+            changed_ts=event.occurred_at.timestamp(),
         )
 
     async def on_account_disconnected(event: AccountDisconnected) -> None:
-        await service().stop_polling(event.workspace_id, event.account_id)
+        await service().stop_polling(
+            event.workspace_id, event.account_id, changed_ts=event.occurred_at.timestamp()
+        )
 
     async def on_post_published(event: PostPublished) -> None:
         await service().post_published(event)

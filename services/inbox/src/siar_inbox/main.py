@@ -21,12 +21,12 @@ from siar_inbox.handlers import register_handlers
 from siar_inbox.listing import INDEXES as LISTING_INDEXES
 from siar_inbox.listing import ConversationQueries
 from siar_inbox.metrics import BacklogSampler, start_at_zero
-from siar_inbox.polling import POLL_LEASE_S, POLL_LEASES, Poller
+from siar_inbox.polling import POLL_LEASE_S, Poller
 from siar_inbox.service import InboxService
 from siar_inbox.settings import Settings
 from siar_inbox.snooze import INDEXES as SNOOZE_INDEXES
 from siar_inbox.snooze import Snoozer
-from siar_inbox.store import INDEXES, InboxStore
+from siar_inbox.store import INDEXES, POLL_LEASES, InboxStore
 from siar_inbox.stream import ConversationFeed
 from siar_inbox.triage import INDEXES as TRIAGE_INDEXES
 from siar_inbox.triage import Triage

@@ -28,7 +28,6 @@ READABLE = frozenset({Capability.FETCH_COMMENTS, Capability.FETCH_DMS})
 # How long a claim lasts unrenewed: a dead replica's accounts wait this long at most.
 # Renewed every third of it while a read runs, so a slow network never loses it midway.
 POLL_LEASE_S = 60.0
-POLL_LEASES = "poll_leases"
 # An account whose token the network refused is read again this seldom until it works
 # again (a reconnect): each read is an audited lease and a refused call at the network.
 REFUSED_GAP_S = 60.0
@@ -60,8 +59,10 @@ class Poller:
         self.interval_s = interval_s
         self.min_interval_s = min_interval_s or {}
         self.leases = leases
-        # Per account: when it may be read again (its network's read limit, or Retry-After).
-        self._next_due: dict[str, float] = {}
+        # Per account: when it may be read again (its network's read limit, Retry-After,
+        # a refused token), and the account event that was current then: a reconnect since
+        # (a newer ``changed_ts``) may be read at once.
+        self._next_due: dict[str, tuple[float, object]] = {}
         self._stopping = asyncio.Event()
 
     async def _lease(self, workspace_id: str, account_id: str) -> tuple[AccountRef, Credential]:
@@ -137,7 +138,12 @@ class Poller:
         return gap
 
     def _pace(self, poller: dict[str, Any], result: object, now: float) -> None:
-        self._next_due[str(poller["_id"])] = now + self._gap(poller, result)
+        due = now + self._gap(poller, result)
+        self._next_due[str(poller["_id"])] = (due, poller.get("changed_ts"))
+
+    def _due(self, poller: dict[str, Any], now: float) -> bool:
+        due, changed = self._next_due.get(str(poller["_id"]), (0.0, None))
+        return due <= now or changed != poller.get("changed_ts")
 
     async def _poll_claimed(self, poller: dict[str, Any]) -> int:
         """Poll an account only if this replica claims it; 0 when another holds it."""
@@ -158,11 +164,7 @@ class Poller:
     async def poll_all(self) -> int:
         """Poll every active account that its network's read limit lets us read now."""
         now = time.monotonic()
-        pollers = [
-            p
-            for p in await self.service.store.active_pollers()
-            if self._next_due.get(str(p["_id"]), 0.0) <= now
-        ]
+        pollers = [p for p in await self.service.store.active_pollers() if self._due(p, now)]
         results = await asyncio.gather(
             *(self._poll_claimed(p) for p in pollers), return_exceptions=True
         )

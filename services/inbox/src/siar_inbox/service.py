@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from prometheus_client import Counter
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -286,10 +287,14 @@ class InboxService:
         network: str,
         handle: str = "",
         network_account_id: str | None = None,
+        changed_ts: float | None = None,
     ) -> None:
-        """Poll a newly connected (or reconnected) account; route its webhook calls to it."""
+        """Poll a newly connected (or reconnected) account; route its webhook calls to it.
+
+        ``changed_ts`` is the event's time: a later ``account.disconnected`` wins.
+        """
         # A reconnect brings a fresh token: read at once, not after a refused one's gap.
-        fields = {
+        fields: dict[str, Any] = {
             "network": network,
             "handle": handle,
             "active": True,
@@ -298,11 +303,15 @@ class InboxService:
         }
         if network_account_id:
             fields["network_account_id"] = network_account_id
-        await self.store.set_poller(workspace_id, account_id, fields)
+        at = time.time() if changed_ts is None else changed_ts
+        await self.store.switch_poller(workspace_id, account_id, fields, at)
 
-    async def stop_polling(self, workspace_id: str, account_id: str) -> None:
-        """Stop polling a disconnected account."""
-        await self.store.set_poller(workspace_id, account_id, {"active": False})
+    async def stop_polling(
+        self, workspace_id: str, account_id: str, changed_ts: float | None = None
+    ) -> None:
+        """Stop polling a disconnected account (unless it was reconnected after)."""
+        at = time.time() if changed_ts is None else changed_ts
+        await self.store.switch_poller(workspace_id, account_id, {"active": False}, at)
 
     async def save_cursor(self, workspace_id: str, account_id: str, cursor: str | None) -> None:
         """Remember how far an account has been read."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from siar.runtime.mongo import Document, IndexSpec, TenantCollection
 from siar_inbox.domain import Conversation, Message
@@ -56,6 +58,13 @@ def folded(current: Document | None, message: Message, conversation: Conversatio
     return current
 
 
+POLL_LEASES = "poll_leases"
+
+
+def _older_than(changed_ts: float) -> list[dict[str, Any]]:
+    return [{"changed_ts": {"$lte": changed_ts}}, {"changed_ts": {"$exists": False}}]
+
+
 class InboxStore:
     """Conversations, messages, published posts and polling state."""
 
@@ -64,6 +73,8 @@ class InboxStore:
         self.messages = TenantCollection(db["messages"])
         self.posts = TenantCollection(db["posts"])
         self.pollers = TenantCollection(db["pollers"])
+        # The pollers' leases (siar.runtime.leases; system-wide, keyed by account id).
+        self.poll_leases = db[POLL_LEASES]
 
     async def has_message(self, workspace_id: str, message_id: str) -> bool:
         """Whether a message is already stored (deduplication)."""
@@ -198,6 +209,33 @@ class InboxStore:
     async def post_for(self, workspace_id: str, network_post_id: str) -> Document | None:
         """The Siar post behind a network post id."""
         return await self.posts.find_one(workspace_id, {"network_post_id": network_post_id})
+
+    async def switch_poller(
+        self, workspace_id: str, account_id: str, fields: dict[str, Any], changed_ts: float
+    ) -> bool:
+        """Start or stop polling an account, unless a later account event did already.
+
+        ``account.connected`` and ``account.disconnected`` are two topics, so a reconnect
+        may be read before the disconnect it follows; the newest event wins. A start
+        also frees the account's poll lease if it rests after a refused token, so a
+        fresh one is read at once. False if a newer event had switched it.
+        """
+        with contextlib.suppress(DuplicateKeyError):
+            # Plain insert first: nx-27017 ignores _id in $setOnInsert (docs/embedded-stack.md).
+            await self.pollers.insert(
+                workspace_id, {"_id": account_id, **fields, "changed_ts": changed_ts}
+            )
+            return True
+        matched = await self.pollers.update_one(
+            workspace_id,
+            {"$and": [{"_id": account_id}, {"$or": _older_than(changed_ts)}]},
+            {"$set": {**fields, "changed_ts": changed_ts}},
+        )
+        if matched and fields.get("active"):
+            await self.poll_leases.update_one(
+                {"_id": account_id, "holder": None}, {"$set": {"lease_until": 0.0}}
+            )
+        return matched == 1
 
     async def set_poller(self, workspace_id: str, account_id: str, fields: dict[str, Any]) -> None:
         """Start, stop or update polling of an account."""
