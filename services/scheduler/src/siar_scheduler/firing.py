@@ -252,7 +252,7 @@ class Firing:
         return {d["_id"] for d in found}
 
     async def settled(self) -> None:
-        """Wait for the background work of the batches fired so far (tests, shutdown)."""
+        """Wait for the background work of the batches fired so far (tests, benchmarks)."""
         await asyncio.gather(*self._settling)
 
     async def _settle_logged(self, post_ids: set[str], token: str, won: list[Post]) -> None:
