@@ -44,7 +44,7 @@ class OneAccountVault:
         return self.leased
 
     async def refresh(
-        self, workspace_id: str, account_id: str
+        self, workspace_id: str, account_id: str, refused: Credential | None = None
     ) -> tuple[AccountRef, Credential] | None:
         return None
 

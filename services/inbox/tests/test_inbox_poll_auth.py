@@ -79,8 +79,13 @@ class Vault:
     def forget_lease(self, ws: str, account_id: str) -> None:
         self.forgotten += 1
 
-    async def refresh(self, ws: str, account_id: str) -> tuple[AccountRef, Credential] | None:
+    async def refresh(
+        self, ws: str, account_id: str, refused: Credential | None = None
+    ) -> tuple[AccountRef, Credential] | None:
         self.refreshes += 1
+        # The poller names the token the network refused: the one it leased.
+        assert refused is not None
+        assert refused.access_token.get_secret_value() == self.token
         return None if self.refreshed is None else self._lease(ws, account_id, self.refreshed)
 
 

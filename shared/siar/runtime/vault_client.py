@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any
 
@@ -86,12 +87,24 @@ class VaultClient:
         return lease
 
     async def refresh(
-        self, workspace_id: str, account_id: str
+        self, workspace_id: str, account_id: str, refused: Credential | None = None
     ) -> tuple[AccountRef, Credential] | None:
-        """Have the vault refresh an expired credential; None if it cannot be refreshed."""
+        """Have the vault refresh an expired credential; None if it cannot be refreshed.
+
+        ``refused`` is the credential the network turned down: if the vault holds
+        another one by now (refreshed or reconnected meanwhile), it hands that over
+        instead of refreshing, and nothing is marked.
+        """
         self._leases.pop((workspace_id, account_id), None)
+        body = {}
+        if refused is not None:
+            token = refused.access_token.get_secret_value().encode()
+            body["refused_sha256"] = hashlib.sha256(token).hexdigest()
         response = await self._call(
-            "POST", f"{self.base}/{workspace_id}/accounts/{account_id}:refresh", refusal_ok=True
+            "POST",
+            f"{self.base}/{workspace_id}/accounts/{account_id}:refresh",
+            refusal_ok=True,
+            json=body,
         )
         if response is None:
             return None

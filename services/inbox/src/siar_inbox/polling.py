@@ -117,7 +117,7 @@ class Poller:
                 self.vault.forget_lease(ws, account_id)
                 if poller.get("auth_refused"):
                     raise  # the vault already knows; until the token works again
-                leased = await self.vault.refresh(ws, account_id)
+                leased = await self.vault.refresh(ws, account_id, refused=credential)
                 if leased is None:
                     raise
                 page = await connector.fetch_messages(*leased, cursor)

@@ -218,7 +218,9 @@ class PublisherService:
                     # The vault refreshes at the network (only it holds refresh tokens);
                     # then one more try.
                     refreshed = True
-                    leased = await self.vault.refresh(event.workspace_id, event.account_id)
+                    leased = await self.vault.refresh(
+                        event.workspace_id, event.account_id, refused=credential
+                    )
                     if leased is not None:
                         account, credential = leased
                         continue

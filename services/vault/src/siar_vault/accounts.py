@@ -8,6 +8,7 @@ keyring and bound to their workspace and account.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -36,6 +37,11 @@ from siar_vault.errors import NetworkRefused, NotFound, UnsupportedNetwork
 from siar_vault.metrics import TOKEN_REFRESH
 from siar_vault.store import VaultStore
 from siar_vault.workspace_webhook import webhook_target
+
+
+def token_sha256(credential: Credential) -> str:
+    """The fingerprint a service sends for a token the network refused."""
+    return hashlib.sha256(credential.access_token.get_secret_value().encode()).hexdigest()
 
 
 def credential_aad(workspace_id: str, account_id: str) -> bytes:
@@ -199,12 +205,21 @@ class AccountUseCases:
         )
         return Lease(account=account, credential=credential)
 
-    async def refresh(self, *, workspace_id: str, account_id: str, service: str) -> Lease:
+    async def refresh(
+        self,
+        *,
+        workspace_id: str,
+        account_id: str,
+        service: str,
+        refused_sha256: str | None = None,
+    ) -> Lease:
         """Refresh an expired credential at its network, store it, and lease the new one.
 
         An account whose credential cannot be refreshed is marked ``needs_reconnect``
         and announced (event and workspace webhook) once, by whichever caller finds it
-        first: the refresher, the publisher or the inbox.
+        first: the refresher, the publisher or the inbox. A caller that names the token
+        the network refused (``refused_sha256``) gets the stored credential as it is if
+        that is another token already (refreshed or reconnected since it leased).
         """
         account = await self.account(workspace_id, account_id)
         envelope = await self.store.credential_envelope(workspace_id, account_id)
@@ -212,6 +227,11 @@ class AccountUseCases:
         if envelope is None or connector is None:
             raise NotFound("credential")
         current = self.open_credential(workspace_id, account_id, envelope)
+        if refused_sha256 is not None and refused_sha256 != token_sha256(current):
+            await self.audit_trail.append(
+                workspace_id, service, "credential.leased", account_id, {"purpose": "newer"}
+            )
+            return Lease(account=account, credential=current)
         try:
             fresh = await connector.refresh_credential(current, self.apps.get(account.network))
         except ConnectorError as err:

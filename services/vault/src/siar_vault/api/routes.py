@@ -23,6 +23,7 @@ from siar_vault.api.schemas import (
     LeaseRequest,
     LeaseResponse,
     MemberPublic,
+    RefreshRequest,
     TokenResponse,
     UserCreate,
     UserPublic,
@@ -284,8 +285,14 @@ async def refresh_credential(
     account_id: str,
     service: Service,
     principal: Annotated[Principal, require_scope("credentials:lease")],
+    body: RefreshRequest | None = None,
 ) -> LeaseResponse:
-    lease = await service.refresh(workspace_id=ws, account_id=account_id, service=principal.subject)
+    lease = await service.refresh(
+        workspace_id=ws,
+        account_id=account_id,
+        service=principal.subject,
+        refused_sha256=body.refused_sha256 if body else None,
+    )
     return _lease_response(lease)
 
 

@@ -112,6 +112,17 @@ class LeaseRequest(BaseModel):
     purpose: str = Field(min_length=1, max_length=100)
 
 
+class RefreshRequest(BaseModel):
+    """Which credential the network refused, so a newer one is not refreshed in its place."""
+
+    model_config = ConfigDict(extra="forbid")
+    refused_sha256: str | None = Field(
+        default=None,
+        pattern="^[0-9a-f]{64}$",
+        description="SHA-256 (hex) of the access token the network refused.",
+    )
+
+
 class LeaseResponse(BaseModel):
     """A leased credential (services only)."""
 
