@@ -4,39 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
-import pytest
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.database import AsyncDatabase
-
-from siar.connectors.sandbox import SandboxConnector
 from siar.contracts import utcnow
-from siar.devstack import Infra
-from siar.runtime.mongo import Document
 from siar_scheduler.csv_io import COLUMNS
 from siar_scheduler.firing import Firing
 
-from .conftest import unique
-from .scheduler_workflow_app import Harness, auth, scheduler_harness
+from .scheduler_workflow_app import Harness, auth
 from .test_scheduler_failures import scheduled_events
-from .test_scheduler_variants import violations
+from .test_scheduler_variants import (
+    scheduler_with_sandbox,  # noqa: F401 - the app fixture
+    violations,
+)
 
 HEAD = "1/ Spring menu 🌷"
 PARTS = ["2/ Asparagus, every day", "3/ Open from 9"]
-
-
-@pytest.fixture
-async def app(
-    mongo: AsyncMongoClient[Document], db: AsyncDatabase[Document], infra: Infra
-) -> AsyncIterator[Harness]:
-    """The scheduler with Bluesky's (threads) and the sandbox's (no threads) rules."""
-    async with scheduler_harness(
-        mongo, db, unique("ws"), serialize=infra.kind == "embedded"
-    ) as harness:
-        harness.service.connectors["sandbox"] = SandboxConnector(mongo)
-        yield harness
 
 
 def body(variants: dict[str, object]) -> dict[str, object]:

@@ -24,11 +24,11 @@ LONG = "Spring is here. " * 25  # 400 characters: fine on the sandbox, too long 
 SHORT = "Spring is here 🌷"
 
 
-@pytest.fixture
-async def app(
+@pytest.fixture(name="app")
+async def scheduler_with_sandbox(
     mongo: AsyncMongoClient[Document], db: AsyncDatabase[Document], infra: Infra
 ) -> AsyncIterator[Harness]:
-    """The scheduler with Bluesky's and the sandbox's rules."""
+    """The scheduler with Bluesky's and the sandbox's rules (the thread tests' app too)."""
     async with scheduler_harness(
         mongo, db, unique("ws"), serialize=infra.kind == "embedded"
     ) as harness:

@@ -20,24 +20,14 @@ from pymongo import AsyncMongoClient
 
 from siar.devstack import Infra
 from siar.runtime.mongo import Document
-from siar_vault.kek import FileKeks
 from siar_vault.settings import Settings
-from tests.integration.conftest import unique
-from tests.integration.vault_app import new_owner, platform_settings, vault_client
+from tests.integration.vault_app import keyed_settings, new_owner, vault_client
 
 
 @pytest.fixture
 async def vault(infra: Infra, tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Settings]]:
     """A vault app in-process on the real stack."""
-    key_file = tmp_path / "keks.json"
-    FileKeks(key_file).add_version()
-    settings = Settings(
-        database=unique("siar_it_vault"),
-        consumer_group=unique("it-vault"),
-        kek_file=key_file,
-        service_clients={"publisher": "publisher-secret"},
-        platform=platform_settings(infra),
-    )
+    settings = keyed_settings(infra, tmp_path, "vault")
     async with vault_client(settings) as client:
         yield client, settings
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 
 from siar.devstack import Infra
 from siar.runtime.settings import PlatformSettings
+from siar_vault.kek import FileKeks
 from siar_vault.main import create_app
 from siar_vault.settings import Settings
 from tests.integration.conftest import unique
@@ -28,6 +30,20 @@ def platform_settings(infra: Infra) -> PlatformSettings:
         mongodb_url=infra.mongodb_url,
         kafka_idempotent_producer=infra.idempotent_producer,
         mongo_serialize_transactions=infra.kind == "embedded",
+    )
+
+
+def keyed_settings(infra: Infra, tmp_path: Path, name: str) -> Settings:
+    """A vault's settings on a database of its own, its KEKs in a key file, and the
+    publisher's client credentials (for the internal routes)."""
+    key_file = tmp_path / "keks.json"
+    FileKeks(key_file).add_version()
+    return Settings(
+        database=unique(f"siar_it_{name}"),
+        consumer_group=unique(f"it-{name}"),
+        kek_file=key_file,
+        service_clients={"publisher": "publisher-secret"},
+        platform=platform_settings(infra),
     )
 
 
