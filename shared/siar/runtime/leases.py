@@ -150,16 +150,15 @@ class Leases:
         self,
         key: str,
         every_s: float,
+        ours: Mapping[str, Any],
         kept: KeptLease | None = None,
-        where: Mapping[str, Any] | None = None,
     ) -> None:
         # Renew well before expiry so a slow task never loses its lease midway. The
         # document exists (the lease was taken), so a claim renews it.
-        where = self._still_ours(where)
         while True:
             await asyncio.sleep(every_s)
             try:
-                renewed = await self.claim(key, where=where) is not None
+                renewed = await self.claim(key, where=ours) is not None
             except PyMongoError:
                 renewed = False  # not renewed: for all the work can tell, not held
             if not renewed and kept is not None:
@@ -184,8 +183,9 @@ class Leases:
         the lease is renewed only while the document also matches it (e.g. a delivery
         still pending: once its outcome is recorded, by anyone, it is no longer kept).
         """
-        kept = KeptLease(self, key, where=self._still_ours(where))
-        keeper = asyncio.create_task(self._keep(key, self.lease_s / 2, kept, where))
+        ours = self._still_ours(where)
+        kept = KeptLease(self, key, where=ours)
+        keeper = asyncio.create_task(self._keep(key, self.lease_s / 2, ours, kept))
         try:
             yield kept
         finally:
@@ -204,7 +204,7 @@ class Leases:
         if not lease.held:
             yield lease
             return
-        keeper = asyncio.create_task(self._keep(key, self.lease_s / 3))
+        keeper = asyncio.create_task(self._keep(key, self.lease_s / 3, self._still_ours(None)))
         try:
             yield lease
         finally:

@@ -17,6 +17,15 @@ class VaultUnavailable(DependencyUnavailable):
     """The vault did not answer usefully; try again later."""
 
 
+def token_sha256(credential: Credential) -> str:
+    """The fingerprint of a credential's access token that ``:refresh`` compares.
+
+    A service sends it for the token a network refused; the vault compares it with the
+    token it holds, so the token itself does not travel again.
+    """
+    return hashlib.sha256(credential.access_token.get_secret_value().encode()).hexdigest()
+
+
 class VaultClient:
     """Account look-ups and credential leases, authenticated as a service."""
 
@@ -96,10 +105,7 @@ class VaultClient:
         instead of refreshing, and nothing is marked.
         """
         self._leases.pop((workspace_id, account_id), None)
-        body = {}
-        if refused is not None:
-            token = refused.access_token.get_secret_value().encode()
-            body["refused_sha256"] = hashlib.sha256(token).hexdigest()
+        body = {"refused_sha256": token_sha256(refused)} if refused is not None else {}
         response = await self._call(
             "POST",
             f"{self.base}/{workspace_id}/accounts/{account_id}:refresh",

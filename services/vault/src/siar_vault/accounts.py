@@ -8,7 +8,6 @@ keyring and bound to their workspace and account.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from siar.connectors.sandbox import SandboxConnector
 from siar.contracts import AccountConnected, AccountDisconnected, utcnow
 from siar.runtime import webhooks
 from siar.runtime.uow import UnitOfWork
+from siar.runtime.vault_client import token_sha256
 from siar_vault import crypto
 from siar_vault.audit import AuditTrail
 from siar_vault.domain import Account
@@ -37,11 +37,6 @@ from siar_vault.errors import NetworkRefused, NotFound, UnsupportedNetwork
 from siar_vault.metrics import TOKEN_REFRESH
 from siar_vault.store import VaultStore
 from siar_vault.workspace_webhook import webhook_target
-
-
-def token_sha256(credential: Credential) -> str:
-    """The fingerprint a service sends for a token the network refused."""
-    return hashlib.sha256(credential.access_token.get_secret_value().encode()).hexdigest()
 
 
 def credential_aad(workspace_id: str, account_id: str) -> bytes:
@@ -276,17 +271,17 @@ class AccountUseCases:
 
         if await self.uow.run(work) and self.http is not None:
             # In the background: a slow webhook must not hold up the caller's request.
-            task = asyncio.create_task(self._tell_workspace(account, reason))
+            task = asyncio.create_task(self._tell_workspace(self.http, account, reason))
             self._telling.add(task)
             task.add_done_callback(self._telling.discard)
 
-    async def _tell_workspace(self, account: Account, reason: str) -> None:
+    async def _tell_workspace(self, http: httpx.AsyncClient, account: Account, reason: str) -> None:
         hook = await webhook_target(self, account.workspace_id)
-        if hook is None or self.http is None:
+        if hook is None:
             return
         url, secret = hook
         await webhooks.send(
-            self.http,
+            http,
             url,
             secret,
             kind="account.needs_reconnect",
@@ -296,7 +291,7 @@ class AccountUseCases:
         )
 
     async def told(self) -> None:
-        """Wait for the workspace webhooks still being sent (a refresh pass, shutdown)."""
+        """Wait for the workspace webhooks still being sent (the refresher's pass does)."""
         while self._telling:
             await asyncio.gather(*list(self._telling), return_exceptions=True)
 
