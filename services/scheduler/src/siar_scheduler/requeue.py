@@ -36,7 +36,13 @@ from siar.contracts import utcnow
 from siar.runtime.mongo import Document
 from siar_scheduler.domain import Post, PostStatus
 from siar_scheduler.queues import QueueSchedule, first_free, search_end
-from siar_scheduler.timing_store import CLAIM_TTL_S, HOLDS_A_SLOT, MAX_TAKEN, claim_key
+from siar_scheduler.timing_store import (
+    CLAIM_TTL_S,
+    HOLDS_A_SLOT,
+    MAX_TAKEN,
+    claim_key,
+    claimed_slot,
+)
 
 log = logging.getLogger(__name__)
 
@@ -186,8 +192,7 @@ class Requeue:
         ).to_list()
         for doc in claims:
             if doc.get("post_id") not in batch_ids:
-                workspace, account, ts = str(doc["_id"]).split("|")
-                at = datetime.fromtimestamp(int(ts), UTC)
+                workspace, account, at = claimed_slot(str(doc["_id"]))
                 into.taken.setdefault((workspace, account), set()).add(at)
 
     async def _claim(self, posts: list[Post], chosen: dict[str, datetime]) -> set[str]:

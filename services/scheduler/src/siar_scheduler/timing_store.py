@@ -42,6 +42,12 @@ def claim_key(workspace_id: str, account_id: str, at: datetime) -> str:
     return f"{workspace_id}|{account_id}|{at.timestamp():.0f}"
 
 
+def claimed_slot(key: str) -> tuple[str, str, datetime]:
+    """The workspace, account and slot of a ``queue_claims`` id (see :func:`claim_key`)."""
+    workspace_id, account_id, ts = key.split("|")
+    return workspace_id, account_id, datetime.fromtimestamp(int(ts), UTC)
+
+
 class TimingStore:
     """Queues, per-post engagement samples and follower counts, scoped to a workspace."""
 
@@ -178,7 +184,7 @@ class TimingStore:
         wanted = set(account_ids)
         found: set[datetime] = set()
         for doc in docs:
-            _, account, ts = str(doc["_id"]).split("|")
+            _, account, at = claimed_slot(str(doc["_id"]))
             if account in wanted:
-                found.add(datetime.fromtimestamp(int(ts), UTC))
+                found.add(at)
         return found
